@@ -1,0 +1,395 @@
+"""Features + batch scores of everyone, on DuckDB and on Spark local mode, by size.
+
+    .venv/bin/python benchmarks/engines.py [--people 100000,1000000,5000000] [--months 24]
+
+For each size: a synthetic world (``openscore.synth``, ``--months`` of history: about 100
+events a person at 24 months) is turned into a ledger **directly** -- one segment per
+synth file group, sorted by (person_id, occurred_at) like a compacted ledger, written by
+one DuckDB ``COPY`` each -- because ``openscore ingest`` (validation, consent,
+deduplication; ~32 k events/s in ``benchmarks/ingest.py``) would take hours at 500 M
+events and is not what is measured here. Then each engine runs, in its own child process,
+the job ``openscore score`` runs: ``jobs.batch_scores`` (the feature expression of
+``features/`` and the compiled expert scorecard, one Ibis expression) written to Parquet.
+
+Measured per engine and size: wall time of the child (Python start, imports, engine
+start, the job), the job alone, peak RSS of the child and its children (the JVM), people
+and events per second; for Spark also jobs and stages run. Both engines' scores are
+compared row by row (score, band, sub-scores, reasons). Spark's fixed overhead is the same
+job on a tiny world (``--tiny`` people). A log-log slope of time against people is fitted
+per engine over the sizes. Worlds are generated once into ``benchmarks/work/engines`` and
+reused by later runs (``--fresh`` regenerates); ``--clean`` removes them at the end.
+
+Writes ``benchmarks/results/engines.json`` and the ``docs/benchmarks.md`` line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import WORK, run_measured, save  # noqa: E402
+
+HERE = Path(__file__).resolve()
+AS_OF = date(2026, 6, 30)
+SCORE_COLUMNS = (
+    "score, band, dim_credit_history, dim_fulfilment_capacity, dim_behaviour, dim_identity, "
+    "dim_relationships, reason_1, reason_2, reason_3, reason_4"
+)
+
+
+# -- data ---------------------------------------------------------------------------------
+
+
+def make_world(people: int, months: int, seed: int, root: Path, fresh: bool) -> dict:
+    """Synthetic world + ledger for ``people`` under ``root`` (reused when already made)."""
+    from openscore.synth import RunOptions, generate, parse_params
+
+    world = root / f"world-{people}-{months}-{seed}"
+    done = world / "ledger.json"
+    if done.exists() and not fresh:
+        return json.loads(done.read_text())
+    shutil.rmtree(world, ignore_errors=True)
+    world.mkdir(parents=True)
+    t0 = time.perf_counter()
+    manifest = generate(
+        parse_params(people=people, months=months, seed=seed, as_of=AS_OF),
+        world / "synth",
+        RunOptions(workers=os.cpu_count() or 1),
+    )
+    synth_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ledger_rows = write_ledger(world / "synth" / "events", world / "ledger")
+    ledger_s = time.perf_counter() - t0
+    shutil.rmtree(world / "synth" / "events")  # the ledger holds them now
+    info = {
+        "people": people,
+        "months": months,
+        "seed": seed,
+        "events": manifest["counts"]["events"],
+        "ledger_rows": ledger_rows,
+        "ledger_bytes": sum(p.stat().st_size for p in (world / "ledger").rglob("*.parquet")),
+        "synth_seconds": round(synth_s, 1),
+        "ledger_write_seconds": round(ledger_s, 1),
+        "ledger": str(world / "ledger"),
+    }
+    done.write_text(json.dumps(info, indent=2))
+    return info
+
+
+def write_ledger(events: Path, root: Path) -> int:
+    """One sorted segment per synth file group, committed as one batch (no ingest run)."""
+    import duckdb
+
+    from openscore.domain.events import LEDGER_SCHEMA
+    from openscore.ledger import Ledger
+    from openscore.ledger.manifest import Batch, now_iso
+    from openscore.ledger.rewrite import PARQUET_OPTIONS
+
+    ledger = Ledger(root)
+    parts = sorted({p.name for p in events.glob("*/part-*.parquet")})
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    rows = 0
+    cols = []
+    for f in LEDGER_SCHEMA:
+        if f.name == "furnisher_id":
+            cols.append("'synth' AS furnisher_id")
+        elif f.name == "batch_id":
+            cols.append("'b-bench' AS batch_id")
+        elif f.name == "ingested_at":
+            cols.append("TIMESTAMPTZ '2026-07-01 00:00:00+00' AS ingested_at")
+        else:
+            cols.append(f.name)
+    with ledger.writing() as txn:
+        for part in parts:
+            files = ", ".join(f"'{p}'" for p in sorted(events.glob(f"*/{part}")))
+            tmp, final = txn.new_segment_path()
+            con.execute(
+                f"COPY (SELECT {', '.join(cols)} FROM read_parquet([{files}], union_by_name=true)"
+                f" ORDER BY person_id, occurred_at, event_id) TO '{tmp}' ({PARQUET_OPTIONS})"
+            )
+            rows += txn.add_segment(tmp, final, sorted=True, batch_id="b-bench").rows
+        txn.commit(batch=Batch("b-bench", "synth", rows, 0, 0, now_iso()))
+    con.close()
+    return rows
+
+
+# -- one engine run (child process) -------------------------------------------------------
+
+
+def child(engine_name: str, ledger_root: str, out: str, spark_memory: str | None) -> None:
+    """Run ``openscore features`` then ``openscore score`` work once; print figures as JSON.
+
+    Both phases in one session, as one operator run would: the feature table written to
+    Parquet (``jobs.write_features``), then the batch scores (``jobs.batch_scores`` with
+    the expert scorecard: features again, the relationships graph when the card uses it,
+    the compiled scorecard) written to Parquet.
+    """
+    t0 = time.perf_counter()
+    import psutil
+
+    from openscore.engines.base import get_engine
+    from openscore.features.expert import expert_scorecard
+    from openscore.jobs import batch_scores
+    from openscore.jobs.features import write_features
+    from openscore.ledger import Ledger
+
+    def cpu() -> float:
+        """CPU seconds of this process and its children (the JVM) so far."""
+        me = psutil.Process()
+        total = sum(me.cpu_times()[:2])
+        for c in me.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += sum(c.cpu_times()[:2])
+        return total
+
+    options = {}
+    if engine_name == "spark" and spark_memory:
+        options["conf"] = {"spark.driver.memory": spark_memory}
+    imported = time.perf_counter()
+    engine = get_engine(engine_name, **options)
+    started, cpu0 = time.perf_counter(), cpu()
+    ledger = Ledger(Path(ledger_root))
+    write_features(engine, ledger, AS_OF, Path(out).with_suffix(".features.parquet"))
+    featured, cpu1 = time.perf_counter(), cpu()
+    engine.to_parquet(batch_scores(engine, ledger, expert_scorecard(), AS_OF), Path(out))
+    done, cpu2 = time.perf_counter(), cpu()
+    figures = {
+        "import_seconds": round(imported - t0, 2),
+        "engine_start_seconds": round(started - imported, 2),
+        "features_seconds": round(featured - started, 2),
+        "scores_seconds": round(done - featured, 2),
+        "job_seconds": round(done - started, 2),
+        "features_cpu_seconds": round(cpu1 - cpu0, 1),
+        "scores_cpu_seconds": round(cpu2 - cpu1, 1),
+        "job_cpu_seconds": round(cpu2 - cpu0, 1),
+    }
+    if engine_name == "spark":
+        sc = engine.session.sparkContext
+        tracker = sc.statusTracker()
+        jobs = tracker.getJobIdsForGroup(None)
+        stages = set()
+        for j in jobs:
+            info = tracker.getJobInfo(j)
+            if info is not None:
+                stages.update(info.stageIds)
+        figures.update(
+            spark_jobs=len(jobs),
+            spark_stages=len(stages),
+            spark_conf={
+                k: engine.session.conf.get(k)
+                for k in (
+                    "spark.master",
+                    "spark.driver.memory",
+                    "spark.sql.shuffle.partitions",
+                    "spark.sql.adaptive.enabled",
+                )
+            },
+        )
+    engine.close()
+    print(json.dumps(figures))
+
+
+def remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    path.unlink(missing_ok=True)
+
+
+def run_engine(engine: str, info: dict, out: Path, spark_memory: str | None) -> dict:
+    remove(out)
+    remove(out.with_suffix(".features.parquet"))
+    cmd = [sys.executable, str(HERE), "--child", engine, info["ledger"], str(out)]
+    if spark_memory:
+        cmd += ["--spark-memory", spark_memory]
+    load_before = os.getloadavg()
+    run = run_measured(cmd)
+    inner = json.loads(run.stdout.strip().splitlines()[-1])
+    return {
+        "wall_seconds": round(run.seconds, 2),
+        "peak_rss_mb": round(run.peak_rss_mb),
+        **inner,
+        "people_per_second": round(info["people"] / inner["job_seconds"]),
+        "events_per_second": round(info["events"] / inner["job_seconds"]),
+        "load_average_before": [round(x, 2) for x in load_before],
+    }
+
+
+def compare(duck_out: Path, spark_out: Path) -> dict:
+    """People whose features (beyond 1e-9 relative) or whose score, band, sub-scores or
+    reasons differ between the two engines' outputs."""
+    import duckdb
+
+    from openscore.features import FEATURE_NAMES
+
+    con = duckdb.connect()
+    cols = [c.strip() for c in SCORE_COLUMNS.split(",")]
+    differ = " OR ".join(f"d.{c} IS DISTINCT FROM s.{c}" for c in cols)
+    (rows, only_one, mismatched) = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE d.person_id IS NULL OR s.person_id IS NULL),"
+        f" count(*) FILTER (WHERE {differ}) FROM read_parquet('{duck_out}') d FULL JOIN "
+        f"read_parquet('{spark_out}/*.parquet') s USING (person_id)"
+    ).fetchall()[0]
+    d_feat = duck_out.with_suffix(".features.parquet")
+    s_feat = spark_out.with_suffix(".features.parquet")
+    per_feature = ", ".join(
+        f"count(*) FILTER (WHERE (d.{f} IS NULL) <> (s.{f} IS NULL) OR "
+        f"abs(d.{f} - s.{f}) > 1e-9 * greatest(abs(d.{f}), 1)) AS {f}"
+        for f in FEATURE_NAMES
+    )
+    counts = con.execute(
+        f"SELECT {per_feature} FROM read_parquet('{d_feat}') d FULL JOIN "
+        f"read_parquet('{s_feat}/*.parquet') s USING (person_id)"
+    ).fetchall()[0]
+    con.close()
+    return {
+        "rows": rows,
+        "missing_on_one_side": only_one,
+        "score_rows_differing": mismatched,
+        "feature_values_differing": {f: n for f, n in zip(FEATURE_NAMES, counts, strict=True) if n},
+    }
+
+
+def slope(sizes: list[int], seconds: list[float]) -> float | None:
+    """Least-squares slope of log(seconds) on log(size)."""
+    if len(sizes) < 2:
+        return None
+    xs = [math.log(s) for s in sizes]
+    ys = [math.log(t) for t in seconds]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    num = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    den = sum((x - mx) ** 2 for x in xs)
+    return round(num / den, 3)
+
+
+# -- main ---------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--people", default="100000,1000000,5000000")
+    ap.add_argument("--months", type=int, default=24)
+    ap.add_argument("--seed", type=int, default=8)
+    ap.add_argument("--tiny", type=int, default=1000, help="people in the fixed-overhead run")
+    ap.add_argument("--engines", default="duckdb,spark")
+    ap.add_argument("--spark-memory", default=None, help="spark.driver.memory (local mode)")
+    ap.add_argument("--work", type=Path, default=WORK / "engines")
+    ap.add_argument("--fresh", action="store_true", help="regenerate the worlds")
+    ap.add_argument("--clean", action="store_true", help="remove the worlds at the end")
+    ap.add_argument("--child", nargs=3, metavar=("ENGINE", "LEDGER", "OUT"))
+    args = ap.parse_args()
+    if args.child:
+        child(*args.child, spark_memory=args.spark_memory)
+        return
+
+    sizes = [int(s) for s in args.people.split(",") if s]
+    engines = [e for e in args.engines.split(",") if e]
+    args.work.mkdir(parents=True, exist_ok=True)
+    disk = shutil.disk_usage(args.work)
+    figures: dict = {
+        "as_of": AS_OF.isoformat(),
+        "months": args.months,
+        "model": "expert scorecard (features/expert.yaml)",
+        "ledger_setup": "synth output written directly as sorted ledger segments (no ingest)",
+        "disk_free_gb_at_start": round(disk.free / 2**30, 1),
+        "tiny": {},
+        "sizes": {},
+    }
+    print(f"free disk: {figures['disk_free_gb_at_start']} GB", flush=True)
+
+    tiny = make_world(args.tiny, args.months, args.seed, args.work, args.fresh)
+    figures["tiny"]["world"] = tiny
+    for engine in engines:
+        figures["tiny"][engine] = run_engine(
+            engine, tiny, args.work / f"tiny-{engine}.parquet", args.spark_memory
+        )
+        print("tiny", engine, figures["tiny"][engine], flush=True)
+
+    for people in sizes:
+        info = make_world(people, args.months, args.seed, args.work, args.fresh)
+        print(f"world {people:,}: {info}", flush=True)
+        entry: dict = {"world": info}
+        outs = {}
+        for engine in engines:
+            outs[engine] = args.work / f"scores-{people}-{engine}.parquet"
+            entry[engine] = run_engine(engine, info, outs[engine], args.spark_memory)
+            print(people, engine, entry[engine], flush=True)
+        if {"duckdb", "spark"} <= set(engines):
+            entry["parity"] = compare(outs["duckdb"], outs["spark"])
+            entry["spark_to_duckdb_job"] = round(
+                entry["spark"]["job_seconds"] / entry["duckdb"]["job_seconds"], 2
+            )
+            entry["spark_to_duckdb_job_cpu"] = round(
+                entry["spark"]["job_cpu_seconds"] / entry["duckdb"]["job_cpu_seconds"], 2
+            )
+            entry["spark_to_duckdb_wall"] = round(
+                entry["spark"]["wall_seconds"] / entry["duckdb"]["wall_seconds"], 2
+            )
+            print(people, "parity", entry["parity"], flush=True)
+        for out in outs.values():
+            remove(out)
+            remove(out.with_suffix(".features.parquet"))
+        figures["sizes"][str(people)] = entry
+        write_partial(figures)
+
+    figures["slopes"] = {
+        engine: {
+            "job": slope(sizes, [figures["sizes"][str(n)][engine]["job_seconds"] for n in sizes]),
+            "job_cpu": slope(
+                sizes, [figures["sizes"][str(n)][engine]["job_cpu_seconds"] for n in sizes]
+            ),
+            "features": slope(
+                sizes, [figures["sizes"][str(n)][engine]["features_seconds"] for n in sizes]
+            ),
+            "wall": slope(sizes, [figures["sizes"][str(n)][engine]["wall_seconds"] for n in sizes]),
+        }
+        for engine in engines
+    }
+    if args.clean:
+        shutil.rmtree(args.work, ignore_errors=True)
+    command = "python benchmarks/engines.py" + (
+        f" --people {args.people}" if args.people != ap.get_default("people") else ""
+    )
+    save("engines", figures, summary(figures, sizes, engines), command)
+
+
+def write_partial(figures: dict) -> None:
+    """Figures so far, in case a later size does not finish."""
+    path = WORK / "engines-partial.json"
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def summary(figures: dict, sizes: list[int], engines: list[str]) -> str:
+    parts = []
+    for n in sizes:
+        e = figures["sizes"][str(n)]
+        cells = [f"{name} {e[name]['job_seconds']:,.0f} s" for name in engines]
+        extra = f" ({e['spark_to_duckdb_job']}x)" if "spark_to_duckdb_job" in e else ""
+        parity = e.get("parity", {}).get("score_rows_differing")
+        parity = f", {parity:,} scores differ" if parity else ""
+        parts.append(f"{n / 1e6:g} M people: {', '.join(cells)}{extra}{parity}")
+    slopes = ", ".join(f"{k} {v['job']}" for k, v in figures["slopes"].items())
+    tiny = figures["tiny"].get("spark", {})
+    overhead = (
+        f"; Spark fixed overhead {tiny['wall_seconds']:.0f} s wall "
+        f"({tiny['engine_start_seconds']:.0f} s start) on {figures['tiny']['world']['people']:,}"
+        " people"
+        if tiny
+        else ""
+    )
+    return f"{'; '.join(parts)}; log-log slope {slopes}{overhead} (aim: slope ~1, Spark <= 5x)"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""The baseline for benchmarks/pipeline.py: the same features as features/, written by hand
+as one DuckDB SQL query over a table ``events`` (as an expert would, without Ibis).
+
+It must compute exactly what ``build_features`` computes; benchmarks/pipeline.py checks
+that on a sample before timing anything.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+
+def handwritten_sql(as_of: date) -> str:
+    day = (as_of - date(1970, 1, 1)).days
+    end = (as_of + timedelta(days=1)).isoformat()
+    m = 30.4375
+    return f"""
+WITH ev AS (
+  SELECT *, CAST(floor(epoch(occurred_at) / 86400) AS BIGINT) AS day
+  FROM events WHERE occurred_at < TIMESTAMPTZ '{end} 00:00:00+00'
+),
+flags AS (
+  SELECT person_id,
+    bool_or(source = 'wallet') AS has_wallet, bool_or(source = 'credit') AS has_credit,
+    bool_or(source = 'rentals') AS has_rentals, bool_or(source = 'profile') AS has_profile,
+    bool_or(source = 'social') AS has_social
+  FROM ev GROUP BY person_id
+),
+rep AS (
+  SELECT person_id, account_id, amount_due,
+    (due_date - DATE '1970-01-01') AS due_day,
+    CASE WHEN paid_date IS NOT NULL AND (paid_date - DATE '1970-01-01') <= {day}
+         THEN greatest((paid_date - DATE '1970-01-01')
+                       - (due_date - DATE '1970-01-01'), 0)
+         ELSE {day} - (due_date - DATE '1970-01-01') END AS dpd,
+    NOT (paid_date IS NOT NULL AND (paid_date - DATE '1970-01-01') <= {day}) AS unpaid
+  FROM ev WHERE type = 'repayment' AND (due_date - DATE '1970-01-01') <= {day}
+),
+rep_p AS (
+  SELECT person_id,
+    max(dpd) FILTER (WHERE {day} - due_day <= 730) AS worst_dpd_24m,
+    max(dpd) FILTER (WHERE {day} - due_day <= 91) AS recent_dpd_3m,
+    count(*) FILTER (WHERE {day} - due_day <= 730 AND dpd >= 30) AS late_30_24m,
+    count(*) FILTER (WHERE {day} - due_day <= 730 AND dpd >= 90) AS late_90_24m,
+    count(*) FILTER (WHERE {day} - due_day <= 730 AND unpaid AND dpd >= 90) AS defaults_24m,
+    sum(amount_due) FILTER (WHERE {day} - due_day < 31) AS due_last_month,
+    min(due_day) AS first_due
+  FROM rep GROUP BY person_id
+),
+standing AS (
+  SELECT person_id, count(*) FILTER (WHERE coalesce(worst, 0) < 30) AS accounts_good_standing
+  FROM (SELECT person_id, account_id, max(dpd) FILTER (WHERE {day} - due_day <= 730) AS worst
+        FROM rep GROUP BY person_id, account_id) GROUP BY person_id
+),
+lines AS (
+  SELECT person_id, min(opened_day) AS first_opened,
+         sum(credit_limit) FILTER (WHERE closed = 0) AS open_limit
+  FROM (SELECT person_id, account_id,
+          min(day) FILTER (WHERE action = 'opened') AS opened_day,
+          max(credit_limit) FILTER (WHERE action = 'opened') AS credit_limit,
+          count(*) FILTER (WHERE action = 'closed') AS closed
+        FROM ev WHERE type = 'credit_account' GROUP BY person_id, account_id)
+  GROUP BY person_id
+),
+records AS (
+  SELECT person_id, count(*) AS live_public_records FROM ev
+  WHERE type = 'public_record' AND expires_at >= TIMESTAMPTZ '{end} 00:00:00+00'
+  GROUP BY person_id
+),
+facts AS (
+  SELECT person_id,
+    arg_max(amount, day * 1e12 + amount) FILTER (WHERE verified AND fact = 'income')
+      AS verified_income,
+    count(DISTINCT fact) FILTER (WHERE verified AND fact IN ('vehicle', 'property'))
+      AS verified_assets,
+    least(count(*) FILTER (WHERE fact = 'identity' AND verified), 1) AS identity_verified,
+    bool_or(fact = 'identity') AS has_identity,
+    max(day) FILTER (WHERE fact = 'address') AS address_since,
+    max(day) FILTER (WHERE fact = 'phone') AS phone_since
+  FROM ev WHERE type = 'profile_fact' GROUP BY person_id
+),
+monthly AS (
+  SELECT person_id, CAST(floor(({day} - day) / {m}) AS BIGINT) AS month, sum(amount) AS total
+  FROM ev WHERE type = 'payment' AND day > {day} - 365 GROUP BY person_id, month
+),
+spend AS (
+  SELECT person_id, sum(total) AS s, sum(total * total) AS ss, count(DISTINCT month) AS active
+  FROM monthly GROUP BY person_id
+),
+bills AS (
+  SELECT person_id, round(count(*) FILTER (WHERE paid_date IS NOT NULL AND paid_date <= due_date)
+                          / count(*), 4) AS bills_on_time_12m
+  FROM ev WHERE type = 'bill_payment'
+    AND (due_date - DATE '1970-01-01') <= {day}
+    AND (due_date - DATE '1970-01-01') > {day} - 365
+  GROUP BY person_id
+),
+rentals AS (
+  SELECT person_id,
+    count(*) FILTER (WHERE due_back < TIMESTAMPTZ '{end} 00:00:00+00') AS finished,
+    count(*) FILTER (WHERE due_back < TIMESTAMPTZ '{end} 00:00:00+00' AND returned_at IS NOT NULL
+                     AND returned_at <= due_back
+                     AND NOT coalesce(rental_outcome IN ('lost', 'damaged'), false)) AS on_time,
+    count(*) FILTER (WHERE coalesce(rental_outcome IN ('lost', 'damaged'), false))
+      AS rentals_lost_24m
+  FROM ev WHERE type = 'rental' AND day > {day} - 730 GROUP BY person_id
+)
+SELECT f.person_id,
+  CASE WHEN has_credit THEN CAST(CAST(floor(({day} - least(first_opened, first_due)) / {m})
+       AS BIGINT) AS DOUBLE) END AS credit_age_months,
+  CASE WHEN has_credit THEN CAST(coalesce(accounts_good_standing, 0) AS DOUBLE) END
+    AS accounts_good_standing,
+  CASE WHEN has_credit THEN CAST(coalesce(worst_dpd_24m, 0) AS DOUBLE) END AS worst_dpd_24m,
+  CASE WHEN has_credit THEN CAST(coalesce(recent_dpd_3m, 0) AS DOUBLE) END AS recent_dpd_3m,
+  CASE WHEN has_credit THEN CAST(coalesce(late_30_24m, 0) AS DOUBLE) END AS late_30_24m,
+  CASE WHEN has_credit THEN CAST(coalesce(late_90_24m, 0) AS DOUBLE) END AS late_90_24m,
+  CASE WHEN open_limit > 0 THEN round(coalesce(due_last_month, 0) / open_limit, 4) END
+    AS utilisation,
+  CASE WHEN has_credit THEN CAST(coalesce(defaults_24m, 0) AS DOUBLE) END AS defaults_24m,
+  CAST(coalesce(live_public_records, 0) AS DOUBLE) AS live_public_records,
+  verified_income,
+  CASE WHEN has_wallet THEN coalesce(round(s / 12, 2), 0) END AS monthly_spend_12m,
+  CASE WHEN s / 12 > 0 THEN round(sqrt(greatest(ss / 12 - (s / 12) * (s / 12), 0)) / (s / 12), 4)
+       END AS spend_stability_12m,
+  CASE WHEN has_profile THEN CAST(coalesce(verified_assets, 0) AS DOUBLE) END AS verified_assets,
+  bills_on_time_12m,
+  round(on_time / nullif(finished, 0), 4) AS rentals_on_time_24m,
+  CASE WHEN has_rentals THEN CAST(coalesce(rentals_lost_24m, 0) AS DOUBLE) END
+    AS rentals_lost_24m,
+  CASE WHEN has_wallet THEN CAST(coalesce(active, 0) AS DOUBLE) END AS active_months_12m,
+  CASE WHEN has_profile THEN CAST(coalesce(identity_verified, 0) AS DOUBLE) END
+    AS identity_verified,
+  CAST(floor(({day} - address_since) / {m}) AS DOUBLE) AS address_tenure_months,
+  CAST(floor(({day} - phone_since) / {m}) AS DOUBLE) AS phone_tenure_months
+FROM flags f
+LEFT JOIN rep_p USING (person_id) LEFT JOIN standing USING (person_id)
+LEFT JOIN lines USING (person_id) LEFT JOIN records USING (person_id)
+LEFT JOIN facts USING (person_id) LEFT JOIN spend USING (person_id)
+LEFT JOIN bills USING (person_id) LEFT JOIN rentals USING (person_id)
+"""

@@ -1,0 +1,189 @@
+"""Batch-scoring speed: our compiled Ibis expression on DuckDB vs optbinning and interpret.
+
+    .venv/bin/python benchmarks/scoring.py [--rows 10000000] [--baseline-rows 200000]
+
+Models are trained on the Taiwan training split (tabular mode, protected attributes
+excluded): a scorecard (our optbinning + logistic regression export) and an EBM (our
+default settings). ``--rows`` feature rows are drawn from the Taiwan rows (a hash of the
+row number picks the source row) into a DuckDB table; each model's compiled expression
+scores all of them into a new table — score, band, five sub-scores and four reasons with
+texts, everything ``openscore score`` writes.
+
+Baselines, in the same run and on the same rows: optbinning's ``Scorecard.score`` (same
+binning process and a logistic regression, fitted the optbinning way) and interpret's
+``predict_proba`` of the EBM that our tables were exported from. They are slow, so they
+are timed on the first ``--baseline-rows`` rows and their rate extrapolated per row (our
+scorer is also timed on that subset, so the like-for-like ratio is reported too). They
+compute a score or probability only; ours computes reasons and sub-scores as well.
+
+Writes ``benchmarks/results/scoring.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import ibis
+import numpy as np
+
+from openscore.model import Scaling
+from openscore.model.binning_scorecard import quiet_optbinning
+from openscore.model.format import Feature, build_scorecard
+from openscore.model.selection import make_estimator
+from openscore.model.tabular import prepare_tabular, read_table
+from openscore.model.training import split_rows
+from openscore.scoring import score_table
+
+ROOT = Path(__file__).resolve().parents[1]
+TAIWAN = ROOT.parent / "shared" / "datasets" / "taiwan-default" / "UCI_Credit_Card.csv"
+OUT = ROOT / "benchmarks" / "results" / "scoring.json"
+
+
+def timed(fn):  # noqa: ANN001, ANN201 - tiny helper
+    t0 = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--baseline-rows", type=int, default=200_000)
+    args = parser.parse_args()
+    n, m = args.rows, min(args.baseline_rows, args.rows)
+
+    df = read_table(TAIWAN)
+    data = prepare_tabular(df, "default.payment.next.month", id_column="ID")
+    parts = split_rows(data.y, test_size=0.3, random_state=42)
+    Xtr, ytr = data.X.iloc[parts["train"]], data.y[parts["train"]]
+    scaling = Scaling()
+    cards, estimators = {}, {}
+    for method in ("scorecard", "ebm"):
+        est, secs = timed(
+            lambda method=method: make_estimator(method, data.meta, scaling).fit(Xtr, ytr)
+        )
+        print(f"trained {method} in {secs:.1f}s ({len(est.terms_)} terms)", flush=True)
+        used = {f for t in est.terms_ for f in t.features}
+        features = [
+            Feature(c, data.meta[c].dimension, data.meta[c].type) for c in data.X if c in used
+        ]
+        cards[method] = build_scorecard(
+            method=method,
+            scaling=scaling,
+            intercept_points=est.intercept_points_,
+            features=features,
+            terms=est.terms_,
+        )
+        estimators[method] = est
+
+    # optbinning's own scorecard, for its Scorecard.score
+    from optbinning import BinningProcess
+    from optbinning import Scorecard as OptScorecard
+    from sklearn.linear_model import LogisticRegression
+
+    with quiet_optbinning():
+        opt = OptScorecard(
+            binning_process=BinningProcess(list(data.X.columns)),
+            estimator=LogisticRegression(max_iter=1000),
+            scaling_method="pdo_odds",
+            scaling_method_params={"pdo": 40, "odds": 20, "scorecard_points": 600},
+        ).fit(Xtr, ytr)
+
+    con = ibis.duckdb.connect()
+    threads = con.raw_sql("SELECT current_setting('threads')").fetchall()[0][0]
+    src = data.X.copy()
+    src.insert(0, "k", np.arange(len(src)))
+    con.create_table("taiwan", src)
+    cols = ", ".join(f'"{c}"' for c in data.X.columns)
+    _, gen = timed(
+        lambda: con.raw_sql(
+            f"CREATE OR REPLACE TABLE features AS SELECT r.range AS id, {cols} "
+            f"FROM range({n}) r JOIN taiwan t ON t.k = hash(r.range) % {len(src)} "
+            "ORDER BY r.range"
+        )
+    )
+    con.raw_sql(f"CREATE OR REPLACE TABLE features_sub AS SELECT * FROM features WHERE id < {m}")
+    print(f"generated {n:,} feature rows in {gen:.1f}s (DuckDB threads: {threads})", flush=True)
+    sub_frame = con.table("features_sub").to_pandas().sort_values("id").reset_index(drop=True)
+
+    results: dict = {
+        "rows": n,
+        "baseline_rows": m,
+        "duckdb_threads": int(threads),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        # other work on the machine skews every rate: recorded so a reader can tell
+        "load_average_at_start": os.getloadavg(),
+        "models": {},
+    }
+    variants = {
+        # what `openscore score` needs minus the texts, which are a lookup by reason code
+        "full": lambda e: e.drop([c for c in e.columns if c.endswith(("_text", "_improve"))]),
+        "full_with_texts": lambda e: e,
+        "score_band": lambda e: e.select("id", "score", "band"),
+    }
+    for method, card in cards.items():
+        entry: dict = {
+            "terms": len(card.terms),
+            "pair_terms": sum(t.is_pair for t in card.terms),
+        }
+        for variant, shape in variants.items():
+            expr = shape(score_table(card, con.table("features"), "id"))
+            sql = ibis.to_sql(expr, dialect="duckdb")
+            sub = shape(score_table(card, con.table("features_sub"), "id"))
+            sub_sql = ibis.to_sql(sub, dialect="duckdb")
+            con.raw_sql(f"CREATE OR REPLACE TABLE warm AS {sub_sql}")  # warm-up
+            _, ours = timed(lambda sql=sql: con.raw_sql(f"CREATE OR REPLACE TABLE scores AS {sql}"))
+            count = con.raw_sql("SELECT count(*) FROM scores").fetchall()[0][0]
+            assert count == n, (count, n)
+            _, ours_sub = timed(lambda s=sub_sql: con.raw_sql(f"CREATE OR REPLACE TABLE s2 AS {s}"))
+            entry[variant] = {
+                "columns": list(expr.columns),
+                "sql_chars": len(sql),
+                "seconds": round(ours, 3),
+                "rows_per_s": n / ours,
+                "subset_seconds": round(ours_sub, 3),
+                "subset_rows_per_s": m / ours_sub,
+            }
+            print(
+                f"{method} {variant}: {n:,} rows in {ours:.2f}s = {n / ours:,.0f} rows/s",
+                flush=True,
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            X = sub_frame[list(data.X.columns)]
+            if method == "scorecard":
+                with quiet_optbinning():
+                    _, base = timed(lambda X=X: opt.score(X))
+                entry["baseline"] = "optbinning Scorecard.score"
+            else:
+                ebm = estimators["ebm"].ebm_
+                Xe = X[estimators["ebm"].names_]
+                _, base = timed(lambda Xe=Xe, ebm=ebm: ebm.predict_proba(Xe))
+                entry["baseline"] = "interpret EBM predict_proba"
+        entry["baseline_seconds_on_subset"] = round(base, 3)
+        entry["baseline_rows_per_s"] = m / base
+        entry["baseline_extrapolated_seconds_for_rows"] = round(base * n / m, 1)
+        for variant in variants:
+            v = entry[variant]
+            v["speedup"] = v["rows_per_s"] / entry["baseline_rows_per_s"]
+            v["speedup_same_subset"] = v["subset_rows_per_s"] / entry["baseline_rows_per_s"]
+        results["models"][method] = entry
+        print(
+            f"{method}: {entry['baseline']} {m / base:,.0f} rows/s (on {m:,} rows); ours "
+            + ", ".join(f"{v} {entry[v]['speedup']:.1f}×" for v in variants),
+            flush=True,
+        )
+    results["load_average_at_end"] = os.getloadavg()
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Fulfilment reports from partners, turned into ledger events.
+
+A partner that served a person under a grant reports how it went: a rental returned on
+time, late, damaged or lost (``rental`` events, source ``rentals``), an instalment paid
+or missed (``repayment`` events, source ``credit``). The reports go through the same
+:class:`~openscore.ingest.Ingester` as furnisher files — validation, the registry's
+consent gate, idempotency per (furnisher, event id) — with the partner as furnisher and
+its ``report_id`` as event id, as one atomic batch.
+
+Each report names the grant it was served under: a partner reports only about people
+who authorised it (any of its grants, expired or revoked included: a rental returned
+late is reported after the fact). Another partner's grant is 404, as everywhere.
+
+The request as a whole is idempotent by ``Idempotency-Key``
+(:func:`openscore.registry.run_idempotent`): the key, the ingestion run's record and the
+response are committed in one transaction after the ledger batch; a retry with the same
+key and body replays the stored answer; the same key with another body is 409. Should
+the registry commit fail after the ledger took the batch, a retry finds the events
+already stored (counted as duplicates) — nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+from openscore import registry
+from openscore.api.schemas import (
+    FulfilmentPublic,
+    FulfilmentRejection,
+    FulfilmentRequest,
+    RentalReport,
+    RepaymentReport,
+)
+from openscore.api.state import AppState
+from openscore.errors import NotFound
+from openscore.ingest import Ingester, IngestResult
+from openscore.online import registry_consent_gate
+from openscore.registry import ApiPrincipal
+
+#: Rejections returned in the answer at most (the full report stays beside the run).
+MAX_REJECTIONS = 100
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def to_event(report: RentalReport | RepaymentReport) -> dict[str, Any]:
+    """The ledger event a report becomes (``furnisher_id`` is filled by the ingest run)."""
+    if isinstance(report, RentalReport):
+        return {
+            "event_id": report.report_id,
+            "type": "rental",
+            "person_id": report.person_id,
+            "source": "rentals",
+            "occurred_at": report.started_at.isoformat(),
+            "product": report.product,
+            "deposit_waived": report.deposit_waived,
+            "due_back": report.due_back.isoformat(),
+            "returned_at": _iso(report.returned_at),
+            "rental_outcome": report.outcome,
+        }
+    happened = report.paid_date or report.due_date
+    return {
+        "event_id": report.report_id,
+        "type": "repayment",
+        "person_id": report.person_id,
+        "source": "credit",
+        "occurred_at": datetime.combine(happened, time(), UTC).isoformat(),
+        "account_id": report.account_id,
+        "due_date": report.due_date.isoformat(),
+        "amount_due": report.amount_due,
+        "paid_date": report.paid_date.isoformat() if report.paid_date else None,
+        "amount_paid": report.amount_paid,
+    }
+
+
+def _check_grants(
+    conn: Any, principal: ApiPrincipal, reports: Sequence[RentalReport | RepaymentReport]
+) -> None:
+    seen: set[tuple[str, str]] = set()
+    for index, report in enumerate(reports):
+        pair = (report.person_id, report.grant_id)
+        if pair in seen:
+            continue
+        try:
+            grant = registry.get_grant(conn, report.person_id, report.grant_id)
+        except NotFound:
+            grant = None
+        if grant is None or grant.partner_id != principal.partner_id:
+            raise NotFound(f"reports[{index}]: grant {report.grant_id!r} not found")
+        seen.add(pair)
+
+
+def _rejections(result: IngestResult) -> list[FulfilmentRejection]:
+    """Rejections by report index (a JSONL line is report index + 1); values are left out:
+    they are the partner's own data, and the answer should not echo personal data."""
+    out: list[FulfilmentRejection] = []
+    if result.report_path and Path(result.report_path).exists():
+        with open(result.report_path, newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                line = row.get("line")
+                out.append(
+                    FulfilmentRejection(
+                        index=int(line) - 1 if line and line.isdigit() else None,
+                        field=row.get("field") or None,
+                        reason=row.get("reason") or "rejected",
+                    )
+                )
+                if len(out) >= MAX_REJECTIONS:
+                    break
+    out.extend(
+        FulfilmentRejection(index=None, field=None, reason=message)
+        for message in result.file_errors[: MAX_REJECTIONS - len(out)]
+    )
+    return out
+
+
+def _ingest(state: AppState, partner_id: str, events: list[dict[str, Any]]) -> IngestResult:
+    tmp = state.settings.data_dir / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="fulfilment-", dir=tmp))
+    try:
+        path = work / "reports.jsonl"
+        path.write_text(
+            "".join(
+                json.dumps({k: v for k, v in e.items() if v is not None}) + "\n" for e in events
+            ),
+            encoding="utf-8",
+        )
+        ingester = Ingester(
+            state.ledger,
+            # A read-only engine: on SQLite the gate must not queue for the write lock
+            # that this request's own transaction holds.
+            consent_gate=registry_consent_gate(state.reader),
+            settings=state.settings,
+        )
+        return ingester.run([path], partner_id)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def report_fulfilment(
+    state: AppState, principal: ApiPrincipal, key: str, body: FulfilmentRequest
+) -> tuple[FulfilmentPublic, bool]:
+    """Store the reports once per key; returns the answer and whether it was a replay."""
+    request_doc = body.model_dump(mode="json")
+    people = {r.person_id for r in body.reports}
+    started = registry.utc_now()
+
+    with state.write() as conn:
+        _check_grants(conn, principal, body.reports)
+
+        def action() -> dict[str, Any]:
+            result = _ingest(state, principal.partner_id, [to_event(r) for r in body.reports])
+            run = registry.start_ingestion_run(
+                conn,
+                furnisher_id=principal.partner_id,
+                actor=principal.actor,
+                run_id=result.run_id,
+                now=started,
+            )
+            registry.finish_ingestion_run(
+                conn,
+                run.id,
+                status="failed" if result.failed else "committed",
+                accepted=result.accepted,
+                rejected=result.rejected,
+                duplicates=result.duplicates,
+                actor=principal.actor,
+                report_path=result.report_path,
+            )
+            return FulfilmentPublic(
+                run_id=result.run_id,
+                accepted=result.accepted,
+                duplicates=result.duplicates,
+                rejected=result.rejected,
+                rejections=_rejections(result),
+            ).model_dump(mode="json")
+
+        outcome = registry.run_idempotent(
+            conn,
+            principal=principal.actor,
+            key=key,
+            request=request_doc,
+            action=action,
+            person_id=next(iter(people)) if len(people) == 1 else None,
+        )
+    return FulfilmentPublic.model_validate(outcome.response), outcome.replayed

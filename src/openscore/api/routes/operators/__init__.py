@@ -1,0 +1,1 @@
+"""Operators' routes under ``/v1/operator`` (a key of role operator)."""

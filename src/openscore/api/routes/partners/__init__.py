@@ -1,0 +1,1 @@
+"""Partners' routes (``Authorization: Bearer`` with a key of role partner)."""

@@ -1,0 +1,50 @@
+"""``POST /v1/decisions``: a partner asks for a decision under a person's grant; and the
+partner's own record of the decisions it asked for."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+
+from openscore import registry
+from openscore.api.deps import ApiKeyDep, PartnerPrincipal, StateDep
+from openscore.api.partner_decisions import decide_for_partner
+from openscore.api.schemas import DecisionAnswer, DecisionRequest, Id, PartnerDecisionPublic
+
+router = APIRouter(prefix="/v1/decisions", tags=["partners"])
+
+
+@router.post("", status_code=201, response_model=DecisionAnswer)
+def create_decision(state: StateDep, key: ApiKeyDep, body: DecisionRequest) -> JSONResponse:
+    """Approve or decline ``product_id`` for the person who gave ``grant_id``.
+
+    Refused (403) when the grant is revoked or expired, does not cover the product or the
+    purpose, or the person locked their file; 404 when the grant is not this partner's
+    or not from ``person_id``. Every answer is recorded as a decision and an inquiry the
+    person sees, each in the audit log.
+    """
+    answer = decide_for_partner(state, key, body)
+    # Serialised here, in this worker thread: returning the model would have FastAPI
+    # validate it again in a second trip through the thread pool.
+    return JSONResponse(answer.model_dump(mode="json"), status_code=201)
+
+
+@router.get("/{decision_id}", response_model=PartnerDecisionPublic)
+def read_decision(
+    state: StateDep,
+    principal: PartnerPrincipal,
+    decision_id: Annotated[Id, Path(description="the decision's id")],
+) -> PartnerDecisionPublic:
+    """A decision this partner asked for (another partner's is 404)."""
+    with state.read() as conn:
+        record = registry.get_partner_decision(conn, principal.partner_id, decision_id)
+    return PartnerDecisionPublic(
+        decision_id=record.id,
+        grant_id=record.grant_id,
+        product_id=record.product_id,
+        outcome=record.outcome,
+        terms=record.terms,
+        decided_at=record.decided_at,
+    )

@@ -1,0 +1,1 @@
+"""The scored person's routes (session cookie; CSRF token on unsafe methods)."""

@@ -1,0 +1,67 @@
+"""Published scores as the API serves them: read the current one, publish one when there
+is none yet, and the public shape of both.
+
+A person's score is whatever was last *published* (``registry.published_scores``); the
+API never answers from a fresh computation that was not published, so that the score a
+subject sees, a partner is decided on, and the history shows are the same number.
+"""
+
+from __future__ import annotations
+
+from openscore import online
+from openscore.api.errors import NotReady
+from openscore.api.schemas import ComputedScorePublic, ReasonPublic, ScorePublic
+from openscore.api.state import AppState
+from openscore.errors import NotFound
+from openscore.registry import PublishedScore, current_score
+from openscore.scoring import ScoreResult
+
+
+def ensure_model(state: AppState) -> None:
+    """:class:`NotReady` unless a scorecard is in service."""
+    try:
+        online.current_model_path(state.settings)
+    except NotFound:
+        raise NotReady("no scoring model is in service yet: an operator must install one") from None
+
+
+def publish_now(state: AppState, person_id: str, *, actor: str) -> online.Rescored:
+    """Rescore the person from the ledger and publish it (their new current score)."""
+    ensure_model(state)
+    return online.publish(state.engine, person_id, actor=actor, settings=state.settings)
+
+
+def current_or_publish(state: AppState, person_id: str, *, actor: str) -> PublishedScore:
+    """The current published score; on the very first read, publish one first."""
+    with state.read() as conn:
+        try:
+            return current_score(conn, person_id)
+        except NotFound:
+            pass
+    publish_now(state, person_id, actor=actor)
+    with state.read() as conn:
+        return current_score(conn, person_id)
+
+
+def score_public(score: PublishedScore) -> ScorePublic:
+    return ScorePublic(
+        id=score.id,
+        score=score.score,
+        band=score.band,
+        dimensions=score.dimensions,
+        reasons=[ReasonPublic.model_validate(r) for r in score.reasons],
+        model_id=score.model_id,
+        as_of=score.as_of,
+        published_at=score.published_at,
+    )
+
+
+def computed_public(result: ScoreResult) -> ComputedScorePublic:
+    return ComputedScorePublic(
+        score=result.score,
+        band=result.band,
+        dimensions=result.dimensions,
+        reasons=[ReasonPublic.model_validate(r.to_dict()) for r in result.reasons],
+        contributions=result.contributions,
+        model_id=result.model_id,
+    )

@@ -1,0 +1,53 @@
+"""Settings of the HTTP service only (env prefix ``OPENSCORE_API_``).
+
+The platform-wide settings (data directory, registry URL, secret key, body and page
+limits) stay in :class:`openscore.config.Settings`; what only the web service needs —
+session lifetime, log-in limits, cookie flags — lives here, so that the CLI and batch jobs
+never see it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    """Knobs of the API and its session machinery (the web portal reuses them)."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENSCORE_API_", extra="ignore")
+
+    #: a session lasts this long from log-in, whatever happens (no sliding renewal: a
+    #: stolen cookie is worth at most this much)
+    session_max_age_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
+    #: ``None``: Secure cookies in production only (127.0.0.1 in development is plain HTTP)
+    cookie_secure: bool | None = None
+
+    #: failed log-ins per login name, and per client address, within the window
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_ip: int = Field(default=20, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    #: sign-ups per client address within the window (each costs an argon2 hash)
+    signups_per_ip: int = Field(default=10, ge=1)
+    signup_window_seconds: int = Field(default=3600, ge=1)
+
+    #: requests per person that rewrite the ledger or rescore (consent changes, what-if,
+    #: export, disputes) within the window: a person needs a few, a script could need
+    #: a core's worth
+    costly_requests_per_person: int = Field(default=120, ge=1)
+    costly_window_seconds: int = Field(default=600, ge=1)
+    #: how long an operator's enrolment code lets a person claim their registry id
+    enrolment_code_max_age_seconds: int = Field(default=7 * 86400, ge=60)
+    #: whether a disputed record stops counting while the dispute is open (FCRA-style)
+    disputes_exclude_while_open: bool = True
+    #: the product catalogue (default: the one shipped with openscore)
+    catalogue_path: Path | None = None
+    #: how often the service looks for erasures and revocations a crash left unfinished
+    #: (``openscore.online.recover``), and how old one must be to be taken over
+    recovery_interval_seconds: float = Field(default=15.0, gt=0)
+    recovery_min_age_seconds: float = Field(default=60.0, ge=0)
+    #: registry connection pool (per worker process)
+    pool_size: int = Field(default=10, ge=1)
+    pool_max_overflow: int = Field(default=20, ge=0)

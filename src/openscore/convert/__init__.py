@@ -1,0 +1,1 @@
+"""Converters that bring public credit datasets through the same door as furnishers."""

@@ -1,0 +1,1 @@
+"""Backend connections. Engine-specific code lives here and nowhere else."""

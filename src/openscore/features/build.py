@@ -1,0 +1,79 @@
+"""Assembling the feature table: one row per person, every feature of every dimension.
+
+Each dimension's module aggregates the events it reads; people who have no such event
+do not appear in its result. Here they are put together, and the rule that makes
+sharing less safe is applied: a person who does not share a feature's source gets a
+missing value (scored neutral); one who shares it but has no such event gets the
+feature's ``fill`` (e.g. zero late payments).
+
+The relationships feature needs other people's scores, so it is not computed here but
+passed in as ``graph`` (``features/graph.py``, run by ``jobs/graph.py``): without it
+everyone's is missing (nothing known is neutral); with it, a person who shares ``social``
+gets their value (0 if they have no trusted connection) and anyone else stays missing —
+so revoking ``social`` makes it missing at once, whatever the graph table says.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from openscore.domain.sources import CONSENTABLE_SOURCES, Source
+from openscore.features import behaviour, capacity, credit_history, identity
+from openscore.features.catalog import FEATURES
+from openscore.features.frame import AsOf, as_of_view
+from openscore.features.graph import GRAPH_FEATURES
+
+#: each module gives per-person aggregates and the features computed from them
+DIMENSION_MODULES = (credit_history, capacity, behaviour, identity)
+
+
+def build_features(
+    events: ir.Table,
+    as_of: date,
+    people: ir.Table | None = None,
+    graph: ir.Table | None = None,
+) -> ir.Table:
+    """Features as of ``as_of`` for everyone in the ledger (and in ``people`` if given).
+
+    ``graph``: ``person_id`` and the graph features (``network_trust``) of the last graph
+    run; None leaves them missing for everyone.
+    """
+    a = AsOf(as_of)
+    ev = as_of_view(events, a)
+    flags = ev.group_by("person_id").aggregate(
+        **{f"has_{s.value}": ev.count(where=ev.source == s.value) > 0 for s in CONSENTABLE_SOURCES}
+    )
+    if people is not None:
+        base = people.select("person_id").distinct()
+        base = base.left_join(flags.view(), "person_id").select(~ibis.selectors.endswith("_right"))
+    else:
+        base = flags
+    out = base
+    for module in DIMENSION_MODULES:
+        for agg in module.aggregates(ev, a):
+            out = out.left_join(agg.view(), "person_id").select(~ibis.selectors.endswith("_right"))
+    if graph is not None:
+        g = graph.select("person_id", *[graph[f].cast("float64") for f in GRAPH_FEATURES])
+        out = out.left_join(g, "person_id").select(~ibis.selectors.endswith("_right"))
+    derived: dict[str, ir.Value] = {}
+    for module in DIMENSION_MODULES:
+        derived.update(module.features(out, a))
+    for name in GRAPH_FEATURES:
+        derived[name] = out[name] if graph is not None else ibis.null("float64")
+    columns = {}
+    for spec in FEATURES:
+        value = derived[spec.name].cast("float64")
+        if spec.name in GRAPH_FEATURES and graph is None:
+            pass  # no graph run: unknown, so missing for everyone (neutral)
+        elif spec.source == Source.PUBLIC_RECORDS:
+            value = value.fill_null(0.0)  # held on a legal basis for everyone: none is 0
+        elif spec.fill is not None:
+            shares = out[f"has_{spec.source.value}"].fill_null(False)
+            value = ibis.cases(
+                (shares, value.fill_null(float(spec.fill))), else_=ibis.null("float64")
+            )
+        columns[spec.name] = value
+    return out.select("person_id", **columns)

@@ -1,0 +1,246 @@
+"""Every feature openscore computes from the ledger: its dimension, direction and words.
+
+``monotonic`` is the direction in which *risk* moves as the value grows (``ascending``:
+more is riskier; ``descending``: more is safer; ``none``: let the data say). The texts
+are what a person reads: ``reason`` when the feature cost them points, ``improve`` for
+what would help. No feature looks at what was bought or at who someone is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openscore.domain.dimensions import Dimension
+from openscore.domain.sources import Source
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    name: str
+    dimension: Dimension
+    source: Source
+    monotonic: str  # ascending | descending | none  (risk as the value grows)
+    description: str
+    reason: str
+    improve: str
+    #: value for a person who shares the source but has no such event (None: missing)
+    fill: float | None = 0
+
+
+CH, FC, BE, ID, RE = (
+    Dimension.CREDIT_HISTORY,
+    Dimension.FULFILMENT_CAPACITY,
+    Dimension.BEHAVIOUR,
+    Dimension.IDENTITY,
+    Dimension.RELATIONSHIPS,
+)
+
+FEATURES: tuple[FeatureSpec, ...] = (
+    # -- credit history -------------------------------------------------------------------
+    FeatureSpec(
+        "credit_age_months",
+        CH,
+        Source.CREDIT,
+        "descending",
+        "Months since your oldest credit account was opened.",
+        "Your credit history is short",
+        "Keep your oldest accounts open; history grows with time",
+        fill=None,
+    ),
+    FeatureSpec(
+        "accounts_good_standing",
+        CH,
+        Source.CREDIT,
+        "descending",
+        "Credit accounts with no payment 30+ days late in the last 24 months.",
+        "Few of your accounts are in good standing",
+        "Pay every instalment on time for the next months",
+    ),
+    FeatureSpec(
+        "worst_dpd_24m",
+        CH,
+        Source.CREDIT,
+        "ascending",
+        "Most days past due on any instalment in the last 24 months.",
+        "A payment was seriously late in the last two years",
+        "Pay on time; late payments weigh less as they age",
+    ),
+    FeatureSpec(
+        "recent_dpd_3m",
+        CH,
+        Source.CREDIT,
+        "ascending",
+        "Most days past due on instalments due in the last 3 months.",
+        "A recent payment is late",
+        "Bring late instalments up to date",
+    ),
+    FeatureSpec(
+        "late_30_24m",
+        CH,
+        Source.CREDIT,
+        "ascending",
+        "Instalments paid 30 or more days late in the last 24 months.",
+        "Several payments were 30+ days late",
+        "Set up automatic repayments so none is late",
+    ),
+    FeatureSpec(
+        "late_90_24m",
+        CH,
+        Source.CREDIT,
+        "ascending",
+        "Instalments 90 or more days late in the last 24 months.",
+        "Payments were 90+ days late",
+        "Settle overdue amounts; contact the lender for a plan",
+    ),
+    FeatureSpec(
+        "utilisation",
+        CH,
+        Source.CREDIT,
+        "ascending",
+        "Amount due last month compared with your total credit limit.",
+        "You use a large share of your credit limits",
+        "Keep balances below 30 % of your limits",
+        fill=None,
+    ),
+    FeatureSpec(
+        "defaults_24m",
+        CH,
+        Source.CREDIT,
+        "ascending",
+        "Instalments left unpaid 90+ days (defaults) in the last 24 months.",
+        "A loan went into default",
+        "Repay defaulted amounts; defaults expire after the retention period",
+    ),
+    FeatureSpec(
+        "live_public_records",
+        CH,
+        Source.PUBLIC_RECORDS,
+        "ascending",
+        "Public records (such as court judgments) that have not expired.",
+        "A public record is on your file",
+        "Settle the judgment; you can dispute a record you think is wrong",
+    ),
+    # -- fulfilment capacity --------------------------------------------------------------
+    FeatureSpec(
+        "verified_income",
+        FC,
+        Source.PROFILE,
+        "descending",
+        "Your latest verified monthly income.",
+        "No verified income, or a low one",
+        "Verify your income in the profile source",
+        fill=None,
+    ),
+    FeatureSpec(
+        "monthly_spend_12m",
+        FC,
+        Source.WALLET,
+        "none",
+        "Average monthly wallet payments over the last 12 months.",
+        "Your wallet activity is low",
+        "Use your wallet for everyday payments",
+    ),
+    FeatureSpec(
+        "spend_stability_12m",
+        FC,
+        Source.WALLET,
+        "ascending",
+        "How much monthly wallet payments vary (coefficient of variation).",
+        "Your monthly payments vary a lot",
+        "Steadier monthly finances help this part of the score",
+        fill=None,
+    ),
+    FeatureSpec(
+        "verified_assets",
+        FC,
+        Source.PROFILE,
+        "descending",
+        "Verified vehicle and property facts.",
+        "No verified assets",
+        "Verify a vehicle or property you own",
+    ),
+    # -- behaviour --------------------------------------------------------------------------
+    FeatureSpec(
+        "bills_on_time_12m",
+        BE,
+        Source.WALLET,
+        "descending",
+        "Share of utility, phone and rent bills paid by the due date (12 months).",
+        "Some bills were paid late",
+        "Pay bills by their due date",
+        fill=None,
+    ),
+    FeatureSpec(
+        "rentals_on_time_24m",
+        BE,
+        Source.RENTALS,
+        "descending",
+        "Share of rentals returned by the time they were due (24 months).",
+        "Some rentals came back late",
+        "Return rentals on time",
+        fill=None,
+    ),
+    FeatureSpec(
+        "rentals_lost_24m",
+        BE,
+        Source.RENTALS,
+        "ascending",
+        "Rentals lost or damaged in the last 24 months.",
+        "A rental was lost or damaged",
+        "Return rentals in good condition",
+    ),
+    FeatureSpec(
+        "active_months_12m",
+        BE,
+        Source.WALLET,
+        "descending",
+        "Months of the last 12 with wallet payments (regularity).",
+        "Your payments are irregular",
+        "Regular everyday use shows steady habits",
+    ),
+    # -- identity -------------------------------------------------------------------------
+    FeatureSpec(
+        "identity_verified",
+        ID,
+        Source.PROFILE,
+        "descending",
+        "Whether your identity is verified (1) or not (0).",
+        "Your identity is not verified",
+        "Verify your identity in the profile source",
+    ),
+    FeatureSpec(
+        "address_tenure_months",
+        ID,
+        Source.PROFILE,
+        "descending",
+        "Months at your current address.",
+        "You moved recently",
+        "Nothing to do: tenure grows with time",
+        fill=None,
+    ),
+    FeatureSpec(
+        "phone_tenure_months",
+        ID,
+        Source.PROFILE,
+        "descending",
+        "Months with your current phone number.",
+        "Your phone number is new",
+        "Keep your number; tenure grows with time",
+        fill=None,
+    ),
+    # -- relationships (features/graph.py; computed from the last graph run) -----------------
+    FeatureSpec(
+        "network_trust",
+        RE,
+        Source.SOCIAL,
+        "descending",
+        "Trust carried by your long-standing mutual connections with people who have a "
+        "verified identity, their own history and good standing (0 to 1). It can only add "
+        "points: without it you score as someone who does not share connections.",
+        "Your connections add few points (they can only add, never take away)",
+        "Nothing you need to do: connections can only raise a score, never lower it",
+    ),
+)
+
+FEATURES_BY_NAME: dict[str, FeatureSpec] = {f.name: f for f in FEATURES}
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)

@@ -1,0 +1,46 @@
+"""The as-of view of the ledger that every dimension's features start from.
+
+Only events that happened on or before the as-of date are visible, so features computed
+for a past date never see the future (no leakage into training). Dates become day
+numbers (days since 1970-01-01) so that every engine does the same integer arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import ibis
+import ibis.expr.types as ir
+
+DAYS_PER_MONTH = 30.4375
+
+
+@dataclass(frozen=True, slots=True)
+class AsOf:
+    """The observation date: a day number and the first instant after it."""
+
+    date: date
+
+    @property
+    def day(self) -> int:
+        return (self.date - date(1970, 1, 1)).days
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.date + timedelta(days=1), datetime.min.time(), UTC)
+
+    @property
+    def end_literal(self) -> ir.TimestampScalar:
+        return ibis.timestamp(self.end.replace(tzinfo=None)).cast("timestamp('UTC')")
+
+
+def as_of_view(events: ir.Table, as_of: AsOf) -> ir.Table:
+    """Events up to and including the as-of date, with ``day`` (its day number)."""
+    seen = events.filter(events.occurred_at < as_of.end_literal)
+    return seen.mutate(day=(seen.occurred_at.epoch_seconds() // 86400).cast("int64"))
+
+
+def months_since(day: ir.IntegerValue, as_of: AsOf) -> ir.IntegerValue:
+    """Whole months between a day number and the as-of date."""
+    return ((as_of.day - day) / DAYS_PER_MONTH).floor().cast("int64")

@@ -1,0 +1,537 @@
+"""An ingest run: files → validated rows → consent → deduplicated → one atomic batch.
+
+Steps, each in DuckDB over a work database on disk (so memory stays bounded):
+
+1. read each file in batches (``readers``) and validate every row (``validation``) into
+   the ``staged`` table;
+2. ask the consent gate about the distinct (person, source) pairs;
+3. keep the first of rows sharing an ``event_id`` within the batch;
+4. under the ledger's writer lock, ask the consent gate again (a revocation or an
+   erasure that committed since step 2 purges the ledger only after this batch lets go
+   of the lock, and would miss rows committed after its purge), and compare with what
+   the ledger already holds from this furnisher: the same id with the same content is a
+   duplicate (skipped, counted), with other content a conflict (rejected);
+5. write the accepted rows as one segment and commit it with the manifest.
+
+A crash before step 5's manifest commit leaves the ledger exactly as it was; running the
+same command again completes the batch, because step 4 makes it idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from openscore.config import Settings, get_settings
+from openscore.domain.events import EVENT_COLUMNS, LEDGER_SCHEMA
+from openscore.engines.duckdb import connect, parquet_list, sql_literal
+from openscore.errors import InputError
+from openscore.ingest.consent import ConsentGate, allow_all
+from openscore.ingest.readers import RawFile, iter_batches, open_raw
+from openscore.ingest.rejections import Rejection
+from openscore.ingest.validation import validation_sql
+from openscore.ledger.durable import REFUSALS, out_of_space, storage_guard
+from openscore.ledger.manifest import Batch, now_iso
+from openscore.ledger.rewrite import PARQUET_OPTIONS
+from openscore.ledger.store import Ledger
+
+EVENT_NAMES = [c.name for c in EVENT_COLUMNS]
+INPUT_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet", ".pq", ".gz")
+
+#: progress callback: (stage, done, total)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(slots=True)
+class IngestResult:
+    run_id: str
+    furnisher_id: str
+    files: int = 0
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    no_consent: int = 0
+    unreadable: int = 0
+    report_path: str | None = None
+    batch_id: str | None = None
+    file_errors: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+    top_reasons: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """Nothing could be ingested although something was wrong."""
+        return (
+            self.accepted == 0
+            and self.duplicates == 0
+            and (self.rejected > 0 or bool(self.file_errors) or self.rows_read == 0)
+        )
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["failed"] = self.failed
+        return out
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and the data files inside directories named (sorted, recursive)."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file()
+                    and f.name.lower().endswith(INPUT_SUFFIXES)
+                    and not f.name.startswith(".")
+                )
+            )
+        else:
+            out.append(p)
+    return out
+
+
+class Ingester:
+    """Ingests furnisher files into a ledger. ``consent_gate`` decides per (person, source)."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        consent_gate: ConsentGate = allow_all,
+        settings: Settings | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.consent_gate = consent_gate
+        self.settings = settings or get_settings()
+        self.now = now
+
+    def run(
+        self, paths: Iterable[Path], furnisher_id: str, *, progress: Progress | None = None
+    ) -> IngestResult:
+        furnisher_id = furnisher_id.strip()
+        if not furnisher_id or len(furnisher_id) > 128:
+            raise InputError("--furnisher must be 1 to 128 characters", field="furnisher")
+        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        result = IngestResult(run_id=run_id, furnisher_id=furnisher_id)
+        run_dir = self.settings.runs_dir / run_id
+        work = self.settings.data_dir / "tmp" / f"ingest-{run_id}"
+        # A full (or failing) disk anywhere on the way is one clear StorageError; nothing
+        # is committed until the manifest is, so the ledger stays as it was.
+        with storage_guard(work / "staged"):
+            return self._run(paths, furnisher_id, result, run_dir, work, progress)
+
+    def _run(  # noqa: ANN001
+        self, paths, furnisher_id, result, run_dir, work, progress
+    ) -> IngestResult:
+        _clean_stale_work(work.parent)
+        try:
+            work.mkdir(parents=True, exist_ok=True)
+            (work / "pid").write_text(str(os.getpid()))
+            files = expand_paths(paths)
+            if not files:
+                raise InputError("no input files given (or the directories hold none)")
+            result.files = len(files)
+            con = connect(temp_dir=work / "spill")
+            try:
+                self._stage(con, files, furnisher_id, work, result, progress)
+                self._check_batch(con)
+                with self.ledger.writing() as txn:
+                    self._recheck_consent(con)
+                    self._check_ledger(con, furnisher_id)
+                    self._count(con, result)
+                    with storage_guard(run_dir / "rejections.csv"):
+                        self._write_report(con, run_dir, result)
+                    if result.accepted:
+                        with storage_guard(self.ledger.segments_dir / "segment"):
+                            self._write_segment(con, txn, result, files, progress)
+            finally:
+                con.close()
+            try:
+                _write_json(run_dir / "summary.json", result.to_dict())
+            except OSError as exc:  # committed already: a missing summary must not say otherwise
+                if exc.errno not in REFUSALS:
+                    raise
+            return result
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _stage(self, con, files, furnisher_id, work, result, progress) -> None:  # noqa: ANN001
+        """Read and validate every file into staged Parquet parts; unreadable parts go to
+        ``issues``. ``_errors`` is NULL for a valid row."""
+        con.execute(
+            "CREATE TABLE issues (file VARCHAR, line BIGINT, field VARCHAR, "
+            "value VARCHAR, reason VARCHAR)"
+        )
+        con.execute("CREATE TABLE file_names (_file INTEGER, name VARCHAR)")
+        con.executemany(
+            "INSERT INTO file_names VALUES (?, ?)", [(i, str(p)) for i, p in enumerate(files)]
+        )
+        staged_dir = work / "staged"
+        staged_dir.mkdir()
+        part = 0
+        for index, path in enumerate(files):
+            if progress:
+                progress(f"reading {path.name}", result.rows_read, 0)
+            issues: list[Rejection] = []
+            raw: RawFile | None = None
+            try:
+                raw = open_raw(path, work)
+                if raw.format == "parquet":
+                    # DuckDB reads Parquet in place, in parallel: no copy through Python
+                    result.rows_read += self._validate_parquet(
+                        con, raw, index, furnisher_id, staged_dir / f"part-{part:06d}.parquet"
+                    )
+                    part += 1
+                for table in iter_batches(raw) if raw.format != "parquet" else ():
+                    self._validate_batch(
+                        con, table, index, furnisher_id, staged_dir / f"part-{part:06d}.parquet"
+                    )
+                    part += 1
+                    result.rows_read += table.num_rows
+                    if progress:
+                        progress(f"reading {path.name}", result.rows_read, 0)
+            except InputError as exc:
+                result.file_errors.append(exc.message)
+                issues.append(Rejection(str(path), exc.line, exc.field, None, exc.reason))
+            if raw is not None:
+                issues.extend(raw.issues)
+                # rows the reader could not parse count as read and rejected
+                result.rows_read += raw.rows_rejected
+                result.unreadable += raw.rows_rejected
+                for name in raw.columns:
+                    if name not in EVENT_NAMES and name != "_line":
+                        issues.append(
+                            Rejection(
+                                str(path),
+                                1 if raw.format == "csv" else None,
+                                name,
+                                None,
+                                "unknown column: not part of the event vocabulary, its values "
+                                "were not stored",
+                            )
+                        )
+                if raw.work_path is not None and raw.work_path != path:
+                    raw.work_path.unlink(missing_ok=True)
+            if issues:
+                con.executemany(
+                    "INSERT INTO issues VALUES (?, ?, ?, ?, ?)",
+                    [(r.file, r.line, r.field, r.value, r.reason) for r in issues],
+                )
+        if part:
+            con.execute(
+                "CREATE VIEW staged AS SELECT * FROM "
+                f"read_parquet({sql_literal(str(staged_dir / '*.parquet'))})"
+            )
+        else:
+            columns = ", ".join(f'CAST(NULL AS {_duck_type(c)}) AS "{c}"' for c in EVENT_NAMES)
+            con.execute(
+                f"CREATE VIEW staged AS SELECT {columns}, 0 AS _file, 0 AS _line, "
+                "CAST(NULL AS VARCHAR[]) AS _errors WHERE false"
+            )
+
+    def _validate_batch(
+        self,
+        con,
+        table: pa.Table,
+        index: int,
+        furnisher_id: str,  # noqa: ANN001
+        out: Path,
+    ) -> None:
+        # Only the vocabulary's columns and the reader's line numbers go on: a file's own
+        # column named like an internal one (``_line``, ``__t_type`` ...) must not shadow it.
+        names = table.column_names
+        keep = [i for i, name in enumerate(names) if name in EVENT_NAMES]
+        table = table.select([*keep, len(names) - 1 - names[::-1].index("_line")])
+        raw_types = {f.name: f.type for f in table.schema if f.name != "_line"}
+        con.register("raw_batch", table)
+        try:
+            sql = validation_sql(
+                "raw_batch", raw_types, furnisher_id=furnisher_id, file_index=index, now=self.now
+            )
+            con.execute(
+                f"COPY ({sql}) TO {sql_literal(str(out))} (FORMAT parquet, COMPRESSION lz4_raw)"
+            )
+        finally:
+            con.unregister("raw_batch")
+
+    def _validate_parquet(
+        self,
+        con,
+        raw: RawFile,
+        index: int,
+        furnisher_id: str,  # noqa: ANN001
+        out: Path,
+    ) -> int:
+        """Validate a Parquet file read in place; its "line" is the 1-based row number."""
+        import pyarrow.parquet as pq
+
+        path = raw.work_path or raw.path
+        try:
+            meta = pq.ParquetFile(path).metadata
+            schema = pq.read_schema(path)
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
+            raise InputError(f"not a readable Parquet file ({exc})", path=raw.name) from exc
+        raw.columns = list(schema.names)
+        raw_types = {f.name: f.type for f in schema if f.name in EVENT_NAMES}
+        # the vocabulary's columns only (see _validate_batch), and our own line numbers
+        wanted = "".join(f'"{name}", ' for name in raw_types)
+        source = (
+            f"(SELECT {wanted}file_row_number + 1 AS _line FROM read_parquet("
+            f"{sql_literal(str(path))}, file_row_number = true))"
+        )
+        sql = validation_sql(
+            source, raw_types, furnisher_id=furnisher_id, file_index=index, now=self.now
+        )
+        try:
+            con.execute(
+                f"COPY ({sql}) TO {sql_literal(str(out))} (FORMAT parquet, COMPRESSION lz4_raw)"
+            )
+        except duckdb.Error as exc:
+            out.unlink(missing_ok=True)
+            if out_of_space(exc):
+                raise  # our disk, not their file
+            raise InputError(
+                f"Parquet file could not be read to the end ({exc})", path=raw.name
+            ) from exc
+        return meta.num_rows
+
+    def _check_batch(self, con) -> None:  # noqa: ANN001
+        """Rows that are valid but may not be stored: without consent, or a repeat of an
+        event_id earlier in the batch. Kept as a small table of (file, line, status)."""
+        con.execute("CREATE TABLE excluded (_file INTEGER, _line BIGINT, status VARCHAR)")
+        pairs = con.sql(
+            "SELECT DISTINCT person_id, source FROM staged WHERE _errors IS NULL ORDER BY ALL"
+        ).to_arrow_table()
+        allowed = self.consent_gate(pairs) if pairs.num_rows else None
+        if allowed is not None:
+            denied = pairs.filter(pc.invert(pc.fill_null(allowed, False)))
+            if denied.num_rows:
+                con.register("denied", denied)
+                con.execute(
+                    "INSERT INTO excluded SELECT s._file, s._line, 'no_consent' FROM staged s "
+                    "JOIN denied d USING (person_id, source) WHERE s._errors IS NULL"
+                )
+                con.unregister("denied")
+        seq = "(_file * 10000000000 + _line)"
+        con.execute(
+            "INSERT INTO excluded SELECT _file, _line, 'batch_duplicate' FROM ("
+            f"SELECT _file, _line, {seq} AS seq, min({seq}) OVER (PARTITION BY event_id) AS first "
+            "FROM staged WHERE _errors IS NULL AND event_id IN (SELECT event_id FROM staged "
+            "WHERE _errors IS NULL GROUP BY event_id HAVING count(*) > 1)) d WHERE seq <> first "
+            "AND NOT EXISTS (SELECT 1 FROM excluded x WHERE x._file = d._file "
+            "AND x._line = d._line)"
+        )
+
+    def _recheck_consent(self, con) -> None:  # noqa: ANN001
+        """(Under the writer lock.) The gate again, for the pairs it allowed before: a
+        consent revoked (or a person erased) in between is honoured. Revocation and
+        erasure commit to the registry first and purge the ledger under this lock after,
+        so a batch that passes here either commits before that purge (and is purged with
+        the rest) or sees the revocation."""
+        if self.consent_gate is allow_all:
+            return
+        pairs = con.sql(
+            "SELECT DISTINCT person_id, source FROM staged s WHERE _errors IS NULL AND NOT "
+            "EXISTS (SELECT 1 FROM excluded x WHERE x._file = s._file AND x._line = s._line) "
+            "ORDER BY ALL"
+        ).to_arrow_table()
+        allowed = self.consent_gate(pairs) if pairs.num_rows else None
+        if allowed is None:
+            return
+        denied = pairs.filter(pc.invert(pc.fill_null(allowed, False)))
+        if not denied.num_rows:
+            return
+        con.register("denied", denied)
+        try:
+            con.execute(
+                "INSERT INTO excluded SELECT s._file, s._line, 'no_consent' FROM staged s "
+                "JOIN denied d USING (person_id, source) WHERE s._errors IS NULL AND NOT "
+                "EXISTS (SELECT 1 FROM excluded x WHERE x._file = s._file AND x._line = s._line)"
+            )
+        finally:
+            con.unregister("denied")
+
+    def _check_ledger(self, con, furnisher_id: str) -> None:  # noqa: ANN001
+        """(Under the writer lock.) The same id stored before: duplicate or conflict."""
+        snap = self.ledger.snapshot()
+        if snap.empty:
+            return
+        stored = f"read_parquet({parquet_list(snap.paths)})"
+        fid = sql_literal(furnisher_id)
+        candidates = "SELECT * FROM staged s WHERE _errors IS NULL"
+        if self._has_exclusions(con):
+            candidates += (
+                " AND NOT EXISTS (SELECT 1 FROM excluded x WHERE x._file = s._file "
+                "AND x._line = s._line)"
+            )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW candidates AS {candidates}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE stored AS SELECT * FROM {stored} "
+            f"WHERE furnisher_id = {fid} AND event_id IN (SELECT event_id FROM candidates)"
+        )
+        if not con.execute("SELECT count(*) FROM stored").fetchall()[0][0]:
+            return
+        same = " AND ".join(f'c."{c}" IS NOT DISTINCT FROM l."{c}"' for c in EVENT_NAMES)
+        con.execute(
+            "INSERT INTO excluded SELECT c._file, c._line, CASE WHEN "
+            f"{same} THEN 'duplicate' ELSE 'conflict' END FROM candidates c "
+            "JOIN stored l USING (event_id)"
+        )
+
+    @staticmethod
+    def _has_exclusions(con) -> bool:  # noqa: ANN001
+        return bool(con.execute("SELECT count(*) FROM excluded").fetchall()[0][0])
+
+    def _count(self, con, result: IngestResult) -> None:  # noqa: ANN001
+        valid, invalid = con.execute(
+            "SELECT count(*) FILTER (WHERE _errors IS NULL), count(*) FILTER "
+            "(WHERE _errors IS NOT NULL) FROM staged"
+        ).fetchall()[0]
+        counts = dict(con.execute("SELECT status, count(*) FROM excluded GROUP BY ALL").fetchall())
+        result.accepted = valid - sum(counts.values())
+        result.duplicates = counts.get("duplicate", 0)
+        result.conflicts = counts.get("conflict", 0)
+        result.no_consent = counts.get("no_consent", 0)
+        result.rejected = (
+            invalid
+            + result.no_consent
+            + counts.get("batch_duplicate", 0)
+            + result.conflicts
+            + result.unreadable
+        )
+
+    def _write_report(self, con, run_dir: Path, result: IngestResult) -> None:  # noqa: ANN001
+        """The rejection report (CSV: file, line, field, value, reason) beside the run."""
+        report = (
+            "SELECT n.name AS file, s._line AS line, split_part(e, chr(31), 1) AS field, "
+            "split_part(e, chr(31), 3) AS value, split_part(e, chr(31), 2) AS reason "
+            "FROM (SELECT _file, _line, unnest(_errors) AS e FROM staged "
+            "WHERE _errors IS NOT NULL) s JOIN file_names n USING (_file) "
+            "UNION ALL SELECT n.name, x._line, "
+            "CASE x.status WHEN 'no_consent' THEN 'source' ELSE 'event_id' END, "
+            "CASE x.status WHEN 'no_consent' THEN s.source ELSE s.event_id END, "
+            "CASE x.status "
+            "WHEN 'no_consent' THEN 'the person has not consented to this source: not stored' "
+            "WHEN 'batch_duplicate' THEN 'event_id appears earlier in this batch: first kept' "
+            "WHEN 'conflict' THEN 'event_id already stored with different content (conflict)' "
+            "END FROM excluded x JOIN staged s ON s._file = x._file AND s._line = x._line "
+            "JOIN file_names n ON n._file = x._file WHERE x.status <> 'duplicate' "
+            "UNION ALL SELECT file, line, field, value, reason FROM issues"
+        )
+        con.execute(f"CREATE TEMP TABLE report AS {report}")
+        total = con.execute("SELECT count(*) FROM report").fetchall()[0][0]
+        if not total:
+            return
+        run_dir.mkdir(parents=True, exist_ok=True)
+        path = run_dir / "rejections.csv"
+        con.execute(
+            f"COPY (SELECT * FROM report ORDER BY file, line NULLS FIRST, field) "
+            f"TO {sql_literal(str(path))} (HEADER, DELIMITER ',')"
+        )
+        result.report_path = str(path)
+        result.top_reasons = [
+            (f"{field}: {reason}" if field else reason, int(n))
+            for field, reason, n in con.execute(
+                "SELECT field, reason, count(*) FROM report GROUP BY ALL "
+                "ORDER BY 3 DESC, 1, 2 LIMIT 10"
+            ).fetchall()
+        ]
+        result.examples = [
+            Rejection(*row).describe()
+            for row in con.execute(
+                "SELECT file, line, field, value, reason FROM report "
+                "ORDER BY file, line NULLS FIRST LIMIT 5"
+            ).fetchall()
+        ]
+
+    def _write_segment(self, con, txn, result, files, progress) -> None:  # noqa: ANN001
+        """Write the accepted rows as one segment and commit it: all of the batch or none."""
+        if progress:
+            progress("writing segment", result.rows_read, 0)
+        batch_id = f"b-{result.run_id}"
+        tmp, final = txn.new_segment_path()
+        cols = ", ".join(f's."{c}"' for c in EVENT_NAMES)
+        keep = "s._errors IS NULL"
+        if self._has_exclusions(con):
+            keep += (
+                " AND NOT EXISTS (SELECT 1 FROM excluded x WHERE x._file = s._file "
+                "AND x._line = s._line)"
+            )
+        con.execute(
+            f"COPY (SELECT {cols}, {sql_literal(batch_id)} AS batch_id, "
+            f"CAST({sql_literal(now_iso())} AS TIMESTAMPTZ) AS ingested_at FROM staged s "
+            f"WHERE {keep}) TO {sql_literal(str(tmp))} ({PARQUET_OPTIONS})"
+        )
+        txn.add_segment(tmp, final, sorted=False, batch_id=batch_id)
+        txn.commit(
+            batch=Batch(
+                batch_id=batch_id,
+                furnisher_id=result.furnisher_id,
+                accepted=result.accepted,
+                duplicates=result.duplicates,
+                rejected=result.rejected,
+                committed_at=now_iso(),
+                files=[str(f) for f in files],
+            )
+        )
+        result.batch_id = batch_id
+
+
+def _write_json(path: Path, body: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(body, indent=2, default=str))
+
+
+def _duck_type(name: str) -> str:
+    t = LEDGER_SCHEMA.field(name).type
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ"
+    if pa.types.is_date(t):
+        return "DATE"
+    if pa.types.is_floating(t):
+        return "DOUBLE"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    return "VARCHAR"
+
+
+def _clean_stale_work(parent: Path) -> None:
+    """Remove work directories of ingest runs whose process is gone (killed runs)."""
+    if not parent.exists():
+        return
+    for d in parent.glob("ingest-*"):
+        try:
+            pid = int((d / "pid").read_text())
+        except (OSError, ValueError):
+            pid = 0
+        if pid and _alive(pid):
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,461 @@
+"""Reading furnisher files (CSV, JSONL, Parquet; plain or gzip) into raw Arrow batches.
+
+A reader never judges values: it turns a file into batches of raw columns plus a
+``_line`` column (1-based; the header is line 1, so the first CSV/JSONL record is line 2;
+for Parquet, the row number), and reports what it could not read at all — a line too
+long, a row with the wrong number of columns, invalid JSON, a truncated gzip stream —
+as rejections with their line. Validation (``validation.py``) judges the values.
+
+Line numbers count records: a quoted CSV value that spans lines counts as one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from openscore.errors import InputError
+from openscore.ingest.rejections import Rejection, clip_value
+
+#: a line longer than this is rejected as a whole (detected for sure from 2x the window)
+MAX_LINE_BYTES = 8 << 20
+_WINDOW = MAX_LINE_BYTES // 2
+#: pyarrow parses in blocks; any line that passed the check fits in one
+_BLOCK_BYTES = 4 * MAX_LINE_BYTES
+#: rows per batch handed to validation
+BATCH_ROWS = 1_000_000
+
+FORMATS = ("csv", "jsonl", "parquet")
+
+
+@dataclass(slots=True)
+class RawFile:
+    """A file being read: its batches arrive through :meth:`batches`."""
+
+    path: Path
+    format: str
+    columns: list[str] = field(default_factory=list)
+    issues: list[Rejection] = field(default_factory=list)
+    #: where a plain copy lives when the file had to be decompressed or cleaned
+    work_path: Path | None = None
+    #: how many of the issues are whole rows that could not be read
+    rows_rejected: int = 0
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def reject(
+        self, line: int | None, fld: str | None, value: object, reason: str, *, row: bool = True
+    ) -> None:
+        """Record an issue; ``row`` says whether it cost a data row (or is about the file)."""
+        self.issues.append(Rejection(self.name, line, fld, clip_value(value), reason))
+        self.rows_rejected += row
+
+
+def detect_format(path: Path) -> tuple[str, bool]:
+    """(format, gzipped) from the file name, then from its first bytes."""
+    name = path.name.lower()
+    gz = name.endswith(".gz")
+    stem = name[:-3] if gz else name
+    fmt = next(
+        (
+            name
+            for name, suffixes in (
+                ("csv", (".csv", ".tsv", ".txt")),
+                ("jsonl", (".jsonl", ".ndjson", ".json")),
+                ("parquet", (".parquet", ".pq")),
+            )
+            if stem.endswith(suffixes)
+        ),
+        "",
+    )
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head[:2] == b"\x1f\x8b":
+        gz = True
+    if not fmt:
+        if head == b"PAR1":
+            fmt = "parquet"
+        else:
+            raise InputError(
+                "cannot tell the format from the name: use .csv, .jsonl or .parquet "
+                "(optionally .gz)",
+                path=str(path),
+            )
+    return fmt, gz
+
+
+def open_raw(path: Path, work_dir: Path) -> RawFile:
+    """Prepare a file for reading: decompress, check line lengths and encoding marks."""
+    if not path.exists():
+        raise InputError("file does not exist", path=str(path))
+    if path.is_dir():
+        raise InputError("is a directory", path=str(path))
+    fmt, gz = detect_format(path)
+    raw = RawFile(path, fmt)
+    plain = path
+    if gz:
+        plain = _gunzip(raw, work_dir)
+    if fmt != "parquet":
+        plain = _check_text(raw, plain, work_dir)
+    raw.work_path = plain
+    return raw
+
+
+def iter_batches(raw: RawFile) -> Iterator[pa.Table]:
+    """Batches of raw columns with ``_line``; issues found while reading go to ``raw``."""
+    assert raw.work_path is not None
+    if raw.format == "csv":
+        yield from _csv_batches(raw, raw.work_path)
+    elif raw.format == "jsonl":
+        yield from _jsonl_batches(raw, raw.work_path)
+    else:
+        yield from _parquet_batches(raw, raw.work_path)
+
+
+# -- decompression and line checks ---------------------------------------------------------
+
+
+def _gunzip(raw: RawFile, work_dir: Path) -> Path:
+    """Decompress to ``work_dir``; a truncated stream keeps its complete lines and says so."""
+    out = work_dir / (raw.path.name.removesuffix(".gz").removesuffix(".GZ") + ".plain")
+    decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    truncated = False
+    with open(raw.path, "rb") as src, open(out, "wb") as dst:
+        while True:
+            block = src.read(4 << 20)
+            if not block:
+                truncated = not decomp.eof
+                break
+            try:
+                dst.write(decomp.decompress(block))
+            except zlib.error as exc:
+                raise InputError(f"not a valid gzip file ({exc})", path=raw.name) from exc
+            if decomp.eof:
+                rest = decomp.unused_data
+                if rest.strip(b"\x00"):
+                    # concatenated gzip members: let the gzip module handle the rest
+                    dst.seek(0)
+                    dst.truncate()
+                    with gzip.open(raw.path, "rb") as gz:
+                        while chunk := gz.read(4 << 20):
+                            dst.write(chunk)
+                break
+    if truncated:
+        if raw.format == "parquet":
+            raise InputError("gzip stream is truncated", path=raw.name)
+        lines = _cut_to_last_newline(out)
+        raw.reject(
+            lines + 1,
+            None,
+            None,
+            f"gzip stream is truncated: kept the {lines} complete lines before it",
+        )
+    return out
+
+
+def _cut_to_last_newline(path: Path) -> int:
+    """Drop a partial last line; return the number of complete lines kept."""
+    with open(path, "rb+") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        pos = size
+        while pos > 0:
+            step = min(1 << 20, pos)
+            fh.seek(pos - step)
+            chunk = fh.read(step)
+            idx = chunk.rfind(b"\n")
+            if idx >= 0:
+                fh.truncate(pos - step + idx + 1)
+                break
+            pos -= step
+        else:
+            fh.truncate(0)
+    return _count_lines(path)
+
+
+def _count_lines(path: Path) -> int:
+    n = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(16 << 20):
+            n += chunk.count(b"\n")
+    return n
+
+
+def _check_text(raw: RawFile, path: Path, work_dir: Path) -> Path:
+    """Refuse UTF-16, and blank out lines longer than MAX_LINE_BYTES (each rejected).
+
+    The common case costs one ``find`` per 4 MB window: a line of 8 MB or more always
+    covers a whole window without a newline. Only then is the file scanned line by line.
+    """
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError("file is empty", path=raw.name)
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise InputError("file is UTF-16 encoded: save it as UTF-8", path=raw.name)
+        suspicious = False
+        offset = 0
+        while offset < size:
+            fh.seek(offset)
+            window = fh.read(_WINDOW)
+            if b"\n" not in window and offset + len(window) < size:
+                suspicious = True
+                break
+            offset += _WINDOW
+    if not suspicious:
+        return path
+    out = work_dir / (raw.path.name + ".lines")
+    with open(path, "rb") as src, open(out, "wb") as dst:
+        line_no = 0
+        while True:
+            line = src.readline(MAX_LINE_BYTES + 1)
+            if not line:
+                break
+            line_no += 1
+            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                total = len(line)
+                while not line.endswith(b"\n"):
+                    line = src.readline(MAX_LINE_BYTES + 1)
+                    if not line:
+                        break
+                    total += len(line)
+                raw.reject(
+                    line_no,
+                    None,
+                    None,
+                    f"line is {total / 2**20:.1f} MB, longer than the "
+                    f"{MAX_LINE_BYTES >> 20} MB limit",
+                )
+                dst.write(b"\n")  # keeps the numbering of the lines after it
+            else:
+                dst.write(line)
+    return out
+
+
+# -- CSV ------------------------------------------------------------------------------------
+
+
+def _csv_header(raw: RawFile, path: Path) -> list[str]:
+    with open(path, "rb") as fh:
+        first = fh.readline(MAX_LINE_BYTES)
+    text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    if not text.strip():
+        raise InputError("the first line (the header) is empty", path=raw.name, line=1)
+    names = [n.strip().strip('"') for n in next(_csv_rows(text))]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"header names columns twice: {', '.join(dupes)}", path=raw.name, line=1)
+    return names
+
+
+def _csv_rows(text: str) -> Iterator[list[str]]:
+    import csv
+
+    return csv.reader([text])
+
+
+def _csv_batches(raw: RawFile, path: Path) -> Iterator[pa.Table]:
+    names = _csv_header(raw, path)
+    raw.columns = names
+    types = {n: pa.string() for n in names}
+    for binary in (False, True):
+        try:
+            yield from _csv_read(raw, path, names, types, binary=binary)
+            return
+        except pa.ArrowInvalid as exc:
+            if "UTF8" in str(exc) and not binary:
+                # not valid UTF-8 somewhere: read bytes, validation rejects the bad cells
+                types = {n: pa.binary() for n in names}
+                raw.issues = [i for i in raw.issues if i.line is None or i.line <= 1]
+                continue
+            raise InputError(f"cannot be read as CSV ({exc})", path=raw.name) from exc
+
+
+def _csv_read(
+    raw: RawFile, path: Path, names: list[str], types: dict, *, binary: bool
+) -> Iterator[pa.Table]:
+    # Fast path: threaded, and no bad rows expected. If the reader meets a bad row it
+    # cannot number, it is read again single-threaded, where every row has its number.
+    for threaded in (True, False):
+        bad: list[tuple[int | None, str, int, int]] = []
+
+        def handler(row: pacsv.InvalidRow, bad: list = bad) -> str:
+            bad.append((row.number, row.text, row.expected_columns, row.actual_columns))
+            return "skip"
+
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                use_threads=threaded, block_size=_BLOCK_BYTES, skip_rows=1, column_names=names
+            ),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
+        if threaded:
+            tables: list[pa.Table] = []
+            pending = 0
+            next_line = 2
+            ok = True
+            for batch in reader:
+                if bad:
+                    ok = False
+                    break
+                tables.append(pa.Table.from_batches([batch]))
+                pending += batch.num_rows
+                if pending >= BATCH_ROWS:
+                    table = pa.concat_tables(tables)
+                    yield _with_lines(table, next_line)
+                    next_line += table.num_rows
+                    tables, pending = [], 0
+            if ok and not bad:
+                if tables:
+                    yield _with_lines(pa.concat_tables(tables), next_line)
+                return
+            if next_line > 2:
+                # rows already yielded are re-read below; skip them there
+                skip_before = next_line
+            else:
+                skip_before = 2
+            continue
+        # single-threaded: whole file, numbered
+        table = reader.read_all()
+        bad_numbers = []
+        for number, text, expected, actual in bad:
+            bad_numbers.append(number)
+            if text.strip() == "":
+                continue
+            raw.reject(number, None, text, f"expected {expected} columns, found {actual}")
+        total = table.num_rows + len(bad_numbers)
+        lines = pa.array(_good_lines(total, bad_numbers), pa.int64())
+        table = table.append_column("_line", lines)
+        start = 0
+        while start < table.num_rows:
+            part = table.slice(start, BATCH_ROWS)
+            start += BATCH_ROWS
+            # the last column is ours (a file may have its own "_line" column too)
+            keep = part.filter(pa.compute.greater_equal(part.column(-1), skip_before))
+            if keep.num_rows:
+                yield keep
+        return
+
+
+def _good_lines(total_records: int, bad_numbers: list[int]) -> list[int]:
+    import numpy as np
+
+    lines = np.arange(2, total_records + 2, dtype=np.int64)
+    if bad_numbers:
+        lines = lines[~np.isin(lines, np.asarray(bad_numbers, dtype=np.int64))]
+    return lines
+
+
+def _with_lines(table: pa.Table, first_line: int) -> pa.Table:
+    import numpy as np
+
+    return table.append_column(
+        "_line", pa.array(np.arange(first_line, first_line + table.num_rows, dtype=np.int64))
+    )
+
+
+# -- JSONL ----------------------------------------------------------------------------------
+
+
+def _jsonl_batches(raw: RawFile, path: Path) -> Iterator[pa.Table]:
+    """One JSON object per line. Parsed line by line so that every error has its line."""
+    columns: dict[str, list] = {}
+    lines: list[int] = []
+    seen: list[str] = []
+
+    def flush() -> pa.Table:
+        n = len(lines)
+        arrays = {k: pa.array(v + [None] * (n - len(v)), pa.string()) for k, v in columns.items()}
+        arrays["_line"] = pa.array(lines, pa.int64())
+        return pa.table(arrays)
+
+    # JSONL has no header: line 1 is the first record
+    with open(path, "rb") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except (UnicodeDecodeError, ValueError) as exc:
+                reason = (
+                    "not valid UTF-8"
+                    if isinstance(exc, UnicodeDecodeError)
+                    else (f"not valid JSON ({exc.msg if hasattr(exc, 'msg') else exc})")
+                )
+                raw.reject(line_no, None, line[:200].decode("utf-8", "replace"), reason)
+                continue
+            if not isinstance(obj, dict):
+                raw.reject(line_no, None, None, "expected a JSON object on the line")
+                continue
+            row: dict[str, str | None] = {}
+            bad = None
+            for key, value in obj.items():
+                if isinstance(value, (dict, list)):
+                    bad = (key, "expected a single value, found a nested object or list")
+                    break
+                row[key] = _json_scalar(value)
+            if bad:
+                raw.reject(line_no, bad[0], None, bad[1])
+                continue
+            n = len(lines)
+            for key, value in row.items():
+                col = columns.get(key)
+                if col is None:
+                    col = columns[key] = [None] * n
+                    seen.append(key)
+                elif len(col) < n:
+                    col.extend([None] * (n - len(col)))
+                col.append(value)
+            lines.append(line_no)
+            if len(lines) >= BATCH_ROWS:
+                raw.columns = list(seen)
+                yield flush()
+                columns = {k: [] for k in columns}
+                lines = []
+    raw.columns = list(seen)
+    if lines:
+        yield flush()
+
+
+def _json_scalar(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# -- Parquet --------------------------------------------------------------------------------
+
+
+def _parquet_batches(raw: RawFile, path: Path) -> Iterator[pa.Table]:
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
+        raise InputError(f"not a readable Parquet file ({exc})", path=raw.name) from exc
+    raw.columns = list(pf.schema_arrow.names)
+    first = 1
+    try:
+        for batch in pf.iter_batches(batch_size=BATCH_ROWS):
+            table = pa.Table.from_batches([batch])
+            yield _with_lines(table, first)
+            first += table.num_rows
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(
+            f"Parquet file is damaged after row {first - 1} ({exc})", path=raw.name
+        ) from exc

@@ -1,0 +1,102 @@
+"""Batch scoring of everyone, and publication of the scores to the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import ibis.expr.types as ir
+import pandas as pd
+from sqlalchemy.engine import Engine as SqlEngine
+
+from openscore.engines.base import Engine
+from openscore.features import build_features
+from openscore.features.graph import GraphParams
+from openscore.jobs.features import feature_table
+from openscore.jobs.graph import check_relationships_rule, compute_graph, uses_graph
+from openscore.ledger import Ledger
+from openscore.model import Scorecard
+from openscore.registry import ScoreToPublish, publish_scores
+from openscore.scoring import score_table
+
+DIMENSIONS = ("credit_history", "fulfilment_capacity", "behaviour", "identity", "relationships")
+
+
+def batch_scores(
+    engine: Engine,
+    ledger: Ledger,
+    card: Scorecard,
+    as_of: date,
+    people: ir.Table | None = None,
+    *,
+    graph_params: GraphParams | None = None,
+    store_graph: bool = True,
+) -> ir.Table:
+    """Features of everyone as of ``as_of``, scored by ``card``: an expression to run.
+
+    When the card scores relationships, stage 1 and the trust propagation run first (on
+    the engine, over the whole ledger) and their result is stored for the online path
+    (``jobs/graph.py``; ``store_graph=False`` skips that); the returned expression is
+    stage 2.
+    """
+    if not uses_graph(card):
+        features = feature_table(engine, ledger, as_of, people)
+        return score_table(card, features, "person_id", as_of=as_of.isoformat())
+    check_relationships_rule(card)
+    events = engine.ledger(ledger.snapshot().paths)
+    graph = compute_graph(
+        engine, ledger, card, as_of, graph_params, store=store_graph, events=events
+    )
+    features = build_features(events, as_of, people, graph)
+    return score_table(card, features, "person_id", as_of=as_of.isoformat())
+
+
+def publish_batch(
+    registry: SqlEngine,
+    scores: pd.DataFrame,
+    *,
+    actor: str = "system:batch",
+    chunk: int = 5_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Publish a scored frame (rows of registered people) as their current scores."""
+    done = 0
+    total = len(scores)
+    for start in range(0, total, chunk):
+        part = scores.iloc[start : start + chunk]
+        items = [_item(row) for row in part.to_dict("records")]
+        with registry.begin() as conn:
+            done += publish_scores(conn, items, actor=actor)
+        if progress:
+            progress(min(start + chunk, total), total)
+    return done
+
+
+def _item(row: dict) -> ScoreToPublish:
+    reasons = []
+    for k in range(1, 5):
+        code = row.get(f"reason_{k}")
+        if code is None or (isinstance(code, float) and code != code):
+            continue
+        reasons.append(published_reason(code, row.get(f"reason_{k}_text"),
+                                        row.get(f"reason_{k}_improve")))
+    return ScoreToPublish(
+        person_id=row["person_id"],
+        score=int(row["score"]),
+        band=row["band"],
+        dimensions={d: int(row[f"dim_{d}"]) for d in DIMENSIONS},
+        reasons=reasons,
+        model_id=row["model_id"],
+        as_of=datetime.fromisoformat(str(row["as_of"])).replace(tzinfo=UTC),
+    )
+
+
+def published_reason(code: str, text: str | None, improve: str | None) -> dict:
+    """A reason as published (batch and online publish exactly this shape)."""
+    return {"code": code, "text": text, "improve": improve}
+
+
+def write_scores(engine: Engine, expr: ir.Table, out: Path) -> Path:
+    engine.to_parquet(expr, out)
+    return out

@@ -1,0 +1,194 @@
+"""The ledger: append-only Parquet segments named by an atomically committed manifest.
+
+Layout under the ledger root::
+
+    manifest.json        the committed list of segments (see manifest.py)
+    segments/*.parquet   immutable segment files, LEDGER_SCHEMA
+    .lock                held (flock) by the one writer at a time
+
+Writers take the lock, write new files, commit a new manifest, then delete files the
+manifest no longer names. Readers never lock: they load the manifest and read the files
+it names, retrying once if a concurrent change removed one in between.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from openscore.config import Settings, get_settings
+from openscore.domain.events import LEDGER_SCHEMA
+from openscore.errors import IntegrityError, StorageError
+from openscore.ledger.durable import fsync_dir, publish_file, sha256_file
+from openscore.ledger.manifest import Manifest, Segment, commit_manifest, load_manifest, now_iso
+
+#: rows per Parquet row group: small enough that one person's rows are found by statistics
+ROW_GROUP_ROWS = 122_880
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """A consistent view: one manifest version and the absolute paths of its segments."""
+
+    manifest: Manifest
+    paths: list[Path]
+
+    @property
+    def empty(self) -> bool:
+        return not self.paths
+
+
+class Ledger:
+    """Handle on a ledger directory. Cheap to create; holds no open files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.segments_dir = self.root / "segments"
+        self.manifest_path = self.root / "manifest.json"
+        self.lock_path = self.root / ".lock"
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Ledger:
+        return cls((settings or get_settings()).ledger_dir)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def manifest(self) -> Manifest:
+        return load_manifest(self.manifest_path)
+
+    def snapshot(self) -> Snapshot:
+        manifest = self.manifest()
+        return Snapshot(manifest, [self.root / s.file for s in manifest.segments])
+
+    def read_person(self, person_id: str, columns: list[str] | None = None) -> pa.Table:
+        """Every row of one person, found through segment ranges and row-group statistics."""
+        for attempt in range(3):
+            snap = self.snapshot()
+            paths = [
+                str(self.root / s.file) for s in snap.manifest.segments if s.may_hold(person_id)
+            ]
+            if not paths:
+                return LEDGER_SCHEMA.empty_table()
+            try:
+                dataset = ds.dataset(paths, schema=LEDGER_SCHEMA, format="parquet")
+                return dataset.to_table(columns=columns, filter=ds.field("person_id") == person_id)
+            except FileNotFoundError as exc:
+                if attempt == 2:  # not a concurrent rewrite: the file is gone
+                    raise IntegrityError(
+                        f"a segment the ledger's manifest names is missing ({exc.filename or exc})"
+                        ": run openscore ledger verify"
+                    ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- writing -----------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator[WriteTxn]:
+        """The exclusive writer: lock, clean leftovers, yield a transaction."""
+        try:
+            self.segments_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StorageError(f"cannot open the ledger at {self.root}: {exc.strerror}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            txn = WriteTxn(self, self.manifest())
+            txn.removed_leftovers = txn.remove_leftovers()
+            yield txn
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+class WriteTxn:
+    """Changes made under the writer lock; nothing is visible until :meth:`commit`."""
+
+    def __init__(self, ledger: Ledger, manifest: Manifest) -> None:
+        self.ledger = ledger
+        self.manifest = manifest
+        self._new: list[Segment] = []
+        self._drop: set[str] = set()
+        #: leftovers of interrupted writes removed when the transaction began
+        self.removed_leftovers: list[Path] = []
+
+    def new_segment_path(self) -> tuple[Path, Path]:
+        """A (temporary, final) pair of paths for a segment about to be written."""
+        name = f"seg-{uuid.uuid4().hex}.parquet"
+        final = self.ledger.segments_dir / name
+        return final.with_name(f".{name}.tmp"), final
+
+    def add_segment(self, tmp: Path, final: Path, *, sorted: bool, batch_id: str | None) -> Segment:
+        """Publish a finished temporary segment file (durable, but not yet in the manifest)."""
+        publish_file(tmp, final)
+        segment = describe_segment(self.ledger.root, final, sorted=sorted, batch_id=batch_id)
+        self._new.append(segment)
+        return segment
+
+    def drop_segment(self, segment: Segment) -> None:
+        self._drop.add(segment.file)
+
+    def commit(self, *, batch=None, removal: dict | None = None) -> Manifest:  # noqa: ANN001
+        """Commit the new manifest; afterwards delete the files it no longer names."""
+        manifest = self.manifest
+        manifest.segments = [s for s in manifest.segments if s.file not in self._drop]
+        manifest.segments.extend(self._new)
+        if batch is not None:
+            manifest.batches.append(batch)
+        if removal is not None:
+            manifest.removals.append({"at": now_iso(), **removal})
+        commit_manifest(self.ledger.manifest_path, manifest)
+        for file in self._drop:
+            (self.ledger.root / file).unlink(missing_ok=True)
+        if self._drop:
+            fsync_dir(self.ledger.segments_dir)
+        self._new, self._drop = [], set()
+        return manifest
+
+    def remove_leftovers(self) -> list[Path]:
+        """Delete segment files and temporaries that no committed manifest names."""
+        named = {self.ledger.root / s.file for s in self.manifest.segments}
+        removed = []
+        for path in self.ledger.segments_dir.iterdir():
+            if path not in named:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
+
+
+def describe_segment(root: Path, path: Path, *, sorted: bool, batch_id: str | None) -> Segment:
+    """Row count, person range and checksum of a written segment file."""
+    meta = pq.ParquetFile(path).metadata
+    idx = meta.schema.names.index("person_id")
+    lo: str | None = None
+    hi: str | None = None
+    for rg in range(meta.num_row_groups):
+        stats = meta.row_group(rg).column(idx).statistics
+        if stats is None or not stats.has_min_max:
+            lo = hi = None
+            break
+        lo = stats.min if lo is None else min(lo, stats.min)
+        hi = stats.max if hi is None else max(hi, stats.max)
+    return Segment(
+        file=str(path.relative_to(root)),
+        rows=meta.num_rows,
+        bytes=path.stat().st_size,
+        sha256=sha256_file(path),
+        min_person=lo,
+        max_person=hi,
+        sorted=sorted,
+        created_at=now_iso(),
+        batch_id=batch_id,
+    )

@@ -1,0 +1,29 @@
+"""The online path: one person's score from the ledger, consent changes, erasure."""
+
+from openscore.online.consent import (
+    Rescored,
+    erase,
+    grant_source,
+    publish,
+    recover,
+    registry_consent_gate,
+    revoke_source,
+)
+from openscore.online.models import current_model, current_model_path, install_model
+from openscore.online.person import person_features, rescore, scoring_date
+
+__all__ = [
+    "Rescored",
+    "current_model",
+    "current_model_path",
+    "erase",
+    "grant_source",
+    "install_model",
+    "person_features",
+    "publish",
+    "recover",
+    "registry_consent_gate",
+    "rescore",
+    "revoke_source",
+    "scoring_date",
+]

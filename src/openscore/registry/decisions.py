@@ -1,0 +1,316 @@
+"""Decision records: what a partner was told about a person, and the person's right to a
+human review of it.
+
+The decision itself is made by :mod:`openscore.decisions` (products and policies); this
+module keeps what was decided (product, outcome, terms, adverse-action reasons, the score
+used) so that the person can see it and ask for review. Reviews form the operators'
+queue: ``requested`` until an operator ``upheld`` or ``overturned`` the decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from openscore.domain import SCORE_MAX, SCORE_MIN, band_of
+from openscore.errors import Conflict, InputError, NotFound
+from openscore.registry import audit
+from openscore.registry.grants import check_slug
+from openscore.registry.metadata import (
+    decision_reviews,
+    decisions,
+    grants,
+    new_id,
+    partners,
+    utc_now,
+)
+from openscore.registry.people import get_person
+
+Outcome = Literal["approve", "decline"]
+ReviewStatus = Literal["requested", "upheld", "overturned"]
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    id: str
+    person_id: str
+    partner_id: str
+    grant_id: str | None
+    product_id: str
+    outcome: Outcome
+    score: int | None
+    band: str | None
+    terms: dict[str, Any]
+    reasons: list[dict[str, Any]]
+    decided_at: datetime
+    audit_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    id: str
+    decision_id: str
+    person_id: str
+    reason: str
+    status: ReviewStatus
+    requested_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None
+
+
+def _record(row: sa.Row) -> DecisionRecord:
+    return DecisionRecord(
+        row.id,
+        row.person_id,
+        row.partner_id,
+        row.grant_id,
+        row.product_id,
+        row.outcome,
+        row.score,
+        row.band,
+        dict(row.terms),
+        list(row.reasons),
+        row.decided_at,
+        int(row.audit_seq),
+    )
+
+
+def _review(row: sa.Row) -> Review:
+    return Review(
+        row.id,
+        row.decision_id,
+        row.person_id,
+        row.reason,
+        row.status,
+        row.requested_at,
+        row.resolved_at,
+        row.resolution,
+    )
+
+
+def record_decision(
+    conn: Connection,
+    person_id: str,
+    *,
+    partner_id: str,
+    product_id: str,
+    outcome: Outcome,
+    terms: Mapping[str, Any],
+    reasons: Sequence[Mapping[str, Any]],
+    actor: str,
+    grant_id: str | None = None,
+    score: int | None = None,
+    band: str | None = None,
+    now: datetime | None = None,
+) -> DecisionRecord:
+    """Keep a decision (``terms``: deposit waived or due, credit line, rate band ...)."""
+    get_person(conn, person_id)
+    check_slug(product_id, "product_id")
+    if outcome not in ("approve", "decline"):
+        raise InputError("must be approve or decline", field="outcome")
+    if score is not None and (
+        isinstance(score, bool) or not isinstance(score, int) or not SCORE_MIN <= score <= SCORE_MAX
+    ):
+        raise InputError(f"must be an integer in {SCORE_MIN}-{SCORE_MAX}", field="score")
+    if score is not None and band is not None and band != band_of(score):
+        raise InputError(f"{band!r} is not the band of {score}", field="band")
+    if outcome == "decline" and not reasons:
+        raise InputError("a decline must carry its adverse-action reasons", field="reasons")
+    if conn.execute(sa.select(partners.c.id).where(partners.c.id == partner_id)).first() is None:
+        raise NotFound(f"partner {partner_id!r} not found")
+    if grant_id is not None and (
+        conn.execute(
+            sa.select(grants.c.id).where(
+                grants.c.id == grant_id,
+                grants.c.person_id == person_id,
+                grants.c.partner_id == partner_id,
+            )
+        ).first()
+        is None
+    ):
+        raise NotFound(f"grant {grant_id!r} not found")
+    now = now or utc_now()
+    decision_id = new_id()
+    entry = audit.append(
+        conn,
+        action="decision.recorded",
+        actor=actor,
+        person_id=person_id,
+        details={"partner": partner_id, "product": product_id, "outcome": outcome},
+        linked={"decision": decision_id, "grant": grant_id},
+        at=now,
+    )
+    values = {
+        "id": decision_id,
+        "person_id": person_id,
+        "partner_id": partner_id,
+        "grant_id": grant_id,
+        "product_id": product_id,
+        "outcome": outcome,
+        "score": score,
+        "band": band,
+        "terms": dict(terms),
+        "reasons": [dict(r) for r in reasons],
+        "decided_at": now,
+        "audit_seq": entry.seq,
+    }
+    conn.execute(decisions.insert().values(**values))
+    return DecisionRecord(**values)
+
+
+def get_decision(conn: Connection, person_id: str, decision_id: str) -> DecisionRecord:
+    """One of the person's decisions; another person's is :class:`NotFound`."""
+    row = conn.execute(
+        sa.select(decisions).where(
+            decisions.c.id == decision_id, decisions.c.person_id == person_id
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"decision {decision_id!r} not found")
+    return _record(row)
+
+
+def get_partner_decision(conn: Connection, partner_id: str, decision_id: str) -> DecisionRecord:
+    """A decision the partner asked for; any other is :class:`NotFound`."""
+    row = conn.execute(
+        sa.select(decisions).where(
+            decisions.c.id == decision_id, decisions.c.partner_id == partner_id
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"decision {decision_id!r} not found")
+    return _record(row)
+
+
+def list_decisions(conn: Connection, person_id: str, *, limit: int = 100) -> list[DecisionRecord]:
+    """Decisions about a person, newest first."""
+    rows = conn.execute(
+        sa.select(decisions)
+        .where(decisions.c.person_id == person_id)
+        .order_by(decisions.c.decided_at.desc(), decisions.c.id)
+        .limit(limit)
+    )
+    return [_record(r) for r in rows]
+
+
+def request_review(
+    conn: Connection,
+    person_id: str,
+    decision_id: str,
+    *,
+    reason: str,
+    actor: str,
+    now: datetime | None = None,
+) -> Review:
+    """The person asks for a human to look at a decision again (GDPR art. 22).
+
+    :class:`Conflict` if a review of that decision was already requested.
+    """
+    get_decision(conn, person_id, decision_id)
+    reason = reason.strip()
+    if not 1 <= len(reason) <= MAX_TEXT:
+        raise InputError(f"must be 1-{MAX_TEXT} characters", field="reason")
+    now = now or utc_now()
+    review = Review(new_id(), decision_id, person_id, reason, "requested", now, None, None)
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                decision_reviews.insert().values(
+                    id=review.id,
+                    decision_id=decision_id,
+                    person_id=person_id,
+                    reason=reason,
+                    status="requested",
+                    requested_at=now,
+                )
+            )
+    except sa.exc.IntegrityError:
+        raise Conflict("a review of this decision was already requested") from None
+    audit.append(
+        conn,
+        action="review.requested",
+        actor=actor,
+        person_id=person_id,
+        linked={"review": review.id, "decision": decision_id, "reason": reason},
+        at=now,
+    )
+    return review
+
+
+def get_review(conn: Connection, person_id: str, review_id: str) -> Review:
+    """One of the person's review requests; another person's is :class:`NotFound`."""
+    row = conn.execute(
+        sa.select(decision_reviews).where(
+            decision_reviews.c.id == review_id, decision_reviews.c.person_id == person_id
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"review {review_id!r} not found")
+    return _review(row)
+
+
+def list_reviews(conn: Connection, person_id: str) -> list[Review]:
+    rows = conn.execute(
+        sa.select(decision_reviews)
+        .where(decision_reviews.c.person_id == person_id)
+        .order_by(decision_reviews.c.requested_at.desc(), decision_reviews.c.id)
+    )
+    return [_review(r) for r in rows]
+
+
+def review_queue(
+    conn: Connection, *, status: ReviewStatus = "requested", limit: int = 100
+) -> list[Review]:
+    """The operators' queue, oldest request first."""
+    rows = conn.execute(
+        sa.select(decision_reviews)
+        .where(decision_reviews.c.status == status)
+        .order_by(decision_reviews.c.requested_at, decision_reviews.c.id)
+        .limit(limit)
+    )
+    return [_review(r) for r in rows]
+
+
+def close_review(
+    conn: Connection,
+    review_id: str,
+    *,
+    status: Literal["upheld", "overturned"],
+    resolution: str,
+    actor: str,
+    now: datetime | None = None,
+) -> Review:
+    """An operator's answer to a review; :class:`Conflict` if it was already answered."""
+    if status not in ("upheld", "overturned"):
+        raise InputError("must be upheld or overturned", field="status")
+    resolution = resolution.strip()
+    if not 1 <= len(resolution) <= MAX_TEXT:
+        raise InputError(f"must be 1-{MAX_TEXT} characters", field="resolution")
+    row = conn.execute(
+        sa.select(decision_reviews).where(decision_reviews.c.id == review_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"review {review_id!r} not found")
+    if row.status != "requested":
+        raise Conflict(f"review {review_id!r} is already {row.status}")
+    now = max(now or utc_now(), row.requested_at)
+    conn.execute(
+        decision_reviews.update()
+        .where(decision_reviews.c.id == review_id)
+        .values(status=status, resolved_at=now, resolution=resolution)
+    )
+    audit.append(
+        conn,
+        action=f"review.{status}",
+        actor=actor,
+        person_id=row.person_id,
+        linked={"review": review_id, "resolution": resolution},
+        at=now,
+    )
+    return replace(_review(row), status=status, resolved_at=now, resolution=resolution)

@@ -1,0 +1,147 @@
+"""Inquiries: every read of a person's data by a partner or operator (DESIGN principle 5).
+
+An inquiry records who asked, when, why, under which grant, and exactly what was
+returned; the person sees all of them. Its audit entry's ``seq`` is kept on the row so
+that the person can ask for an inclusion proof that the inquiry is in the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from openscore.errors import InputError, NotFound
+from openscore.registry import audit
+from openscore.registry.grants import check_slug
+from openscore.registry.metadata import grants, inquiries, new_id, partners, utc_now
+from openscore.registry.people import get_person
+
+
+@dataclass(frozen=True, slots=True)
+class Inquiry:
+    id: str
+    person_id: str
+    partner_id: str
+    grant_id: str | None
+    purpose: str
+    returned: dict[str, Any]
+    at: datetime
+    audit_seq: int
+
+
+def _inquiry(row: sa.Row) -> Inquiry:
+    return Inquiry(
+        row.id,
+        row.person_id,
+        row.partner_id,
+        row.grant_id,
+        row.purpose,
+        dict(row.returned),
+        row.at,
+        int(row.audit_seq),
+    )
+
+
+def record_inquiry(
+    conn: Connection,
+    person_id: str,
+    *,
+    partner_id: str,
+    purpose: str,
+    returned: Mapping[str, Any],
+    actor: str,
+    grant_id: str | None = None,
+    now: datetime | None = None,
+) -> Inquiry:
+    """Record a read; call it in the transaction that produces the answer.
+
+    ``grant_id`` is the grant the partner read under (``None`` only for an operator's
+    read, which must still say why).
+    """
+    get_person(conn, person_id)
+    check_slug(purpose, "purpose")
+    if not isinstance(returned, Mapping):
+        raise InputError("must be an object", field="returned")
+    role = conn.execute(
+        sa.select(partners.c.role).where(partners.c.id == partner_id)
+    ).scalar_one_or_none()
+    if role is None:
+        raise NotFound(f"partner {partner_id!r} not found")
+    if grant_id is None and role != "operator":
+        raise InputError("a partner reads only under a grant", field="grant_id")
+    if grant_id is not None and (
+        conn.execute(
+            sa.select(grants.c.id).where(
+                grants.c.id == grant_id,
+                grants.c.person_id == person_id,
+                grants.c.partner_id == partner_id,
+            )
+        ).first()
+        is None
+    ):
+        raise NotFound(f"grant {grant_id!r} not found")
+    now = now or utc_now()
+    returned = dict(returned)
+    inquiry_id = new_id()
+    entry = audit.append(
+        conn,
+        action="inquiry.recorded",
+        actor=actor,
+        person_id=person_id,
+        details={"partner": partner_id, "purpose": purpose},
+        linked={
+            "inquiry": inquiry_id,
+            "grant": grant_id,
+            "returned": audit.canonical_json(returned).decode("ascii"),
+        },
+        at=now,
+    )
+    conn.execute(
+        inquiries.insert().values(
+            id=inquiry_id,
+            person_id=person_id,
+            partner_id=partner_id,
+            grant_id=grant_id,
+            purpose=purpose,
+            returned=returned,
+            at=now,
+            audit_seq=entry.seq,
+        )
+    )
+    return Inquiry(inquiry_id, person_id, partner_id, grant_id, purpose, returned, now, entry.seq)
+
+
+def get_inquiry(conn: Connection, person_id: str, inquiry_id: str) -> Inquiry:
+    """One of the person's inquiries; another person's is :class:`NotFound`."""
+    row = conn.execute(
+        sa.select(inquiries).where(inquiries.c.id == inquiry_id, inquiries.c.person_id == person_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"inquiry {inquiry_id!r} not found")
+    return _inquiry(row)
+
+
+def list_inquiries(
+    conn: Connection, person_id: str, *, limit: int = 100, before: datetime | None = None
+) -> list[Inquiry]:
+    """Who looked at a person, newest first (``before`` pages backwards)."""
+    query = (
+        sa.select(inquiries)
+        .where(inquiries.c.person_id == person_id)
+        .order_by(inquiries.c.at.desc(), inquiries.c.id)
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(inquiries.c.at < before)
+    return [_inquiry(r) for r in conn.execute(query)]
+
+
+def inquiry_proof(conn: Connection, person_id: str, inquiry_id: str) -> audit.InclusionProof:
+    """The inclusion proof, in the current log, of the entry that recorded the inquiry."""
+    inquiry = get_inquiry(conn, person_id, inquiry_id)
+    return audit.inclusion_proof(conn, inquiry.audit_seq)

@@ -1,0 +1,23 @@
+"""Applying a scorecard: one Ibis expression for batch, plain Python for one person.
+
+Both read only the scorecard file (``docs/scorecard-format.md``) and give identical
+scores, bands, dimension sub-scores and reasons (a property test holds them to it).
+"""
+
+from openscore.scoring.compile import output_columns, score_table
+from openscore.scoring.person import ScoreResult, score_person
+from openscore.scoring.reasons import MAX_REASONS, Reason
+from openscore.scoring.sql import scoring_sql
+from openscore.scoring.whatif import WhatIf, what_if
+
+__all__ = [
+    "MAX_REASONS",
+    "Reason",
+    "ScoreResult",
+    "WhatIf",
+    "output_columns",
+    "score_person",
+    "score_table",
+    "scoring_sql",
+    "what_if",
+]

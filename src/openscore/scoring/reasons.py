@@ -1,0 +1,72 @@
+"""Reason codes and dimension sub-scores: the rules both scorers share.
+
+Both the one-person scorer (plain Python) and the compiled Ibis expression implement
+these rules; the property test in ``tests/scoring`` holds them to identical answers.
+
+- A term's *loss* is ``best − points`` (best = its most points over non-missing cells).
+- Reasons: terms with loss > 0, largest loss first, ties by position in ``terms``, at
+  most :data:`MAX_REASONS`.
+- Sub-score of a dimension: ``round_half_up(100·(pts − min) / (max − min))``, 50 when the
+  dimension has no range. Integer arithmetic, so SQL and Python cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from openscore.model.format import Scorecard
+
+MAX_REASONS = 4
+NEUTRAL_SUBSCORE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One key factor: which term, how many points it cost, and what would help."""
+
+    code: str
+    text: str
+    improve: str
+    points_lost: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "text": self.text,
+            "improve": self.improve,
+            "points_lost": self.points_lost,
+        }
+
+
+def term_bests(card: Scorecard) -> list[int]:
+    return [t.best for t in card.terms]
+
+
+def top_reasons(card: Scorecard, points: Sequence[int]) -> list[Reason]:
+    """The terms that lost the most points against their best cell."""
+    losses = [
+        (best - p, i) for i, (best, p) in enumerate(zip(term_bests(card), points, strict=True))
+    ]
+    ranked = sorted((x for x in losses if x[0] > 0), key=lambda x: (-x[0], x[1]))
+    out = []
+    for loss, i in ranked[:MAX_REASONS]:
+        t = card.terms[i]
+        out.append(Reason(code=t.name, text=t.reason, improve=t.improve, points_lost=int(loss)))
+    return out
+
+
+def subscore(points: int, low: int, high: int) -> int:
+    """0–100 position of ``points`` in ``[low, high]``, rounded half up (integers only)."""
+    span = high - low
+    if span <= 0:
+        return NEUTRAL_SUBSCORE
+    return (200 * (points - low) + span) // (2 * span)
+
+
+def dimension_subscores(card: Scorecard, points: Sequence[int]) -> dict[str, int]:
+    out = {}
+    for dim, rng in card.dimensions.items():
+        pts = sum(p for t, p in zip(card.terms, points, strict=True) if t.dimension == dim)
+        out[dim] = subscore(pts, rng.min_points, rng.max_points)
+    return out

@@ -1,0 +1,64 @@
+"""What-if: how a person's score would change if some feature values were different.
+
+``what_if(card, features, {"utilisation": 0.1})`` rescoring with the overrides applied;
+an override of ``None`` simulates not sharing the feature (the neutral missing cell).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from openscore.errors import InputError
+from openscore.model.format import Scorecard
+from openscore.scoring.person import ScoreResult, score_person
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The score before and after, and what moved."""
+
+    before: ScoreResult
+    after: ScoreResult
+    overrides: dict[str, Any]
+
+    @property
+    def change(self) -> int:
+        return self.after.score - self.before.score
+
+    @property
+    def contribution_changes(self) -> dict[str, int]:
+        """Terms whose points changed: term → after − before."""
+        return {
+            name: self.after.contributions[name] - p
+            for name, p in self.before.contributions.items()
+            if self.after.contributions[name] != p
+        }
+
+    @property
+    def dimension_changes(self) -> dict[str, int]:
+        return {d: self.after.dimensions[d] - v for d, v in self.before.dimensions.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "before": self.before.to_dict(),
+            "after": self.after.to_dict(),
+            "overrides": dict(self.overrides),
+            "change": self.change,
+            "contribution_changes": self.contribution_changes,
+            "dimension_changes": self.dimension_changes,
+        }
+
+
+def what_if(card: Scorecard, features: Mapping[str, Any], overrides: Mapping[str, Any]) -> WhatIf:
+    """Rescore ``features`` with ``overrides`` applied; unknown feature names are an error."""
+    unknown = [k for k in overrides if k not in card.feature_names]
+    if unknown:
+        raise InputError(
+            f"the model has no feature {', '.join(map(repr, unknown))}; it uses "
+            f"{', '.join(card.feature_names)}"
+        )
+    before = score_person(card, features)
+    after = score_person(card, {**dict(features), **dict(overrides)})
+    return WhatIf(before=before, after=after, overrides=dict(overrides))

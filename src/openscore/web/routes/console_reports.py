@@ -1,0 +1,226 @@
+"""The console's read-only pages: the model card, the score distribution, the fairness
+report, the city map, ingestion runs with their rejection reports, the audit log check."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse
+
+from openscore import online, registry
+from openscore.api.deps import Page
+from openscore.api.routes.operators import audit as api_audit
+from openscore.api.routes.operators import ingestion as api_ingestion
+from openscore.errors import NotFound
+from openscore.features import FEATURES_BY_NAME
+from openscore.web import charts, reports
+from openscore.web.auth import ConsoleOperator, app_state
+from openscore.web.render import page
+from openscore.web.vocabulary import DIMENSIONS, band_name
+
+router = APIRouter(prefix="/console")
+
+#: PSI rules of thumb: under 0.1 stable, 0.1-0.25 worth watching, above 0.25 shifted.
+PSI_WATCH, PSI_SHIFT = 0.1, 0.25
+
+_MEDIA = {
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "md": "text/markdown; charset=utf-8",
+}
+#: A report's own files (matplotlib SVGs carry a <style>): nothing in them may load
+#: anything or run anything.
+_FILE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    "Cache-Control": "no-store",
+}
+
+
+def _psi_word(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    if value < PSI_WATCH:
+        return "stable"
+    return "worth watching" if value < PSI_SHIFT else "shifted"
+
+
+@router.get("/model", response_class=HTMLResponse)
+def model(request: Request, operator: ConsoleOperator) -> HTMLResponse:
+    state = app_state(request)
+    try:
+        card = online.current_model(state.settings)
+    except NotFound:
+        return page(request, "console/model.html", card=None)
+    m = card.metrics or {}
+    parts = [(name, m[name]) for name in ("train", "test", "oot") if isinstance(m.get(name), dict)]
+    bands = [b for b in m.get("bands", []) if isinstance(b, dict)]
+    shown_bands = [b for b in bands if b.get("rows")]
+    roc = m.get("roc") if isinstance(m.get("roc"), dict) else None
+    dist = m.get("score_distribution") if isinstance(m.get("score_distribution"), dict) else None
+    psi = m.get("psi") if isinstance(m.get("psi"), dict) else {}
+    feature_psi = sorted(
+        ((k, float(v)) for k, v in (psi.get("features") or {}).items() if v is not None),
+        key=lambda kv: -kv[1],
+    )
+    current = reports.published_distribution(state)
+    drift = reports.score_drift(m, current)
+    figures = {}
+    if roc:
+        figures["roc"] = charts.roc(
+            roc.get("fpr", []), roc.get("tpr", []), auc=(m.get("test") or {}).get("auc")
+        )
+    if shown_bands:
+        figures["calibration"] = charts.bars(
+            [band_name(b["band"]) for b in shown_bands],
+            {
+                "observed": [b.get("bad_rate") for b in shown_bands],
+                "predicted": [b.get("predicted_bad_rate") for b in shown_bands],
+            },
+            title="Calibration by band (test part)",
+            desc="Observed and predicted bad rate per band: "
+            + "; ".join(
+                f"{band_name(b['band'])} observed {b.get('bad_rate', 0):.1%}, predicted "
+                f"{b.get('predicted_bad_rate', 0):.1%}"
+                for b in shown_bands
+            ),
+            chart_id="calibration",
+            percent=True,
+            y_label="bad rate",
+        )
+    if dist and dist.get("edges"):
+        good, bad = dist.get("good", []), dist.get("bad", [])
+        ng, nb = max(sum(good), 1), max(sum(bad), 1)
+        figures["distribution"] = charts.histogram(
+            dist["edges"],
+            {"good": [g / ng for g in good], "bad": [b / nb for b in bad]},
+            title="Score distribution by outcome (test part)",
+            desc="Share of goods and of bads in each 25-point score bin; bads should sit "
+            "lower than goods.",
+            chart_id="distribution",
+            y_label="share of the outcome group",
+            percent=True,
+        )
+    if feature_psi:
+        figures["psi"] = charts.hbars(
+            feature_psi,
+            title="Feature stability (PSI, train against test)",
+            desc="PSI per feature, highest first: "
+            + ", ".join(f"{k} {v:.3f}" for k, v in feature_psi),
+            chart_id="psi",
+            thresholds=((PSI_WATCH, "0.1 watch"), (PSI_SHIFT, "0.25 shifted")),
+        )
+    return page(
+        request,
+        "console/model.html",
+        card=card,
+        parts=parts,
+        cv=m.get("cv") if isinstance(m.get("cv"), dict) else None,
+        split=m.get("split") if isinstance(m.get("split"), dict) else {},
+        bands=bands,
+        falls=m.get("bad_rate_falls"),
+        score_psi=psi.get("score"),
+        score_psi_word=_psi_word(psi.get("score")),
+        feature_psi=feature_psi,
+        drift=drift,
+        drift_word=_psi_word(drift),
+        published=current.total,
+        figures=figures,
+        feature_text={k: v.description for k, v in FEATURES_BY_NAME.items()},
+        dimension_names=DIMENSIONS,
+        excluded=(card.training or {}).get("excluded") or {},
+        card_markdown=reports.model_card_file(state.settings, "model-card.md") is not None,
+        psi_watch=PSI_WATCH,
+        psi_shift=PSI_SHIFT,
+    )
+
+
+@router.get("/scores", response_class=HTMLResponse)
+def scores(request: Request, operator: ConsoleOperator) -> HTMLResponse:
+    dist = reports.published_distribution(app_state(request))
+    figure = charts.histogram(
+        dist.edges,
+        {"people": dist.counts},
+        title="Published scores",
+        desc=f"Current published scores of {dist.total} people in 25-point bins: "
+        + ", ".join(
+            f"{lo}-{lo + reports.BIN_WIDTH}: {n}"
+            for lo, n in zip(dist.edges, dist.counts, strict=False)
+            if n
+        ),
+        chart_id="published",
+    )
+    return page(request, "console/scores.html", dist=dist, figure=figure)
+
+
+@router.get("/fairness", response_class=HTMLResponse)
+def fairness(request: Request, operator: ConsoleOperator) -> HTMLResponse:
+    report = reports.read_report(app_state(request).settings, "fairness")
+    return page(request, "console/fairness.html", report=report)
+
+
+@router.get("/map", response_class=HTMLResponse)
+def city_map(request: Request, operator: ConsoleOperator) -> HTMLResponse:
+    settings = app_state(request).settings
+    report = reports.read_report(settings, "map")
+    cities = reports.city_rows(settings, report) if report else []
+    return page(
+        request,
+        "console/map.html",
+        report=report,
+        shown=[c for c in cities if c.get("published")],
+        hidden=sum(1 for c in cities if not c.get("published")),
+    )
+
+
+@router.get("/reports/model-card/{file}")
+def model_card_file(request: Request, operator: ConsoleOperator, file: str) -> FileResponse:
+    path = reports.model_card_file(app_state(request).settings, file)
+    if path is None:
+        raise NotFound("file not found")
+    return FileResponse(path, media_type=_MEDIA[path.suffix[1:]], headers=_FILE_HEADERS)
+
+
+@router.get("/reports/{kind}/{name}/{file}")
+def report_file(
+    request: Request, operator: ConsoleOperator, kind: str, name: str, file: str
+) -> FileResponse:
+    path = reports.report_file(app_state(request).settings, kind, name, file)
+    if path is None:
+        raise NotFound("file not found")
+    return FileResponse(path, media_type=_MEDIA[path.suffix[1:]], headers=_FILE_HEADERS)
+
+
+@router.get("/ingestion", response_class=HTMLResponse)
+def ingestion(request: Request, operator: ConsoleOperator) -> HTMLResponse:
+    state = app_state(request)
+    runs = api_ingestion.list_runs(state, operator.principal, Page(100)).items
+    return page(
+        request,
+        "console/ingestion.html",
+        runs=runs,
+        batches=reports.runs_on_disk(state.settings),
+    )
+
+
+@router.get("/ingestion/{run_id}/rejections", response_class=HTMLResponse)
+def rejections(request: Request, operator: ConsoleOperator, run_id: str) -> HTMLResponse:
+    state = app_state(request)
+    registry_path = None
+    if len(run_id) == 32:
+        with state.read() as conn:
+            try:
+                registry_path = registry.get_ingestion_run(conn, run_id).report_path
+            except NotFound:
+                registry_path = None
+    found = reports.rejection_report(state.settings, run_id, registry_path)
+    if found is None:
+        raise NotFound("no rejection report for this run")
+    _, rows, total = found
+    return page(request, "console/rejections.html", run_id=run_id, rows=rows, total=total)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit(request: Request, operator: ConsoleOperator) -> HTMLResponse:
+    result = api_audit.verify(app_state(request), operator.principal)
+    return page(request, "console/audit.html", result=result)

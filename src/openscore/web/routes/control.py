@@ -1,0 +1,303 @@
+"""What a person controls: data sources, grants, the file lock; and who looked.
+
+Every change goes through the API's own route functions (same rules, same audit
+entries), and every form redirects after it is done (post/redirect/get), so that a reload
+never sends it again. Repeats are harmless: switching off a source that is off, locking a
+locked file or revoking a revoked grant says so and changes nothing; a grant form sent
+twice creates one grant.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from openscore import registry
+from openscore.api.routes.subjects import consents as api_consents
+from openscore.api.routes.subjects import grants as api_grants
+from openscore.api.routes.subjects import inquiries as api_inquiries
+from openscore.api.routes.subjects import me as api_me
+from openscore.api.schemas import GrantCreate
+from openscore.domain.sources import CONSENTABLE_SOURCES
+from openscore.errors import Conflict, NotFound, OpenscoreError
+from openscore.web import forms
+from openscore.web.auth import PortalSubject, Visitor, app_state, with_query
+from openscore.web.render import PAGE_HEADERS, page
+
+router = APIRouter()
+
+ID = re.compile(r"^[0-9a-f]{32}$")
+SOURCES = tuple(s.value for s in CONSENTABLE_SOURCES)
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303, headers=PAGE_HEADERS)
+
+
+def require_id(value: str, what: str) -> str:
+    """An id typed into a URL: a malformed one is as absent as someone else's (404)."""
+    if not ID.match(value):
+        raise NotFound(f"{what} not found")
+    return value
+
+
+def partner_names(request: Request) -> dict[str, str]:
+    with app_state(request).read() as conn:
+        return {p.id: p.name for p in registry.list_partners(conn)}
+
+
+# -- data sources ------------------------------------------------------------------------
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources(request: Request, subject: PortalSubject) -> HTMLResponse:
+    state = app_state(request)
+    items = api_consents.list_consents(state, subject.session).items
+    notice = None
+    changed = request.query_params.get("changed")
+    if changed in SOURCES:
+        notice = _change_notice(request, subject, changed, request.query_params.get("now"))
+    return page(request, "portal/sources.html", items=items, notice=notice)
+
+
+def _change_notice(
+    request: Request, subject: Visitor, source: str, now: str | None
+) -> dict[str, str]:
+    name = source.replace("_", " ")
+    from openscore.web.vocabulary import SOURCE_NAMES
+
+    name = SOURCE_NAMES.get(source, name)
+    if now == "on":
+        return {
+            "kind": "success",
+            "text": f"You share {name} again. Records sent from now on will count.",
+        }
+    if now == "already":
+        return {"kind": "", "text": f"{name} was already as you asked: nothing changed."}
+    with app_state(request).read() as conn:
+        history = registry.score_history(conn, subject.person_id, limit=2)
+    text = f"You stopped sharing {name}: its records are deleted."
+    if len(history) == 2:
+        old, new = history[1].score, history[0].score
+        moved = "did not change" if old == new else f"went from {old} to {new}"
+        text += f" Your score {moved}."
+    return {"kind": "success", "text": text}
+
+
+@router.post("/sources/{source}")
+async def switch_source(request: Request, subject: PortalSubject, source: str) -> RedirectResponse:
+    if source not in SOURCES:
+        raise NotFound(f"source {source!r} not found")
+    form = await request.form()
+    share = forms.text(form, "share")
+    state = app_state(request)
+    current = {c.source: c.shared for c in api_consents.list_consents(state, subject.session).items}
+    wanted = share == "on"
+    if share not in ("on", "off") or current.get(source) == wanted:
+        return see_other(f"/sources?changed={source}&now=already")
+    state.costly.attempt(subject.person_id, "requests that rescore or change your data")
+    try:
+        if wanted:
+            await run_in_threadpool(api_consents.grant, state, subject.session, source)
+        else:
+            await run_in_threadpool(api_consents.revoke, state, subject.session, source)
+    except Conflict:  # a double submission raced this one: it is done either way
+        return see_other(f"/sources?changed={source}&now=already")
+    return see_other(f"/sources?changed={source}&now={'on' if wanted else 'off'}")
+
+
+# -- grants -------------------------------------------------------------------------------
+
+
+def _grants_page(
+    request: Request,
+    subject: Visitor,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    notice: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    state = app_state(request)
+    with state.read() as conn:
+        grants = registry.list_grants(conn, subject.person_id)
+        directory = [p for p in registry.list_partners(conn, role="partner") if p.active]
+    names = partner_names(request)
+    query = request.query_params
+    defaults = {
+        "partner_id": query.get("partner_id", ""),
+        "products": query.getlist("products"),
+        "purpose": query.get("purpose", "deposit-free-rentals"),
+        "scope": query.get("scope", "decision"),
+        "expires_in_days": query.get("expires_in_days", "180"),
+    }
+    return page(
+        request,
+        "portal/grants.html",
+        status=status,
+        active=[g for g in grants if g.active()],
+        past=[g for g in grants if not g.active()],
+        names=names,
+        directory=directory,
+        products=state.catalogue.products,
+        values=values or defaults,
+        errors=errors or {},
+        notice=notice,
+        once=request.app.state.openscore_web.once.new(),
+    )
+
+
+_GRANT_NOTICES = {
+    "created": ("success", "The grant is given. The partner can now ask for a decision."),
+    "revoked": ("success", "The grant is revoked: the partner can no longer ask about you."),
+    "already": ("", "That grant was already revoked: nothing changed."),
+}
+
+
+@router.get("/grants", response_class=HTMLResponse)
+def grants(request: Request, subject: PortalSubject) -> HTMLResponse:
+    done = _GRANT_NOTICES.get(request.query_params.get("done", ""))
+    notice = {"kind": done[0], "text": done[1]} if done else None
+    return _grants_page(request, subject, notice=notice)
+
+
+@router.post("/grants", response_class=HTMLResponse)
+async def create_grant(request: Request, subject: PortalSubject) -> Response:
+    form = await request.form()
+    values = {
+        "partner_id": forms.text(form, "partner_id"),
+        "products": forms.many(form, "products"),
+        "purpose": forms.text(form, "purpose"),
+        "scope": forms.text(form, "scope") or "decision",
+        "expires_in_days": forms.text(form, "expires_in_days") or "180",
+    }
+    try:
+        days = int(values["expires_in_days"])
+    except ValueError:
+        days = -1
+    try:
+        body = GrantCreate(
+            partner_id=values["partner_id"],
+            products=values["products"],
+            purpose=values["purpose"],
+            scope=values["scope"],
+            expires_in_days=days,
+        )
+    except ValidationError as exc:
+        errors = forms.field_errors(exc)
+        if "purpose" in errors:
+            errors["purpose"] = "Use lower-case letters, digits and - _ . (e.g. rentals)."
+        if "expires_in_days" in errors:
+            errors["expires_in_days"] = "Enter a whole number of days from 1 to 730."
+        return await run_in_threadpool(
+            _grants_page, request, subject, values=values, errors=errors, status=422
+        )
+    state = app_state(request)
+
+    def create() -> str:
+        grant = api_grants.create_grant(state, subject.session, body)
+        return grant.id
+
+    try:
+        grant_id, _ = await run_in_threadpool(
+            request.app.state.openscore_web.once.run,
+            subject.person_id,
+            forms.text(form, "once"),
+            create,
+        )
+    except OpenscoreError as exc:
+        field = "products" if "product" in exc.message else "partner_id"
+        return await run_in_threadpool(
+            _grants_page,
+            request,
+            subject,
+            values=values,
+            errors={field: exc.message},
+            status=422,
+        )
+    return see_other(with_query("/grants", {"done": "created", "grant": grant_id or ""}))
+
+
+@router.post("/grants/{grant_id}/revoke")
+async def revoke_grant(request: Request, subject: PortalSubject, grant_id: str) -> RedirectResponse:
+    require_id(grant_id, "grant")
+    state = app_state(request)
+    try:
+        await run_in_threadpool(api_grants.revoke_grant, state, subject.session, grant_id)
+    except Conflict:
+        return see_other("/grants?done=already")
+    return see_other("/grants?done=revoked")
+
+
+# -- the file lock ------------------------------------------------------------------------
+
+
+@router.get("/lock", response_class=HTMLResponse)
+def lock_page(request: Request, subject: PortalSubject) -> HTMLResponse:
+    lock = api_me.read_lock(app_state(request), subject.session)
+    done = request.query_params.get("done")
+    notice = None
+    if done in ("lock", "unlock"):
+        notice = {
+            "kind": "success",
+            "text": "Your file is locked." if lock.locked else "Your file is unlocked.",
+        }
+    return page(request, "portal/lock.html", lock=lock, notice=notice)
+
+
+@router.post("/lock")
+async def lock(request: Request, subject: PortalSubject) -> RedirectResponse:
+    form = await request.form()
+    action = forms.text(form, "action")
+    state = app_state(request)
+    if action == "lock":
+        await run_in_threadpool(api_me.lock, state, subject.session)
+    elif action == "unlock":
+        await run_in_threadpool(api_me.unlock, state, subject.session)
+    return see_other(f"/lock?done={action}")
+
+
+# -- who looked ---------------------------------------------------------------------------
+
+
+@router.get("/inquiries", response_class=HTMLResponse)
+def inquiries(request: Request, subject: PortalSubject) -> HTMLResponse:
+    state = app_state(request)
+    with state.read() as conn:
+        found = registry.list_inquiries(conn, subject.person_id, limit=50)
+        grants = {g.id: g for g in registry.list_grants(conn, subject.person_id)}
+    return page(
+        request,
+        "portal/inquiries.html",
+        inquiries=found,
+        grants=grants,
+        names=partner_names(request),
+    )
+
+
+@router.get("/inquiries/{inquiry_id}", response_class=HTMLResponse)
+def inquiry(request: Request, subject: PortalSubject, inquiry_id: str) -> HTMLResponse:
+    require_id(inquiry_id, "inquiry")
+    state = app_state(request)
+    found = api_inquiries.read_inquiry(state, subject.session, inquiry_id)
+    proof = api_inquiries.prove_inquiry(state, subject.session, inquiry_id)
+    grant = None
+    if found.grant_id:
+        with state.read() as conn:
+            try:
+                grant = registry.get_grant(conn, subject.person_id, found.grant_id)
+            except NotFound:
+                grant = None
+    return page(
+        request,
+        "portal/inquiry.html",
+        inquiry=found,
+        proof=proof,
+        grant=grant,
+        names=partner_names(request),
+    )

@@ -1,0 +1,71 @@
+"""Pages anyone may read: the start page, how the score works, and the page after an
+account is deleted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from openscore import online
+from openscore.domain.bands import BANDS
+from openscore.domain.sources import CONSENTABLE_SOURCES, SOURCE_DESCRIPTIONS, Source
+from openscore.errors import NotFound
+from openscore.features import FEATURES
+from openscore.model.protected import DEFAULT_PROTECTED
+from openscore.registry import DISPUTE_PERIOD
+from openscore.web.auth import app_state, optional_subject
+from openscore.web.render import page
+from openscore.web.vocabulary import DIMENSIONS, WEIGHTS
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request) -> HTMLResponse:
+    await optional_subject(request)
+    return page(request, "home.html")
+
+
+def _model_weights(request: Request) -> tuple[str | None, dict[str, float]]:
+    """The model in service and its dimension weights (its share of the points range)."""
+    try:
+        card = online.current_model(app_state(request).settings)
+    except NotFound:
+        return None, {}
+    return card.model_id, {d: r.weight for d, r in card.dimensions.items()}
+
+
+@router.get("/how-it-works", response_class=HTMLResponse)
+async def how_it_works(request: Request) -> HTMLResponse:
+    await optional_subject(request)
+    settings = app_state(request).settings
+    model_id, model_weights = _model_weights(request)
+    dimensions = [
+        {
+            "id": key,
+            "label": label,
+            "weight": WEIGHTS[key],
+            "model_weight": model_weights.get(key),
+            "features": [f for f in FEATURES if f.dimension.value == key],
+        }
+        for key, label in DIMENSIONS.items()
+    ]
+    return page(
+        request,
+        "how_it_works.html",
+        bands=BANDS,
+        dimensions=dimensions,
+        model_id=model_id,
+        sources=[(s.value, SOURCE_DESCRIPTIONS[s]) for s in CONSENTABLE_SOURCES],
+        public_records=SOURCE_DESCRIPTIONS[Source.PUBLIC_RECORDS],
+        protected=list(DEFAULT_PROTECTED),
+        retention_years=settings.retention_years,
+        dispute_days=DISPUTE_PERIOD.days,
+        scaling=settings,
+    )
+
+
+@router.get("/goodbye", response_class=HTMLResponse)
+async def goodbye(request: Request) -> HTMLResponse:
+    rows = request.query_params.get("rows", "0")
+    return page(request, "goodbye.html", rows=int(rows) if rows.isdigit() else 0)

@@ -1,0 +1,273 @@
+"""What each feature means, on hand-made events; and that the future is never seen."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pyarrow as pa
+import pytest
+
+from openscore.engines.duckdb import ibis_connect
+from openscore.features import FEATURE_NAMES, FEATURES, build_features
+
+from fixtures.data import INPUT_SCHEMA, make_events
+
+AS_OF = date(2025, 6, 30)
+T0 = datetime(2025, 6, 30, 12, tzinfo=UTC)
+
+
+def ev(**kw) -> dict:
+    row = dict.fromkeys(INPUT_SCHEMA.names)
+    row.update(kw)
+    row.setdefault("event_id", f"x{id(kw)}")
+    return row
+
+
+def features_of(rows: list[dict], as_of: date = AS_OF, people: list[str] | None = None) -> dict:
+    for i, r in enumerate(rows):
+        r["event_id"] = f"e{i}"
+    table = pa.Table.from_pylist(rows, schema=INPUT_SCHEMA)
+    table = table.append_column("furnisher_id", pa.array(["f"] * table.num_rows, pa.string()))
+    con = ibis_connect()
+    events = con.create_table("events", table)
+    ppl = con.create_table("people", pa.table({"person_id": people})) if people else None
+    df = con.execute(build_features(events, as_of, ppl))
+    df = df.astype(object).where(df.notna(), None)  # NaN -> None, so rows compare equal
+    return {r["person_id"]: r for r in df.to_dict("records")}
+
+
+def days_ago(n: int) -> datetime:
+    return T0 - timedelta(days=n)
+
+
+def repayment(person: str, due_days_ago: int, late: int | None, acc: str = "a1") -> dict:
+    due = (T0 - timedelta(days=due_days_ago)).date()
+    return ev(
+        type="repayment",
+        source="credit",
+        person_id=person,
+        occurred_at=days_ago(due_days_ago),
+        account_id=acc,
+        due_date=due,
+        paid_date=None if late is None else due + timedelta(days=late),
+        amount_due=100.0,
+        amount_paid=0.0 if late is None else 100.0,
+    )
+
+
+def test_lateness_counts_and_defaults() -> None:
+    rows = [
+        ev(
+            type="credit_account",
+            source="credit",
+            person_id="p1",
+            occurred_at=days_ago(400),
+            account_id="a1",
+            action="opened",
+            account_kind="credit_card",
+            credit_limit=1000.0,
+        ),
+        repayment("p1", 300, 0),
+        repayment("p1", 200, 45),
+        repayment("p1", 150, None),  # never paid: 150 days past due, a default
+        repayment("p1", 20, 2),
+        repayment("p1", 900, 120),  # older than 24 months: not counted
+    ]
+    f = features_of(rows)["p1"]
+    assert f["worst_dpd_24m"] == 150
+    assert f["late_30_24m"] == 2 and f["late_90_24m"] == 1 and f["defaults_24m"] == 1
+    assert f["recent_dpd_3m"] == 2
+    assert f["accounts_good_standing"] == 0
+    assert f["credit_age_months"] == int((900) / 30.4375)  # the first instalment is older
+    assert f["utilisation"] == pytest.approx(100 / 1000)
+
+
+def test_payment_paid_after_the_as_of_date_is_still_late_on_that_date() -> None:
+    rows = [repayment("p1", 40, 60)]  # due 40 days ago, paid 20 days in the future
+    assert features_of(rows)["p1"]["worst_dpd_24m"] == 40
+
+
+def test_events_after_the_as_of_date_are_not_seen() -> None:
+    base = [repayment("p1", 100, 0)]
+    future = [
+        repayment("p1", -5, None),
+        ev(
+            type="payment",
+            source="wallet",
+            person_id="p1",
+            occurred_at=T0 + timedelta(days=3),
+            channel="online",
+            amount=50.0,
+            currency="CNY",
+        ),
+    ]
+    assert features_of(base) == features_of(base + future)
+
+
+def test_behaviour_bills_rentals_and_regularity() -> None:
+    rows = [
+        ev(
+            type="bill_payment",
+            source="wallet",
+            person_id="p1",
+            occurred_at=days_ago(60),
+            bill_kind="phone",
+            due_date=days_ago(60).date(),
+            paid_date=days_ago(60).date(),
+            amount_due=10.0,
+        ),
+        ev(
+            type="bill_payment",
+            source="wallet",
+            person_id="p1",
+            occurred_at=days_ago(30),
+            bill_kind="utility",
+            due_date=days_ago(30).date(),
+            paid_date=days_ago(20).date(),
+            amount_due=10.0,
+        ),
+        ev(
+            type="rental",
+            source="rentals",
+            person_id="p1",
+            occurred_at=days_ago(10),
+            product="bike",
+            deposit_waived=True,
+            due_back=days_ago(9),
+            returned_at=days_ago(9),
+            rental_outcome="returned",
+        ),
+        ev(
+            type="rental",
+            source="rentals",
+            person_id="p1",
+            occurred_at=days_ago(5),
+            product="power_bank",
+            deposit_waived=True,
+            due_back=days_ago(4),
+            returned_at=None,
+            rental_outcome="lost",
+        ),
+        *[
+            ev(
+                type="payment",
+                source="wallet",
+                person_id="p1",
+                occurred_at=days_ago(d),
+                channel="offline",
+                amount=100.0,
+                currency="CNY",
+            )
+            for d in (1, 2, 40, 100)
+        ],
+    ]
+    f = features_of(rows)["p1"]
+    assert f["bills_on_time_12m"] == 0.5
+    assert f["rentals_on_time_24m"] == 0.5 and f["rentals_lost_24m"] == 1
+    assert f["active_months_12m"] == 3
+    assert f["monthly_spend_12m"] == pytest.approx(400 / 12, abs=0.01)
+
+
+def test_identity_and_capacity_facts() -> None:
+    rows = [
+        ev(
+            type="profile_fact",
+            source="profile",
+            person_id="p1",
+            occurred_at=days_ago(800),
+            fact="identity",
+            verified=True,
+        ),
+        ev(
+            type="profile_fact",
+            source="profile",
+            person_id="p1",
+            occurred_at=days_ago(365),
+            fact="address",
+            verified=False,
+        ),
+        ev(
+            type="profile_fact",
+            source="profile",
+            person_id="p1",
+            occurred_at=days_ago(300),
+            fact="income",
+            verified=True,
+            amount=9000.0,
+        ),
+        ev(
+            type="profile_fact",
+            source="profile",
+            person_id="p1",
+            occurred_at=days_ago(30),
+            fact="income",
+            verified=True,
+            amount=12000.0,
+        ),
+        ev(
+            type="profile_fact",
+            source="profile",
+            person_id="p1",
+            occurred_at=days_ago(30),
+            fact="vehicle",
+            verified=True,
+        ),
+        ev(
+            type="profile_fact",
+            source="profile",
+            person_id="p2",
+            occurred_at=days_ago(30),
+            fact="phone",
+            verified=False,
+        ),
+    ]
+    f = features_of(rows)
+    assert f["p1"]["identity_verified"] == 1 and f["p2"]["identity_verified"] == 0
+    assert f["p1"]["verified_income"] == 12000 and f["p1"]["verified_assets"] == 1
+    assert f["p1"]["address_tenure_months"] == 11
+    assert (
+        f["p2"]["phone_tenure_months"] == 0
+        and f["p2"]["verified_income"] is None
+        or f["p2"]["verified_income"] != f["p2"]["verified_income"]
+    )
+
+
+def test_public_records_count_until_they_expire() -> None:
+    rows = [
+        ev(
+            type="public_record",
+            source="public_records",
+            person_id="p1",
+            occurred_at=days_ago(99),
+            record_kind="court_judgment_default",
+            legal_basis="law",
+            expires_at=T0 + timedelta(days=9),
+        ),
+        ev(
+            type="public_record",
+            source="public_records",
+            person_id="p1",
+            occurred_at=days_ago(999),
+            record_kind="tax_arrears",
+            legal_basis="law",
+            expires_at=days_ago(5),
+        ),
+    ]
+    f = features_of(rows, people=["p1", "p2"])
+    assert f["p1"]["live_public_records"] == 1
+    assert f["p2"]["live_public_records"] == 0
+
+
+def test_a_person_who_shares_nothing_has_every_consented_feature_missing() -> None:
+    f = features_of(make_events(80).to_pylist(), people=["nobody"])["nobody"]
+    for spec in FEATURES:
+        value = f[spec.name]
+        if spec.source.value == "public_records":
+            assert value == 0
+        else:
+            assert value is None, spec.name
+
+
+def test_every_catalogued_feature_is_computed() -> None:
+    f = features_of(make_events(80).to_pylist())
+    assert set(next(iter(f.values()))) == {"person_id", *FEATURE_NAMES}

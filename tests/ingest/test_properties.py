@@ -1,0 +1,85 @@
+"""Invariants of ingestion, checked on generated inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from openscore.ingest import Ingester
+from openscore.ledger import Ledger
+
+from fixtures.data import make_events, write_events
+
+POOL = make_events(60, seed=7)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    batches=st.lists(
+        st.tuples(st.lists(st.integers(0, 59), min_size=1, max_size=25),
+                  st.sampled_from(["csv", "jsonl", "parquet", "csv.gz"])),
+        min_size=1, max_size=4,
+    )
+)
+def test_ingestion_is_idempotent_whatever_the_batches(
+    tmp_path_factory, batches: list[tuple[list[int], str]]
+) -> None:
+    """Any sequence of (overlapping, repeated) batches stores each distinct event once."""
+    root = tmp_path_factory.mktemp("idem")
+    ledger = Ledger(root / "ledger")
+    from openscore.config import Settings
+
+    settings_ = Settings(data_dir=root)
+    seen: set[str] = set()
+    for n, (idx, fmt) in enumerate(batches):
+        table = POOL.take(idx)
+        path = write_events(table, root / f"b{n}.{fmt}")
+        result = Ingester(ledger, settings=settings_).run([path], "fx")
+        ids = [POOL["event_id"][i].as_py() for i in idx]
+        new = {i for i in ids if i not in seen}
+        assert result.accepted == len(new)
+        assert result.duplicates == len({i for i in ids if i in seen})
+        assert result.rejected == len(ids) - len(set(ids))  # repeats inside the batch
+        seen |= set(ids)
+    stored = [
+        e for p in ledger.snapshot().paths for e in pq.read_table(p).column("event_id").to_pylist()
+    ]
+    assert sorted(stored) == sorted(seen)
+
+
+def test_the_same_file_twice_adds_nothing(data_dir: Path, tmp_path: Path) -> None:
+    path = write_events(make_events(100), tmp_path / "e.csv")
+    ledger = Ledger(data_dir / "ledger")
+    first = Ingester(ledger).run([path], "fx")
+    version = ledger.manifest().version
+    second = Ingester(ledger).run([path], "fx")
+    assert (first.accepted, second.accepted, second.duplicates) == (100, 0, 100)
+    assert ledger.manifest().version == version  # nothing committed
+    assert not second.failed
+
+
+def test_other_furnishers_may_reuse_an_event_id(data_dir: Path, tmp_path: Path) -> None:
+    path = write_events(make_events(10), tmp_path / "e.csv")
+    ledger = Ledger(data_dir / "ledger")
+    assert Ingester(ledger).run([path], "bank-a").accepted == 10
+    assert Ingester(ledger).run([path], "bank-b").accepted == 10
+    assert ledger.manifest().rows == 20
+
+
+def test_consent_gate_refuses_per_person_and_source(data_dir: Path, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    events = make_events(160)
+    path = write_events(events, tmp_path / "e.parquet")
+
+    def gate(pairs: pa.Table) -> pa.Array:
+        return pc.invert(pc.equal(pairs["source"], "wallet"))
+
+    result = Ingester(Ledger(data_dir / "ledger"), consent_gate=gate).run([path], "fx")
+    wallet = sum(1 for s in events.column("source").to_pylist() if s == "wallet")
+    assert result.no_consent == wallet == result.rejected
+    assert result.accepted == 160 - wallet

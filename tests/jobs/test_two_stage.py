@@ -1,0 +1,244 @@
+"""Two-stage scoring on a real ledger: batch == one person, relationships only raise,
+revoking ``social`` makes them missing at once, the snapshot's freshness rules."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from openscore.config import get_settings
+from openscore.engines.duckdb import DuckDBEngine
+from openscore.errors import InputError
+from openscore.features.expert import expert_scorecard
+from openscore.ingest import Ingester
+from openscore.jobs import batch_scores, snapshot_info, stage_one_card
+from openscore.jobs.graph import (
+    MAX_AGE_DAYS,
+    check_relationships_rule,
+    forget_person,
+    relationships_cap,
+    snapshot_path,
+)
+from openscore.ledger import Ledger, purge_source
+from openscore.model import Term
+from openscore.online import person_features, rescore
+from openscore.scoring import score_person
+
+from fixtures.data import INPUT_SCHEMA, write_events
+
+AS_OF = date(2025, 6, 30)
+T0 = datetime(2025, 6, 30, 12, tzinfo=UTC)
+N = 40
+
+
+def _events(seed: int = 11) -> pa.Table:
+    """N people: verified or not, long or short history, paying bills on time or late;
+    most share ``social`` with mutual ties, a few one-sided ties, two share nothing."""
+    rng = np.random.default_rng(seed)
+    rows: list[dict] = []
+
+    def add(**kw: object) -> None:
+        r = dict.fromkeys(INPUT_SCHEMA.names)
+        r.update(kw)
+        r["event_id"] = f"t{len(rows):06d}"
+        rows.append(r)
+
+    pid = [f"q{i:03d}" for i in range(N)]
+    for i, p in enumerate(pid):
+        history = 60 if i % 6 == 0 else 900  # every sixth person is new
+        add(
+            type="profile_fact",
+            source="profile",
+            person_id=p,
+            fact="identity",
+            verified=i % 5 != 0,
+            occurred_at=T0 - timedelta(days=history),
+        )
+        add(
+            type="profile_fact",
+            source="profile",
+            person_id=p,
+            fact="address",
+            verified=True,
+            occurred_at=T0 - timedelta(days=int(rng.integers(30, 2000))),
+        )
+        late = int(rng.integers(0, 4))
+        for month in range(min(history // 30, 20)):
+            due = (T0 - timedelta(days=30 * month + 5)).date()
+            add(
+                type="bill_payment",
+                source="wallet",
+                person_id=p,
+                bill_kind="phone",
+                occurred_at=T0 - timedelta(days=30 * month + 5),
+                due_date=due,
+                paid_date=due + timedelta(days=20 if month < late else 0),
+                amount_due=50.0,
+                amount_paid=50.0,
+            )
+            add(
+                type="payment",
+                source="wallet",
+                person_id=p,
+                channel="online",
+                amount=float(rng.integers(20, 400)),
+                currency="CNY",
+                occurred_at=T0 - timedelta(days=30 * month + 2),
+            )
+    social = [p for i, p in enumerate(pid) if i not in (1, 2)]  # q001, q002 do not share
+    ties = set()
+    for p in social:
+        for q in rng.choice(social, 3, replace=False):
+            if q != p:
+                ties.add(tuple(sorted((p, q))))
+    for a, b in sorted(ties):
+        since = int(rng.integers(30, 1500))
+        for x, y in ((a, b), (b, a)):
+            add(
+                type="relationship",
+                source="social",
+                person_id=x,
+                counterparty_id=y,
+                occurred_at=T0 - timedelta(days=since),
+            )
+    add(
+        type="relationship",
+        source="social",
+        person_id="q003",
+        counterparty_id="q001",
+        occurred_at=T0 - timedelta(days=700),
+    )  # q001 does not share: one-sided
+    table = pa.Table.from_pylist(rows, schema=INPUT_SCHEMA)
+    return table
+
+
+@pytest.fixture()
+def world(data_dir: Path) -> tuple[Ledger, object]:
+    settings = get_settings()
+    path = write_events(_events(), data_dir.parent / "events.parquet")
+    ledger = Ledger.open(settings)
+    result = Ingester(ledger, settings=settings).run([path], "test-furnisher")
+    assert result.rejected == 0, result.examples
+    return ledger, settings
+
+
+def _batch(ledger: Ledger, card, as_of: date = AS_OF) -> dict[str, dict]:  # noqa: ANN001
+    engine = DuckDBEngine()
+    try:
+        df = engine.to_pandas(batch_scores(engine, ledger, card, as_of))
+    finally:
+        engine.close()
+    df = df.astype(object).where(df.notna(), None)
+    return {r["person_id"]: r for r in df.to_dict("records")}
+
+
+def _most_trusted(ledger: Ledger) -> str:
+    stored = pq.read_table(snapshot_path(ledger)).to_pylist()
+    return max(stored, key=lambda r: r["network_trust"])["person_id"]
+
+
+def test_batch_equals_one_person_and_relationships_only_raise(world) -> None:  # noqa: ANN001
+    ledger, settings = world
+    card = expert_scorecard()
+    batch = _batch(ledger, card)
+    info = snapshot_info(snapshot_path(ledger))
+    assert info["as_of"] == AS_OF.isoformat() and info["model_id"] == card.model_id
+    assert info["people_with_trust"] > 5
+    cap = max(t.max_points for t in card.terms if t.dimension == "relationships")
+    raised = 0
+    for pid, row in batch.items():
+        result, features = rescore(pid, as_of=AS_OF, card=card, settings=settings)
+        assert result.score == row["score"], pid
+        assert result.band == row["band"]
+        assert result.dimensions == {d: row[f"dim_{d}"] for d in result.dimensions}
+        assert [r.code for r in result.reasons] == [
+            row[f"reason_{k}"] for k in range(1, 5) if row[f"reason_{k}"] is not None
+        ]
+        off = score_person(card, {**features, "network_trust": None}, as_of=AS_OF.isoformat())
+        gain = result.score - off.score
+        assert 0 <= gain <= cap
+        assert result.contributions["network_trust"] >= 0
+        raised += gain > 0
+        if pid in ("q001", "q002"):  # not sharing social: missing, 0 points
+            assert features["network_trust"] is None
+            assert result.contributions["network_trust"] == 0
+    assert raised >= 3
+
+
+def test_revoking_social_makes_relationships_missing_at_once(world) -> None:  # noqa: ANN001
+    ledger, settings = world
+    card = expert_scorecard()
+    _batch(ledger, card)
+    pid = _most_trusted(ledger)
+    before, features = rescore(pid, as_of=AS_OF, card=card, settings=settings)
+    assert features["network_trust"] > 0 and before.contributions["network_trust"] > 0
+    purge_source(ledger, pid, "social")  # what a revocation does to the ledger
+    after, features = rescore(pid, as_of=AS_OF, card=card, settings=settings)
+    assert features["network_trust"] is None  # the snapshot still holds a value: unused
+    assert after.contributions["network_trust"] == 0
+    assert before.score - card.terms[-1].max_points <= after.score <= before.score
+    # the next batch sees the tie as one-sided for the person's connections too
+    again = _batch(ledger, card)
+    assert again[pid]["score"] == after.score
+
+
+def test_a_stale_or_future_snapshot_is_not_used(world) -> None:  # noqa: ANN001
+    ledger, settings = world
+    card = expert_scorecard()
+    _batch(ledger, card)
+    pid = _most_trusted(ledger)
+    fresh = AS_OF + timedelta(days=MAX_AGE_DAYS)
+    assert person_features(pid, as_of=fresh, settings=settings)["network_trust"] > 0
+    for when in (AS_OF + timedelta(days=MAX_AGE_DAYS + 1), AS_OF - timedelta(days=1)):
+        assert person_features(pid, as_of=when, settings=settings)["network_trust"] is None
+    # a back-dated batch run does not replace the newer snapshot
+    _batch(ledger, card, AS_OF - timedelta(days=10))
+    assert snapshot_info(snapshot_path(ledger))["as_of"] == AS_OF.isoformat()
+    # an erased person's row can be dropped from it
+    assert forget_person(ledger, pid)
+    assert person_features(pid, as_of=AS_OF, settings=settings)["network_trust"] == 0.0
+
+
+def test_a_model_whose_relationships_could_lower_a_score_is_refused(world) -> None:  # noqa: ANN001
+    ledger, _ = world
+    card = expert_scorecard()
+    rel = card.terms[-1]
+    assert rel.dimension == "relationships"
+    lowering = replace(rel, points=(-3, *rel.points[1:]))
+    with pytest.raises(InputError, match="can only raise a score"):
+        check_relationships_rule(replace(card, terms=(*card.terms[:-1], lowering)))
+    cap = relationships_cap(card.scaling)
+    too_much = replace(rel, points=(0, 0, 0, 0, cap + 1, 0))
+    with pytest.raises(InputError, match=f"at most {cap} points"):
+        _batch(ledger, replace(card, terms=(*card.terms[:-1], too_much)))
+
+
+def test_stage_one_is_the_card_without_its_relationships_terms() -> None:
+    card = expert_scorecard()
+    base = stage_one_card(card)
+    assert [t.name for t in base.terms] == [t.name for t in card.terms if t.name != "network_trust"]
+    assert base.intercept_points == card.intercept_points
+    assert "network_trust" not in base.feature_names
+    assert base.dimensions["relationships"].max_points == 0
+    assert isinstance(card.terms[-1], Term)
+
+
+@pytest.mark.spark
+def test_two_stage_batch_on_spark_equals_duckdb(world, spark_engine) -> None:  # noqa: ANN001
+    ledger, _ = world
+    card = expert_scorecard()
+    want = _batch(ledger, card)
+    df = spark_engine.to_pandas(batch_scores(spark_engine, ledger, card, AS_OF, store_graph=False))
+    df = df.astype(object).where(df.notna(), None)
+    got = {r["person_id"]: r for r in df.to_dict("records")}
+    assert got.keys() == want.keys()
+    for pid, row in want.items():
+        assert got[pid]["score"] == row["score"], pid
+        assert got[pid]["dim_relationships"] == row["dim_relationships"], pid
+    assert any(r["dim_relationships"] > 0 for r in want.values())

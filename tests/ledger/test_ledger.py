@@ -1,0 +1,139 @@
+"""The ledger's operations: compaction, expiry, erasure, verification, one-person reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from openscore.ingest import Ingester
+from openscore.ledger import (
+    Ledger,
+    compact,
+    erase_person,
+    expire,
+    ledger_stats,
+    purge_source,
+    verify,
+)
+
+from fixtures.data import make_events, write_events
+
+
+def all_rows(ledger: Ledger) -> pa.Table:
+    snap = ledger.snapshot()
+    return pa.concat_tables(pq.read_table(p) for p in snap.paths) if snap.paths else None
+
+
+@pytest.fixture()
+def ledger(data_dir: Path, tmp_path: Path) -> Ledger:
+    led = Ledger(data_dir / "ledger")
+    for i in range(3):
+        path = write_events(make_events(300, seed=i, prefix=f"b{i}-"), tmp_path / f"b{i}.parquet")
+        assert Ingester(led).run([path], f"f{i % 2}").accepted == 300
+    return led
+
+
+def test_compaction_sorts_by_person_and_keeps_every_row(ledger: Ledger) -> None:
+    before = all_rows(ledger).sort_by([("furnisher_id", "ascending"), ("event_id", "ascending")])
+    out = compact(ledger, force=True)
+    assert out["rows"] == 900
+    segments = ledger.manifest().segments
+    assert all(s.sorted for s in segments)
+    after = all_rows(ledger)
+    persons = after.column("person_id").to_pylist()
+    assert persons == sorted(persons)
+    key = [("furnisher_id", "ascending"), ("event_id", "ascending")]
+    assert after.sort_by(key).to_pylist() == before.to_pylist()
+    ranges = sorted((s.min_person, s.max_person) for s in segments)
+    assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    assert compact(ledger)["rows"] == 0  # already compact: nothing to do
+    assert verify(ledger).ok
+
+
+def test_read_person_finds_exactly_their_rows(ledger: Ledger) -> None:
+    compact(ledger)
+    rows = all_rows(ledger)
+    expected = sum(1 for p in rows.column("person_id").to_pylist() if p == "p00007")
+    got = ledger.read_person("p00007")
+    assert got.num_rows == expected > 0
+    assert set(got.column("person_id").to_pylist()) == {"p00007"}
+
+
+def test_erasure_leaves_no_trace_in_any_file(ledger: Ledger, data_dir: Path) -> None:
+    victim = "p00003"
+    rows = all_rows(ledger)
+    mentions = sum(
+        1
+        for p, c in zip(rows.column("person_id").to_pylist(),
+                        rows.column("counterparty_id").to_pylist(), strict=True)
+        if victim in (p, c)
+    )
+    assert erase_person(ledger, victim) == mentions > 0
+    for path in (data_dir / "ledger").rglob("*.parquet"):
+        table = pq.read_table(path)
+        for name in ("person_id", "counterparty_id"):
+            assert victim not in set(table.column(name).to_pylist()), path
+    assert ledger.manifest().rows == 900 - mentions
+    assert ledger.manifest().removals[-1]["kind"] == "erasure"
+    assert verify(ledger).ok
+
+
+def test_purge_source_removes_only_that_source_of_that_person(ledger: Ledger) -> None:
+    rows = all_rows(ledger)
+    pairs = list(zip(rows.column("person_id").to_pylist(), rows.column("source").to_pylist(),
+                     strict=True))
+    target = sum(1 for p, s in pairs if p == "p00010" and s == "wallet")
+    assert purge_source(ledger, "p00010", "wallet") == target > 0
+    after = list(zip(all_rows(ledger).column("person_id").to_pylist(),
+                     all_rows(ledger).column("source").to_pylist(), strict=True))
+    assert ("p00010", "wallet") not in after
+    assert len(after) == len(pairs) - target
+
+
+def test_expiry_drops_only_old_negative_records(data_dir: Path, tmp_path: Path) -> None:
+    now = datetime(2031, 6, 1, tzinfo=UTC)
+    led = Ledger(data_dir / "ledger")
+    path = write_events(make_events(400), tmp_path / "e.parquet")
+    Ingester(led).run([path], "f")
+    rows = all_rows(led).to_pylist()
+
+    def negative_expired(r: dict) -> bool:
+        cutoff = now - timedelta(days=365 * 5 + 2)
+        if r["type"] == "public_record":
+            return r["expires_at"] <= now
+        if r["type"] in ("repayment", "bill_payment"):
+            late = r["paid_date"] is None or r["paid_date"] > r["due_date"]
+            return late and datetime.combine(r["due_date"], datetime.min.time(), UTC) < cutoff
+        return False
+
+    expected = sum(negative_expired(r) for r in rows)
+    assert expire(led, retention_years=5, now=now) == expected > 0
+    left = all_rows(led).to_pylist()
+    assert not any(negative_expired(r) for r in left)
+    # on-time repayments of the same age stay
+    assert any(r["type"] == "repayment" and r["paid_date"] == r["due_date"] for r in left)
+
+
+def test_verify_names_a_corrupted_and_a_missing_segment(ledger: Ledger) -> None:
+    segs = ledger.manifest().segments
+    bad = ledger.root / segs[0].file
+    data = bytearray(bad.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    (ledger.root / segs[1].file).unlink()
+    report = verify(ledger)
+    assert not report.ok
+    assert any(segs[0].file in p and "checksum" in p for p in report.problems)
+    assert any(segs[1].file in p and "missing" in p for p in report.problems)
+
+
+def test_stats_count_sources_types_and_people(ledger: Ledger) -> None:
+    s = ledger_stats(ledger)
+    assert s["total"] == 900 and s["segments"] == 3
+    assert sum(s["by_source"].values()) == 900 == sum(s["by_type"].values())
+    assert s["by_type"]["payment"] == 3 * 38
+    assert 0 < s["people"] <= 50

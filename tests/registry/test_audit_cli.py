@@ -1,0 +1,89 @@
+"""``openscore audit verify`` and ``openscore audit proof`` on a real registry."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from openscore import registry
+from openscore.cli import main
+from openscore.config import get_settings
+from openscore.registry.metadata import audit_entries
+
+from fixtures.postgres import TEST_SECRET_KEY
+
+
+@pytest.fixture()
+def cli_env(engine: Engine, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    monkeypatch.setenv("OPENSCORE_REGISTRY_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("OPENSCORE_SECRET_KEY", TEST_SECRET_KEY)
+    get_settings.cache_clear()
+    with engine.begin() as conn:
+        person = registry.create_person(conn, actor="system")
+        for source in ("wallet", "credit", "rentals"):
+            registry.grant_consent(conn, person.id, source, actor="subject")
+    return engine
+
+
+def run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["openscore", *args])
+    try:
+        main()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def test_verify_passes_on_a_sound_log_and_names_the_first_bad_entry(
+    cli_env: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, "audit", "verify") == 0
+    out = capsys.readouterr().out
+    assert "audit log verifies" in out and "4 entries" in out and "MACs checked" in out
+
+    with cli_env.begin() as conn:
+        entry = conn.execute(
+            sa.select(audit_entries.c.entry).where(audit_entries.c.seq == 2)
+        ).scalar_one()
+        conn.execute(
+            audit_entries.update()
+            .where(audit_entries.c.seq == 2)
+            .values(entry=bytes(entry).replace(b"credit", b"crediT"))
+        )
+    code = run(monkeypatch, "audit", "verify")
+    err = capsys.readouterr().err
+    assert code == 6  # IntegrityError's exit code
+    assert "audit entry 2" in err
+
+
+def test_proof_prints_a_checked_inclusion_proof(
+    cli_env: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, "audit", "proof", "1") == 0
+    proof = json.loads(capsys.readouterr().out)
+    assert proof["seq"] == 1 and proof["tree_size"] == 4 and proof["verified"] is True
+    assert registry.merkle.verify_inclusion(
+        bytes.fromhex(proof["leaf_hash"]),
+        1,
+        4,
+        [bytes.fromhex(p) for p in proof["path"]],
+        bytes.fromhex(proof["root"]),
+    )
+    assert run(monkeypatch, "audit", "proof", "1", "--size", "2") == 0
+    assert json.loads(capsys.readouterr().out)["tree_size"] == 2
+    assert run(monkeypatch, "audit", "proof", "99") == 4  # NotFound
+    assert "audit entry 99 not found" in capsys.readouterr().err
+
+
+def test_verify_on_an_unmigrated_registry_says_so(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("OPENSCORE_REGISTRY_URL", raising=False)
+    get_settings.cache_clear()
+    assert run(monkeypatch, "audit", "verify") == 7  # StorageError
+    assert "run the migrations" in capsys.readouterr().err
