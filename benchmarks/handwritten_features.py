@@ -80,7 +80,8 @@ facts AS (
   FROM ev WHERE type = 'profile_fact' GROUP BY person_id
 ),
 monthly AS (
-  SELECT person_id, CAST(floor(({day} - day) / {m}) AS BIGINT) AS month, sum(amount) AS total
+  SELECT person_id, CAST(floor(({day} - day) / {m}) AS BIGINT) AS month,
+    sum(CAST(round(amount * 100) AS BIGINT)) AS total
   FROM ev WHERE type = 'payment' AND day > {day} - 365 GROUP BY person_id, month
 ),
 spend AS (
@@ -119,7 +120,7 @@ SELECT f.person_id,
   CASE WHEN has_credit THEN CAST(coalesce(defaults_24m, 0) AS DOUBLE) END AS defaults_24m,
   CAST(coalesce(live_public_records, 0) AS DOUBLE) AS live_public_records,
   verified_income,
-  CASE WHEN has_wallet THEN coalesce(round(s / 12, 2), 0) END AS monthly_spend_12m,
+  CASE WHEN has_wallet THEN coalesce(CAST(s // 12 AS DOUBLE) / 100, 0) END AS monthly_spend_12m,
   CASE WHEN s / 12 > 0 THEN round(sqrt(greatest(ss / 12 - (s / 12) * (s / 12), 0)) / (s / 12), 4)
        END AS spend_stability_12m,
   CASE WHEN has_profile THEN CAST(coalesce(verified_assets, 0) AS DOUBLE) END AS verified_assets,

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import uuid
-from collections.abc import Iterator
 from unittest import mock
 
 import pytest
@@ -21,27 +17,10 @@ from .test_equivalence import batch
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def spark_con() -> Iterator[object]:
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:
-        pytest.skip("no Java runtime for Spark")
-    import ibis
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    warehouse = tempfile.mkdtemp(prefix="openscore-spark-")
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .appName("openscore-tests-scoring")
-        .config("spark.sql.warehouse.dir", warehouse)
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    yield ibis.pyspark.connect(spark)
-    spark.stop()
-    shutil.rmtree(warehouse, ignore_errors=True)
+@pytest.fixture()
+def spark_con(spark_engine) -> object:
+    """The Ibis connection of the shared test session (tests/fixtures/spark.py)."""
+    return spark_engine.con
 
 
 @settings(

@@ -11,10 +11,17 @@ YEAR = 365
 
 
 def monthly_payments(ev: ir.Table, as_of: AsOf) -> ir.Table:
-    """Wallet payment totals per person and month (0 = the month ending on the as-of date)."""
+    """Wallet payment totals per person and month (0 = the month ending on the as-of date).
+
+    Totals are whole cents (int64): a sum of floats depends on the order the engine adds
+    them in, so DuckDB and Spark could round 29.475 to different sides; integers cannot.
+    """
     pay = ev.filter((ev.type == "payment") & (ev.day > as_of.day - YEAR))
-    pay = pay.mutate(month=((as_of.day - pay.day) / DAYS_PER_MONTH).floor().cast("int64"))
-    return pay.group_by(["person_id", "month"]).aggregate(total=pay.amount.sum())
+    pay = pay.mutate(
+        month=((as_of.day - pay.day) / DAYS_PER_MONTH).floor().cast("int64"),
+        cents=(pay.amount * 100).round().cast("int64"),
+    )
+    return pay.group_by(["person_id", "month"]).aggregate(total=pay.cents.sum())
 
 
 def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
@@ -34,11 +41,12 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
 
 
 def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
-    mean = t.spend_s / 12
-    var = ibis.greatest(t.spend_ss / 12 - mean * mean, 0)
+    # in cents: the mean is floored to a whole cent with integer arithmetic (exact anywhere)
+    mean = t.spend_s.cast("float64") / 12
+    var = ibis.greatest(t.spend_ss.cast("float64") / 12 - mean * mean, 0)
     return {
         "verified_income": t.verified_income,
-        "monthly_spend_12m": mean.round(2),
+        "monthly_spend_12m": (t.spend_s // 12).cast("float64") / 100,
         "spend_stability_12m": ibis.cases(
             (mean > 0, (var.sqrt() / mean).round(4)), else_=ibis.null("float64")
         ),
