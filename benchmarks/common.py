@@ -72,19 +72,44 @@ def machine() -> dict:
     }
 
 
-def save(name: str, figures: dict, summary: str, command: str) -> Path:
-    """Write the results file and add the summary line to docs/benchmarks.md."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def save(
+    name: str,
+    figures: dict,
+    summary: str,
+    command: str,
+    *,
+    when: str | datetime | None = None,
+    path: Path | None = None,
+    doc: bool = True,
+) -> Path:
+    """Write the results file and add the summary line to docs/benchmarks.md.
+
+    ``when`` is the time of the measurement (default: now); give it to save figures
+    measured earlier (an ISO date or timestamp, or a datetime). ``figures`` may carry their
+    own ``machine`` (e.g. one recorded with the measurement); it replaces the current
+    machine's. ``path`` writes the results elsewhere than ``benchmarks/results/<name>.json``;
+    ``doc=False`` leaves docs/benchmarks.md alone (for trial runs), the line is only printed.
+    """
+    if when is None:
+        when = datetime.now(UTC).isoformat(timespec="seconds")
+    elif isinstance(when, datetime):
+        when = when.isoformat(timespec="seconds")
+    else:
+        datetime.fromisoformat(when)  # refuse anything that is not an ISO date or time
     body = {
         "benchmark": name,
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "when": when,
         "command": command,
         "machine": machine(),
         **figures,
     }
-    path = RESULTS / f"{name}.json"
+    path = path or RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(body, indent=2) + "\n")
     line = f"- **{name}** ({body['when'][:10]}, `{command}`): {summary}"
+    print(line)
+    if not doc:
+        return path
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
     marker = f"- **{name}** ("
     lines = [x for x in text.splitlines() if not x.startswith(marker)]
@@ -92,5 +117,4 @@ def save(name: str, figures: dict, summary: str, command: str) -> Path:
         lines += ["", "## Latest figures", ""]
     lines.append(line)
     DOC.write_text("\n".join(lines).rstrip() + "\n")
-    print(line)
     return path

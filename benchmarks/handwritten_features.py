@@ -120,9 +120,10 @@ SELECT f.person_id,
   CASE WHEN has_credit THEN CAST(coalesce(defaults_24m, 0) AS DOUBLE) END AS defaults_24m,
   CAST(coalesce(live_public_records, 0) AS DOUBLE) AS live_public_records,
   verified_income,
-  CASE WHEN has_wallet THEN coalesce(CAST(s // 12 AS DOUBLE) / 100, 0) END AS monthly_spend_12m,
-  CASE WHEN s / 12 > 0 THEN round(sqrt(greatest(ss / 12 - (s / 12) * (s / 12), 0)) / (s / 12), 4)
-       END AS spend_stability_12m,
+  CASE WHEN active >= 3 THEN CAST(s // 12 AS DOUBLE) / 100 END AS monthly_spend_12m,
+  CASE WHEN s / 12 > 0 AND active >= 6
+       THEN round(sqrt(greatest(ss / 12 - (s / 12) * (s / 12), 0)) / (s / 12), 4)
+  END AS spend_stability_12m,
   CASE WHEN has_profile THEN CAST(coalesce(verified_assets, 0) AS DOUBLE) END AS verified_assets,
   bills_on_time_12m,
   round(on_time / nullif(finished, 0), 4) AS rentals_on_time_24m,

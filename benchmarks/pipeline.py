@@ -50,8 +50,10 @@ def build_ledger(world: Path, data: Path) -> int:
         con.execute("SET TimeZone='UTC'")
         for part in sorted((world / "events").rglob("*.parquet")):
             tmp, final = txn.new_segment_path()
-            con.execute(f"COPY (SELECT {', '.join(select)} FROM read_parquet('{part}')) "
-                        f"TO '{tmp}' ({PARQUET_OPTIONS})")
+            con.execute(
+                f"COPY (SELECT {', '.join(select)} FROM read_parquet('{part}')) "
+                f"TO '{tmp}' ({PARQUET_OPTIONS})"
+            )
             rows += txn.add_segment(tmp, final, sorted=False, batch_id="b-setup").rows
         txn.commit(batch=Batch("b-setup", "synth", rows, 0, 0, now_iso()))
     compact(ledger)
@@ -68,8 +70,23 @@ def main() -> None:
     work.mkdir(parents=True)
     world, data = work / "world", work / "data"
     print(f"generating {args.people:,} people × {args.months} months")
-    run_measured([sys.executable, "-m", "openscore", "synth", "--people", str(args.people),
-                  "--months", str(args.months), "--seed", "11", "--out", str(world), "--quiet"])
+    run_measured(
+        [
+            sys.executable,
+            "-m",
+            "openscore",
+            "synth",
+            "--people",
+            str(args.people),
+            "--months",
+            str(args.months),
+            "--seed",
+            "11",
+            "--out",
+            str(world),
+            "--quiet",
+        ]
+    )
     events = build_ledger(world, data)
     print(f"ledger: {events:,} events")
 
@@ -81,20 +98,37 @@ def main() -> None:
     env = {"OPENSCORE_DATA_DIR": str(data), "OPENSCORE_AS_OF": AS_OF.isoformat()}
     paths = [str(p) for p in Ledger(data / "ledger").snapshot().paths]
     sql = handwritten_sql(AS_OF).replace("'", "\\'").replace("\n", " ")
-    hand = run_measured(python(
-        "import duckdb; c = duckdb.connect(); c.execute(\"SET TimeZone='UTC'\"); "
-        f"c.execute(\"CREATE VIEW events AS SELECT * FROM read_parquet({paths!r})\"); "
-        f"c.execute('COPY ({sql}) TO \\'{work / 'hand.parquet'}\\' (FORMAT parquet)')"
-    ))
-    ours = run_measured([sys.executable, "-m", "openscore", "score", "--model", str(model),
-                         "--out", str(work / "scores.parquet")], env=env)
-    feats = run_measured([sys.executable, "-m", "openscore", "features",
-                          "--out", str(work / "features.parquet")], env=env)
+    hand = run_measured(
+        python(
+            "import duckdb; c = duckdb.connect(); c.execute(\"SET TimeZone='UTC'\"); "
+            f'c.execute("CREATE VIEW events AS SELECT * FROM read_parquet({paths!r})"); '
+            f"c.execute('COPY ({sql}) TO \\'{work / 'hand.parquet'}\\' (FORMAT parquet)')"
+        )
+    )
+    ours = run_measured(
+        [
+            sys.executable,
+            "-m",
+            "openscore",
+            "score",
+            "--model",
+            str(model),
+            "--out",
+            str(work / "scores.parquet"),
+        ],
+        env=env,
+    )
+    feats = run_measured(
+        [sys.executable, "-m", "openscore", "features", "--out", str(work / "features.parquet")],
+        env=env,
+    )
     import pyarrow.parquet as pq
 
     people = pq.read_metadata(work / "scores.parquet").num_rows
     figures = {
-        "people": people, "events": events, "as_of": AS_OF.isoformat(),
+        "people": people,
+        "events": events,
+        "as_of": AS_OF.isoformat(),
         "features_and_scores_seconds": round(ours.seconds, 2),
         "features_and_scores_peak_rss_mb": round(ours.peak_rss_mb),
         "features_only_seconds": round(feats.seconds, 2),
@@ -105,12 +139,15 @@ def main() -> None:
         "events_per_second": round(events / ours.seconds),
     }
     print(figures)
-    save("pipeline", figures,
-         f"{people:,} people / {events / 1e6:.0f} M events: features + scores in "
-         f"{ours.seconds:.0f} s (peak {ours.peak_rss_mb:,.0f} MB), features alone "
-         f"{feats.seconds:.0f} s = {figures['ratio_features_to_handwritten_features']}x one "
-         f"hand-written DuckDB query ({hand.seconds:.0f} s) (aim < 60 s, <= 3x)",
-         "python benchmarks/pipeline.py")
+    save(
+        "pipeline",
+        figures,
+        f"{people:,} people / {events / 1e6:.0f} M events: features + scores in "
+        f"{ours.seconds:.0f} s (peak {ours.peak_rss_mb:,.0f} MB), features alone "
+        f"{feats.seconds:.0f} s = {figures['ratio_features_to_handwritten_features']}x one "
+        f"hand-written DuckDB query ({hand.seconds:.0f} s) (aim < 60 s, <= 3x)",
+        "python benchmarks/pipeline.py",
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 

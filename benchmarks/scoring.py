@@ -16,15 +16,15 @@ are timed on the first ``--baseline-rows`` rows and their rate extrapolated per 
 scorer is also timed on that subset, so the like-for-like ratio is reported too). They
 compute a score or probability only; ours computes reasons and sub-scores as well.
 
-Writes ``benchmarks/results/scoring.json``.
+Writes ``benchmarks/results/scoring.json`` and the ``docs/benchmarks.md`` line.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
+import shlex
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -40,9 +40,12 @@ from openscore.model.tabular import prepare_tabular, read_table
 from openscore.model.training import split_rows
 from openscore.scoring import score_table
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import machine, save  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 TAIWAN = ROOT.parent / "shared" / "datasets" / "taiwan-default" / "UCI_Credit_Card.csv"
-OUT = ROOT / "benchmarks" / "results" / "scoring.json"
 
 
 def timed(fn):  # noqa: ANN001, ANN201 - tiny helper
@@ -116,7 +119,7 @@ def main() -> None:
         "rows": n,
         "baseline_rows": m,
         "duckdb_threads": int(threads),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": machine(),
         # other work on the machine skews every rate: recorded so a reader can tell
         "load_average_at_start": os.getloadavg(),
         "models": {},
@@ -180,9 +183,29 @@ def main() -> None:
             flush=True,
         )
     results["load_average_at_end"] = os.getloadavg()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"written to {OUT}")
+    command = shlex.join(["python", "benchmarks/scoring.py", *sys.argv[1:]])
+    save("scoring", results, summary(results), command)
+
+
+def summary(r: dict) -> str:
+    """The docs/benchmarks.md line of a scoring.json (also of one measured earlier)."""
+    sc, ebm = r["models"]["scorecard"], r["models"]["ebm"]
+
+    def rate(v: dict) -> str:
+        return f"{v['rows_per_s'] / 1e6:.2f} M rows/s"
+
+    return (
+        f"{r['rows']:,} rows drawn from Taiwan, DuckDB {r['duckdb_threads']} threads, "
+        f"baselines on {r['baseline_rows']:,} of them: scorecard score + band "
+        f"{rate(sc['score_band'])} = {sc['score_band']['speedup']:.2f}x {sc['baseline']} "
+        f"({sc['score_band']['speedup_same_subset']:.2f}x on the same rows); with sub-scores "
+        f"and reasons {rate(sc['full'])} = {sc['full']['speedup']:.2f}x, with reason texts "
+        f"{rate(sc['full_with_texts'])} = {sc['full_with_texts']['speedup']:.2f}x; EBM "
+        f"({ebm['terms']} terms, {ebm['pair_terms']} pairs) with sub-scores and reasons "
+        f"{rate(ebm['full'])} = {ebm['full']['speedup']:.2f}x {ebm['baseline']}, score + band "
+        f"{ebm['score_band']['speedup']:.2f}x; load average {r['load_average_at_start'][0]:.1f}"
+        " at start"
+    )
 
 
 if __name__ == "__main__":

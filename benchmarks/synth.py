@@ -10,17 +10,17 @@ Parquet writer and the same number of processes: the raw cost of getting those r
 disk, against which the generator's overhead is the ratio. Random values hardly
 compress, so that baseline is slow; the script also times writing the generated files
 themselves again (one process, reading untimed), the share of the run that is writing. Results go to
-``benchmarks/results/synth.json``. The machine's load average is recorded too: on a
-shared machine other processes take their share of the cores.
+``benchmarks/results/synth.json`` and a line in ``docs/benchmarks.md`` (with ``--results``
+elsewhere, only the file is written and the line printed). The machine's load average is
+recorded too: on a shared machine other processes take their share of the cores.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import resource
+import shlex
 import shutil
 import sys
 import threading
@@ -39,6 +39,10 @@ from openscore.synth.run import default_workers, generate
 from openscore.synth.writer import RowGroupWriter
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from common import RESULTS, machine, save  # noqa: E402
+
 POOL_ROWS = 262_144
 
 
@@ -176,7 +180,7 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=16_384)
     parser.add_argument("--work", type=Path, default=HERE / "work" / "synth")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
-    parser.add_argument("--results", type=Path, default=HERE / "results" / "synth.json")
+    parser.add_argument("--results", type=Path, default=RESULTS / "synth.json")
     args = parser.parse_args()
 
     shutil.rmtree(args.work, ignore_errors=True)
@@ -205,7 +209,6 @@ def main() -> None:
     load_after = os.getloadavg()
 
     result = {
-        "command": "python benchmarks/synth.py " + " ".join(sys.argv[1:]),
         "people": args.people,
         "months": args.months,
         "workers": args.workers,
@@ -230,19 +233,35 @@ def main() -> None:
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         "machine": {
-            "cpus": os.cpu_count(),
+            **machine(),
             "cpus_available": default_workers(),
-            "python": platform.python_version(),
             "numpy": np.__version__,
             "pyarrow": pa.__version__,
             "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         },
     }
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    command = shlex.join(["python", "benchmarks/synth.py", *sys.argv[1:]])
+    default = args.results.resolve() == (RESULTS / "synth.json").resolve()
+    save("synth", result, summary(result), command, path=args.results, doc=default)
     if not args.keep:
         shutil.rmtree(args.work, ignore_errors=True)
+
+
+def summary(r: dict) -> str:
+    """The docs/benchmarks.md line of a synth.json (also of one measured earlier)."""
+    load = r["load_average_before"][0]
+    return (
+        f"{r['people']:,} people x {r['months']} months, {r['workers']} workers: "
+        f"{r['events']:,} events in {r['wall_seconds']:,.0f} s = "
+        f"{r['events_per_second']:,} ev/s ({r['events_per_cpu_second']:,} per CPU-s, "
+        f"{r['cpu_seconds']:,.0f} CPU-s), peak {r['peak_rss_gib']:.2f} GiB all processes "
+        f"({r['max_single_process_rss_gib']:.2f} GiB the largest), "
+        f"{r['output_bytes'] / 1e9:.2f} GB written; {r['ratio_to_raw_write']}x a raw write of "
+        f"as many random rows with the same writer and processes "
+        f"({r['raw_write_wall_seconds']:,.0f} s; CPU {r['cpu_ratio_to_raw_write']}x); "
+        f"Parquet writing {r['write_share_of_cpu'] * 100:.0f} % of the CPU; load average {load:.1f}"
+        " at start"
+    )
 
 
 if __name__ == "__main__":

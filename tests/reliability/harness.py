@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -42,6 +42,7 @@ from fixtures.postgres import TEST_SECRET_KEY
 
 AS_OF = date(2025, 9, 1)
 SOURCES = ("wallet", "credit", "rentals", "profile", "social")
+PASSWORD = "a long enough password"
 CHILD = Path(__file__).with_name("crash_child.py")
 
 
@@ -143,6 +144,51 @@ def make_world(
         table = make_events(events, seed=100 + b, people=people, prefix=f"w{b}-")
         world.ingest(table, root / f"world-{b}.parquet")
     return world
+
+
+def partner_and_subjects(
+    world: World, n_people: int = 6
+) -> tuple[str, dict[str, str], dict[tuple[str, str], bool]]:
+    """A partner ``bikes`` and its key, a grant to it from each of the first
+    ``n_people`` people, log-ins for them (``PERSON@example.org``, :data:`PASSWORD`);
+    returns (key, grant id per person, whether each (person, source) is shared)."""
+    from openscore import registry
+
+    chosen = world.people[:n_people]
+    grants = {}
+    with world.engine.begin() as conn:
+        registry.create_partner(conn, name="Bikes", actor="system", partner_id="bikes")
+        key = registry.create_api_key(conn, "bikes", label="t", actor="system").secret
+        for person in chosen:
+            grants[person] = registry.create_grant(
+                conn,
+                person,
+                partner_id="bikes",
+                products=["bike"],
+                purpose="deposit_waiver",
+                expires_at=datetime.now(UTC) + timedelta(days=30),
+                actor="subject",
+            ).id
+            registry.set_credentials(
+                conn, person, login=f"{person}@example.org", password=PASSWORD, actor="system"
+            )
+        shared = consent_map(conn, chosen)
+    state = {
+        (p, s): s in {x.value for x in shared.get(p, frozenset())} for p in chosen for s in SOURCES
+    }
+    return key, grants, state
+
+
+def login(url: str, person: str):  # noqa: ANN201 - an httpx.Client
+    """A client logged in as ``person`` (made by :func:`partner_and_subjects`), with its
+    CSRF header set."""
+    import httpx
+
+    client = httpx.Client(base_url=url, timeout=30)
+    answer = client.post("/v1/login", json={"login": f"{person}@example.org", "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+    return client
 
 
 # -- observing the state -------------------------------------------------------------------
@@ -280,8 +326,9 @@ class Server:
     """``openscore serve`` on the world, as a child process whose log goes to a file:
     started, killed with SIGKILL, started again on the same port."""
 
-    def __init__(self, world: World, log: Path, **env: str) -> None:
+    def __init__(self, world: World, log: Path, *, log_level: str = "info", **env: str) -> None:
         self.world = world
+        self.log_level = log_level
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -306,7 +353,7 @@ class Server:
                     "--port",
                     str(self.port),
                     "--log-level",
-                    "info",
+                    self.log_level,
                 ],
                 env=self.env,
                 stdout=out,

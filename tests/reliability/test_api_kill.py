@@ -21,7 +21,6 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -32,11 +31,18 @@ from openscore import registry
 from openscore.ledger import pending_operations
 from openscore.registry import read_only
 from openscore.registry.metadata import decisions, inquiries
-from reliability.harness import SOURCES, Server, World, check_integrity, make_world, trials
+from reliability.harness import (
+    SOURCES,
+    Server,
+    World,
+    check_integrity,
+    login,
+    make_world,
+    partner_and_subjects,
+    trials,
+)
 
 pytestmark = pytest.mark.slow
-
-PASSWORD = "a long enough password"
 
 
 @dataclass
@@ -50,41 +56,6 @@ class Stream:
     sent: int = 0
 
 
-def _prepare(world: World, n_people: int = 6) -> tuple[str, dict[str, str], dict[str, bool]]:
-    """A partner key, grants from the first people, logins for them."""
-    people = world.people[:n_people]
-    grants = {}
-    with world.engine.begin() as conn:
-        registry.create_partner(conn, name="Bikes", actor="system", partner_id="bikes")
-        key = registry.create_api_key(conn, "bikes", label="t", actor="system").secret
-        for person in people:
-            grants[person] = registry.create_grant(
-                conn,
-                person,
-                partner_id="bikes",
-                products=["bike"],
-                purpose="deposit_waiver",
-                expires_at=datetime.now(UTC) + timedelta(days=30),
-                actor="subject",
-            ).id
-            registry.set_credentials(
-                conn, person, login=f"{person}@example.org", password=PASSWORD, actor="system"
-            )
-        shared = registry.consent_map(conn, people)
-    state = {
-        (p, s): s in {x.value for x in shared.get(p, frozenset())} for p in people for s in SOURCES
-    }
-    return key, grants, state
-
-
-def _login(url: str, person: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, timeout=30)
-    answer = client.post("/v1/login", json={"login": f"{person}@example.org", "password": PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
-    return client
-
-
 def _stream(
     server: Server,
     key: str,
@@ -94,7 +65,7 @@ def _stream(
     kill_at: float,
 ) -> Stream:
     out = Stream(consents=dict(known))
-    subjects = {p: _login(server.url, p) for p in grants}
+    subjects = {p: login(server.url, p) for p in grants}
     partner = httpx.Client(
         base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
     )
@@ -185,7 +156,7 @@ def test_sigkill_of_the_server_loses_no_answered_request(
     if backend == "postgresql":
         url = request.getfixturevalue("postgres_database")
     world = make_world(tmp_path, url=url, people=12, batches=2, events=600)
-    key, grants, known = _prepare(world)
+    key, grants, known = partner_and_subjects(world)
     server = Server(
         world,
         tmp_path / "server.log",
@@ -196,7 +167,7 @@ def test_sigkill_of_the_server_loses_no_answered_request(
     consents = dict(known)
     answered = 0
     try:
-        for _ in range(trials("api_kill", 3 if backend == "sqlite" else 1)):
+        for _ in range(trials("api_kill", 2 if backend == "sqlite" else 1)):
             server.start()
             stream = _stream(server, key, grants, consents, rng, kill_at=rng.uniform(1.0, 5.0))
             assert server.proc is not None and server.proc.returncode is not None, "not killed"

@@ -220,11 +220,24 @@ def _ingest(world: World, path: Path) -> None:
 def test_damaged_interrupted_and_misdirected_restores(tmp_path: Path) -> None:
     world = make_world(tmp_path / "live", people=20, batches=2, events=500)
     # a backup killed half-way leaves no directory by the name asked for, and the live
-    # ledger as it was; the next backup clears the staging it left
-    for _ in range(trials("backup_kill", 2)):
-        killed = run_child(world, "backup", str(tmp_path / "killed"), kill_after=0.05)
-        assert not (tmp_path / "killed" / "backup.json").exists() or not killed.killed
-        shutil.rmtree(tmp_path / "killed", ignore_errors=True)
+    # ledger as it was; the next backup clears the staging it left. The kill lands at a
+    # random moment of a whole run (timed first): a directory by that name, if the kill
+    # came after its rename, is a whole backup
+    rng = random.Random(11)
+    seconds = take_backup(tmp_path / "timed", settings=world.settings, engine=world.engine).seconds
+    killed_midway = 0
+    n = trials("backup_kill", 3)
+    for k in range(n):
+        dest = tmp_path / f"killed-{k}"
+        run = run_child(world, "backup", str(dest), kill_after=rng.uniform(0, seconds * 1.1))
+        assert run.killed or run.returncode == 0, run.output
+        if dest.exists():
+            check_backup(dest)
+        else:
+            assert run.killed and "done" not in run.output
+            killed_midway += 1
+    print(f"backups killed: {killed_midway} of {n} before their rename")
+    assert killed_midway >= 1 or n < 3
     good = take_backup(tmp_path / "backup", settings=world.settings, engine=world.engine).path
     assert not list(world.ledger.root.glob(".backup-*"))
     check_integrity(world)

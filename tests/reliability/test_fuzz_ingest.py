@@ -28,7 +28,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from openscore.config import Settings
@@ -225,6 +225,7 @@ json_values = st.recursive(
     ),
     gz=st.booleans(),
 )
+@example(lines=['{"": 1, "type": "payment"}'], gz=False)  # found: a column with no name
 def test_structured_jsonl(tmp_path_factory: pytest.TempPathFactory, lines, gz) -> None:  # noqa: ANN001
     tmp = tmp_path_factory.mktemp("jsonl")
     path = tmp / ("in.jsonl.gz" if gz else "in.jsonl")

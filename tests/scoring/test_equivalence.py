@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from openscore.domain import band_of
 from openscore.model.format import Scorecard
 from openscore.scoring import score_person, score_table
-from openscore.scoring.reasons import MAX_REASONS
+from openscore.scoring.reasons import MAX_REASONS, MISSING_REASON, missing_improve
 
 from .strategies import feature_rows, scorecards
 
@@ -47,6 +47,31 @@ def test_batch_equals_person(data: st.DataObject) -> None:
         assert codes == want_codes + [None] * (MAX_REASONS - len(want_codes))
         texts = [got[f"reason_{k}_text"] for k in range(1, len(want_codes) + 1)]
         assert texts == [r.text for r in want.reasons]
+        improves = [got[f"reason_{k}_improve"] for k in range(1, len(want_codes) + 1)]
+        assert improves == [r.improve for r in want.reasons]
+
+
+@given(data=st.data())
+def test_a_missing_term_is_never_worded_as_a_fault(data: st.DataObject) -> None:
+    """Not sharing is neutral: its reason says nothing is on file and what sharing could
+    add, never the term's own adverse text; a known value gets the term's text."""
+    card = data.draw(scorecards())
+    rows = data.draw(feature_rows(card))
+    for row in rows:
+        result = score_person(card, row)
+        terms = {t.name: t for t in card.terms}
+        for reason in result.reasons:
+            term = terms[reason.code]
+            values = [row.get(f) for f in term.features]
+            if term.is_missing(term.index_of(values)):
+                assert reason.text == MISSING_REASON
+                assert reason.improve == missing_improve(term)
+                assert reason.points_lost == term.best
+            else:
+                assert (reason.text, reason.improve) == (term.reason, term.improve)
+    # everything missing: every reason (if any) is a missing one
+    empty = score_person(card, {})
+    assert all(r.text == MISSING_REASON for r in empty.reasons)
 
 
 @given(data=st.data())

@@ -8,6 +8,10 @@ import ibis.expr.types as ir
 from openscore.features.frame import DAYS_PER_MONTH, AsOf
 
 YEAR = 365
+#: active months of 12 needed before payment stability means anything
+STABILITY_MIN_MONTHS = 6
+#: active months of 12 before the amount spent is read as means rather than habit
+SPEND_MIN_MONTHS = 3
 
 
 def monthly_payments(ev: ir.Table, as_of: AsOf) -> ir.Table:
@@ -35,7 +39,9 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
     asset_count = assets.group_by("person_id").aggregate(verified_assets=assets.fact.nunique())
     monthly = monthly_payments(ev, as_of)
     spend = monthly.group_by("person_id").aggregate(
-        spend_s=monthly.total.sum(), spend_ss=(monthly.total * monthly.total).sum()
+        spend_s=monthly.total.sum(),
+        spend_ss=(monthly.total * monthly.total).sum(),
+        spend_months=monthly.month.nunique(),
     )
     return [latest_income, asset_count, spend]
 
@@ -46,9 +52,15 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
     var = ibis.greatest(t.spend_ss.cast("float64") / 12 - mean * mean, 0)
     return {
         "verified_income": t.verified_income,
-        "monthly_spend_12m": (t.spend_s // 12).cast("float64") / 100,
+        "monthly_spend_12m": ibis.cases(
+            (t.spend_months >= SPEND_MIN_MONTHS, (t.spend_s // 12).cast("float64") / 100),
+            else_=ibis.null("float64"),
+        ),
         "spend_stability_12m": ibis.cases(
-            (mean > 0, (var.sqrt() / mean).round(4)), else_=ibis.null("float64")
+            # over a few active months the variation measures how seldom someone uses
+            # the wallet, not how steady their finances are: unknown (neutral) then
+            ((mean > 0) & (t.spend_months >= STABILITY_MIN_MONTHS), (var.sqrt() / mean).round(4)),
+            else_=ibis.null("float64"),
         ),
         "verified_assets": t.verified_assets,
     }

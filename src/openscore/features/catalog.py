@@ -25,6 +25,8 @@ class FeatureSpec:
     improve: str
     #: value for a person who shares the source but has no such event (None: missing)
     fill: float | None = 0
+    #: may only raise a score, never lower it (no bin below the missing bin's 0 points)
+    only_raises: bool = False
 
 
 CH, FC, BE, ID, RE = (
@@ -136,16 +138,19 @@ FEATURES: tuple[FeatureSpec, ...] = (
         FC,
         Source.WALLET,
         "none",
-        "Average monthly wallet payments over the last 12 months.",
+        "Average monthly wallet payments over the last 12 months, for people with "
+        "payments in at least 3 of them (else missing).",
         "Your wallet activity is low",
         "Use your wallet for everyday payments",
+        fill=None,
     ),
     FeatureSpec(
         "spend_stability_12m",
         FC,
         Source.WALLET,
         "ascending",
-        "How much monthly wallet payments vary (coefficient of variation).",
+        "How much monthly wallet payments vary (coefficient of variation), over people "
+        "with wallet payments in at least 6 of the last 12 months (else missing).",
         "Your monthly payments vary a lot",
         "Steadier monthly finances help this part of the score",
         fill=None,

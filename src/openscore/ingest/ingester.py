@@ -218,11 +218,12 @@ class Ingester:
                 result.unreadable += raw.rows_rejected
                 for name in raw.columns:
                     if name not in EVENT_NAMES and name != "_line":
+                        # a column without a name (JSON key "") is still named, by its quotes
                         issues.append(
                             Rejection(
                                 str(path),
                                 1 if raw.format == "csv" else None,
-                                name,
+                                name or '""',
                                 None,
                                 "unknown column: not part of the event vocabulary, its values "
                                 "were not stored",

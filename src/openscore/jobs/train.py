@@ -60,7 +60,8 @@ CV_FOLDS = 5
 def feature_meta(scaling: Scaling | None = None) -> dict[str, FeatureMeta]:
     """What training needs to know of each event feature (dimension, direction, texts).
 
-    Relationships features may only raise a score, by at most their cap.
+    Relationships features may only raise a score, by at most their cap; features marked
+    ``only_raises`` in the catalog (wallet activity) may only raise it, uncapped.
     """
     cap = relationships_cap(scaling or Scaling.from_settings())
     out = {}
@@ -73,7 +74,7 @@ def feature_meta(scaling: Scaling | None = None) -> dict[str, FeatureMeta]:
             description=f.description,
             reason=f.reason,
             improve=f.improve,
-            only_raises=rel,
+            only_raises=rel or f.only_raises,
             max_points=cap if rel else None,
         )
     return out

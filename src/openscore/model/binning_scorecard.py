@@ -10,6 +10,9 @@ WoE here is optbinning's: ``ln(share of goods / share of bads)``, so a good bin 
 positive WoE, the logistic coefficients on WoE are negative, and
 ``points = round(-factor * coef * woe)``.
 
+The WoE of the bins of a value are centred on the people who have one (see
+:func:`centred_on_sharers`), so that the missing bin's 0 is the average sharer's standing.
+
 A feature that may only raise a score (``FeatureMeta.only_raises``) has its negative WoEs
 set to 0 *before* the regression — its risky bins are encoded like missing — so the
 fitted points are never below the missing bin's 0 and nothing is patched afterwards;
@@ -60,6 +63,31 @@ def quiet_optbinning() -> Iterator[None]:
         except ImportError:  # pragma: no cover - older pandas
             pass
         yield
+
+
+def centred_on_sharers(woe: np.ndarray, binning: Any, values: pd.Series) -> np.ndarray:
+    """WoE shifted so that the people who have a value average 0, missing staying at 0.
+
+    optbinning's WoE is relative to everyone, the people without the value included; when
+    they are riskier than average, every present bin's WoE is above 0 and the mere fact of
+    sharing earns points (not sharing loses them: principle 2 broken by the back door).
+    Centred on the sharers, 0 -- the missing bin -- is where an average sharer stands, so a
+    person who does not share scores like the average person who does; the intercept
+    absorbs the shift. Unseen categories stay at 0 with the missing bin.
+    """
+    idx = bin_indices(binning, values)
+    present = idx != binning.missing_index
+    other = getattr(binning, "other_index", None)
+    if other is not None and other != binning.missing_index:
+        present &= idx != other
+    if not present.any():
+        return woe
+    shift = float(woe[idx[present]].mean())
+    out = woe - shift
+    out[binning.missing_index] = 0.0
+    if other is not None:
+        out[other] = 0.0
+    return out
 
 
 class BinningScorecard:
@@ -134,12 +162,15 @@ class BinningScorecard:
                     )
                     binning = CategoricalBinning(groups)
                     woe = list(woe_col[: len(groups)].astype(float)) + [0.0, 0.0]
+                woe_arr = np.asarray(woe, dtype=float)
                 if self.meta[c].only_raises:
                     # a bin riskier than average is encoded like missing (WoE 0): with the
                     # coefficient's sign enforced below, no bin scores under the missing bin
-                    woe = [max(0.0, v) for v in woe]
+                    woe_arr = np.maximum(woe_arr, 0.0)
+                else:
+                    woe_arr = centred_on_sharers(woe_arr, binning, X[c])
                 binnings[c] = binning
-                woes[c] = np.asarray(woe, dtype=float)
+                woes[c] = woe_arr
         self.binning_process_ = bp
         self.binnings_ = binnings
         self.woe_ = woes

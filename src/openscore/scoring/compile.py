@@ -34,7 +34,12 @@ from openscore.domain import BANDS
 from openscore.errors import InputError
 from openscore.model.format import CategoricalBinning, NumericBinning, Scorecard, Term
 from openscore.scoring.person import refuse_audit_only
-from openscore.scoring.reasons import MAX_REASONS, NEUTRAL_SUBSCORE
+from openscore.scoring.reasons import (
+    MAX_REASONS,
+    MISSING_REASON,
+    NEUTRAL_SUBSCORE,
+    missing_improve,
+)
 
 #: output columns after the id: these, then ``dim_<dimension>`` and the reason columns
 SCORE_COLUMNS = ("score", "band")
@@ -236,6 +241,15 @@ def _term_points(table: ir.Table, term: Term, lifting: _Lifting) -> ir.Value:
     return _at(_int_array(flat), i * width + j)
 
 
+def _term_missing(table: ir.Table, term: Term) -> ir.BooleanValue:
+    """Whether the term's cell is the missing one (any of its features is missing)."""
+    flags = [_missing_of(table, f, b) for f, b in zip(term.features, term.binnings, strict=True)]
+    out = flags[0]
+    for f in flags[1:]:
+        out = out | f
+    return out
+
+
 def _band(score: ir.IntegerValue) -> ir.StringValue:
     """The band of a (clipped) score as a balanced CASE tree over the band boundaries."""
     lows = [b.low for b in BANDS[1:]]
@@ -295,9 +309,11 @@ def score_table(
 
     # 2. points of every term
     pcols = [f"__p{k}" for k in range(n)]
+    mcols = [f"__m{k}" for k in range(n)]
     step = base.select(
         *[base[c] for c in ids],
         *[_term_points(base, t, lifting).name(c) for t, c in zip(terms, pcols, strict=True)],
+        *[_term_missing(base, t).name(m) for t, m in zip(terms, mcols, strict=True)],
     )
 
     # 3. score, sub-scores and reason keys
@@ -317,9 +333,13 @@ def score_table(
         for c in cols[1:]:
             pts = pts + c
         dims[f"dim_{dim}"] = ((200 * (pts - rng.min_points) + span) // (2 * span)).cast("int64")
+    # key = ((loss·n + (n−1−k))·2 + missing): the largest key is the largest loss, ties
+    # to the lower k; the lowest bit says whether the term's cell was the missing one
     keys = {
-        f"__k{k}": ((t.best - step[c]) * n + (n - 1 - k)).cast("int64")
-        for k, (t, c) in enumerate(zip(terms, pcols, strict=True))
+        f"__k{k}": (((t.best - step[c]) * n + (n - 1 - k)) * 2 + step[m].cast("int64")).cast(
+            "int64"
+        )
+        for k, (t, c, m) in enumerate(zip(terms, pcols, mcols, strict=True))
     }
     step = step.select(
         *[step[c] for c in ids],
@@ -344,16 +364,21 @@ def score_table(
     out: list[ir.Value] = [step[c] for c in ids]
     out += [step["score"], _band(step["score"]).name("band")]
     out += [step[k] for k in dims]
-    names = ibis.literal([t.name for t in terms], type="array<string>")
-    reasons = ibis.literal([t.reason for t in terms], type="array<string>")
-    improves = ibis.literal([t.improve for t in terms], type="array<string>")
+    # texts indexed by 2·k + missing: the term's own, or the missing-information ones
+    names = ibis.literal([t.name for t in terms for _ in (0, 1)], type="array<string>")
+    reasons = ibis.literal(
+        [x for t in terms for x in (t.reason, MISSING_REASON)], type="array<string>"
+    )
+    improves = ibis.literal(
+        [x for t in terms for x in (t.improve, missing_improve(t))], type="array<string>"
+    )
     for r in range(1, MAX_REASONS + 1):
         columns = [("", names), ("_text", reasons), ("_improve", improves)]
         for suffix, arr in columns if texts else columns[:1]:
             if r <= len(ranks):
                 key = step[f"__r{r}"]
-                pos = (n - 1) - (key % n)
-                val = ibis.cases((key >= n, _at(arr, pos)), else_=ibis.null("string"))
+                pos = 2 * ((n - 1) - ((key // 2) % n)) + key % 2
+                val = ibis.cases((key >= 2 * n, _at(arr, pos)), else_=ibis.null("string"))
             else:
                 val = ibis.null("string")
             out.append(val.name(f"reason_{r}{suffix}"))

@@ -55,13 +55,19 @@ def refuse_audit_only(card: Scorecard) -> None:
 
 def term_contributions(card: Scorecard, features: Mapping[str, Any]) -> list[int]:
     """Points of every term, in term order."""
+    return [p for p, _ in _term_cells(card, features)]
+
+
+def _term_cells(card: Scorecard, features: Mapping[str, Any]) -> list[tuple[int, bool]]:
+    """(points, whether the cell is missing) of every term, in term order."""
     out = []
     for t in card.terms:
         values = [features.get(f) for f in t.features]
         try:
-            out.append(t.cell(t.index_of(values)))
+            idx = t.index_of(values)
         except InputError as exc:
             raise InputError(exc.reason, field=t.features[0]) from exc
+        out.append((t.cell(idx), t.is_missing(idx)))
     return out
 
 
@@ -70,7 +76,8 @@ def score_person(
 ) -> ScoreResult:
     """Score, band, five sub-scores, up to four reasons and each term's points."""
     refuse_audit_only(card)
-    points = term_contributions(card, features)
+    cells = _term_cells(card, features)
+    points = [p for p, _ in cells]
     raw = card.intercept_points + sum(points)
     s = card.scaling
     score = int(max(s.score_min, min(s.score_max, raw)))
@@ -78,7 +85,7 @@ def score_person(
         score=score,
         band=band_of(score),
         dimensions=dimension_subscores(card, points),
-        reasons=top_reasons(card, points),
+        reasons=top_reasons(card, points, [m for _, m in cells]),
         contributions={t.name: p for t, p in zip(card.terms, points, strict=True)},
         model_id=card.model_id,
         intercept_points=card.intercept_points,

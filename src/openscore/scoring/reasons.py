@@ -6,6 +6,10 @@ these rules; the property test in ``tests/scoring`` holds them to identical answ
 - A term's *loss* is ``best − points`` (best = its most points over non-missing cells).
 - Reasons: terms with loss > 0, largest loss first, ties by position in ``terms``, at
   most :data:`MAX_REASONS`.
+- A term whose cell is missing (the person did not share the source, or nothing is on
+  file) is a reason like any other -- it is where points could be gained -- but it never
+  says the person did something wrong: its text is :data:`MISSING_REASON` and its
+  improvement :func:`missing_improve` (how many points it could add, and how).
 - Sub-score of a dimension: ``round_half_up(100·(pts − min) / (max − min))``, 50 when the
   dimension has no range. Integer arithmetic, so SQL and Python cannot disagree.
 """
@@ -15,10 +19,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from openscore.model.format import Scorecard
+from openscore.model.format import Scorecard, Term
 
 MAX_REASONS = 4
 NEUTRAL_SUBSCORE = 50
+#: the text of a reason whose term is missing: not known, so neutral (principle 2)
+MISSING_REASON = "Nothing on file here (not shared or no history yet): it counts as average"
+
+
+def missing_improve(term: Term) -> str:
+    """What a person without this information could gain, and how."""
+    return f"Could add up to {term.best} points: {term.improve}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +54,13 @@ def term_bests(card: Scorecard) -> list[int]:
     return [t.best for t in card.terms]
 
 
-def top_reasons(card: Scorecard, points: Sequence[int]) -> list[Reason]:
-    """The terms that lost the most points against their best cell."""
+def top_reasons(
+    card: Scorecard, points: Sequence[int], missing: Sequence[bool] | None = None
+) -> list[Reason]:
+    """The terms that lost the most points against their best cell.
+
+    ``missing``: per term, whether the person's cell is the missing one (its texts then say
+    so); None treats every term as known."""
     losses = [
         (best - p, i) for i, (best, p) in enumerate(zip(term_bests(card), points, strict=True))
     ]
@@ -52,7 +68,11 @@ def top_reasons(card: Scorecard, points: Sequence[int]) -> list[Reason]:
     out = []
     for loss, i in ranked[:MAX_REASONS]:
         t = card.terms[i]
-        out.append(Reason(code=t.name, text=t.reason, improve=t.improve, points_lost=int(loss)))
+        if missing is not None and missing[i]:
+            text, improve = MISSING_REASON, missing_improve(t)
+        else:
+            text, improve = t.reason, t.improve
+        out.append(Reason(code=t.name, text=text, improve=improve, points_lost=int(loss)))
     return out
 
 
