@@ -33,15 +33,30 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        usage, abort = _click_exceptions()
+        if isinstance(exc, usage):
             exc.show()
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, abort):
             err_console.print("aborted")
             sys.exit(1)
         raise
 
 
-__all__ = ["app", "main"]
+def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """Usage and abort exceptions of click *and* of the click that Typer vendors (Typer
+    0.2x ships its own copy as ``typer._click``, ``Abort`` in ``typer.exceptions``; their
+    classes are not click's)."""
+    usage: list[type] = []
+    abort: list[type] = []
+    for module, attr, into in (
+        ("click.exceptions", "ClickException", usage),
+        ("click.exceptions", "Abort", abort),
+        ("typer._click.exceptions", "ClickException", usage),
+        ("typer.exceptions", "Abort", abort),
+    ):
+        try:
+            into.append(getattr(importlib.import_module(module), attr))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(usage), tuple(abort)
