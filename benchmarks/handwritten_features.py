@@ -43,7 +43,8 @@ rep_p AS (
     count(*) FILTER (WHERE {day} - due_day <= 730 AND dpd >= 30) AS late_30_24m,
     count(*) FILTER (WHERE {day} - due_day <= 730 AND dpd >= 90) AS late_90_24m,
     count(*) FILTER (WHERE {day} - due_day <= 730 AND unpaid AND dpd >= 90) AS defaults_24m,
-    sum(amount_due) FILTER (WHERE {day} - due_day < 31) AS due_last_month,
+    sum(CAST(round(amount_due * 100) AS BIGINT)) FILTER (WHERE {day} - due_day < 31)
+      AS due_last_month,
     min(due_day) AS first_due
   FROM rep GROUP BY person_id
 ),
@@ -54,7 +55,7 @@ standing AS (
 ),
 lines AS (
   SELECT person_id, min(opened_day) AS first_opened,
-         sum(credit_limit) FILTER (WHERE closed = 0) AS open_limit
+         sum(CAST(round(credit_limit * 100) AS BIGINT)) FILTER (WHERE closed = 0) AS open_limit
   FROM (SELECT person_id, account_id,
           min(day) FILTER (WHERE action = 'opened') AS opened_day,
           max(credit_limit) FILTER (WHERE action = 'opened') AS credit_limit,
@@ -115,7 +116,8 @@ SELECT f.person_id,
   CASE WHEN has_credit THEN CAST(coalesce(recent_dpd_3m, 0) AS DOUBLE) END AS recent_dpd_3m,
   CASE WHEN has_credit THEN CAST(coalesce(late_30_24m, 0) AS DOUBLE) END AS late_30_24m,
   CASE WHEN has_credit THEN CAST(coalesce(late_90_24m, 0) AS DOUBLE) END AS late_90_24m,
-  CASE WHEN open_limit > 0 THEN round(coalesce(due_last_month, 0) / open_limit, 4) END
+  CASE WHEN open_limit > 0
+       THEN round(CAST(coalesce(due_last_month, 0) AS DOUBLE) / open_limit, 4) END
     AS utilisation,
   CASE WHEN has_credit THEN CAST(coalesce(defaults_24m, 0) AS DOUBLE) END AS defaults_24m,
   CAST(coalesce(live_public_records, 0) AS DOUBLE) AS live_public_records,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from openscore.features.frame import DAYS_PER_MONTH, AsOf
+from openscore.features.frame import DAYS_PER_MONTH, AsOf, cents
 
 YEAR = 365
 #: active months of 12 needed before payment stability means anything
@@ -23,7 +23,7 @@ def monthly_payments(ev: ir.Table, as_of: AsOf) -> ir.Table:
     pay = ev.filter((ev.type == "payment") & (ev.day > as_of.day - YEAR))
     pay = pay.mutate(
         month=((as_of.day - pay.day) / DAYS_PER_MONTH).floor().cast("int64"),
-        cents=(pay.amount * 100).round().cast("int64"),
+        cents=cents(pay.amount),
     )
     return pay.group_by(["person_id", "month"]).aggregate(total=pay.cents.sum())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from openscore.features.frame import AsOf, months_since
+from openscore.features.frame import AsOf, cents, months_since
 
 WINDOW_24M = 730
 WINDOW_3M = 91
@@ -35,7 +35,8 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
         late_30_24m=rep.count(where=recent & (rep.dpd >= 30)),
         late_90_24m=rep.count(where=recent & (rep.dpd >= 90)),
         defaults_24m=rep.count(where=recent & rep.unpaid & (rep.dpd >= 90)),
-        due_last_month=rep.amount_due.sum(where=rep.age < LAST_MONTH),
+        # whole cents (int64): sums of floats depend on the engine's order of addition
+        due_last_month=cents(rep.amount_due).sum(where=rep.age < LAST_MONTH),
         first_due=rep.due_day.min(),
     )
     per_account = rep.group_by(["person_id", "account_id"]).aggregate(
@@ -52,7 +53,7 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
     )
     lines = accounts.group_by("person_id").aggregate(
         first_opened=accounts.opened_day.min(),
-        open_limit=accounts.credit_limit.sum(where=accounts.closed == 0),
+        open_limit=cents(accounts.credit_limit).sum(where=accounts.closed == 0),
     )
     pr = ev.filter(ev.type == "public_record")
     live = pr.filter(pr.expires_at >= as_of.end_literal)
@@ -64,7 +65,7 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
     """The credit-history features from the joined aggregates."""
     oldest = ibis.least(t.first_opened, t.first_due)
     utilisation = ibis.cases(
-        (t.open_limit > 0, (t.due_last_month.fill_null(0) / t.open_limit).round(4)),
+        (t.open_limit > 0, (t.due_last_month.fill_null(0).cast("float64") / t.open_limit).round(4)),
         else_=ibis.null("float64"),
     )
     return {

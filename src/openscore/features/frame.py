@@ -44,3 +44,10 @@ def as_of_view(events: ir.Table, as_of: AsOf) -> ir.Table:
 def months_since(day: ir.IntegerValue, as_of: AsOf) -> ir.IntegerValue:
     """Whole months between a day number and the as-of date."""
     return ((as_of.day - day) / DAYS_PER_MONTH).floor().cast("int64")
+
+
+def cents(amount: ir.NumericValue) -> ir.IntegerValue:
+    """A money amount in whole cents (int64), for sums that every engine must agree on:
+    a sum of floats depends on the order the engine adds them in (DuckDB and Spark could
+    then round 29.475 to different sides); a sum of integers cannot."""
+    return (amount * 100).round().cast("int64")
