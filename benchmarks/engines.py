@@ -288,9 +288,19 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true", help="regenerate the worlds")
     ap.add_argument("--clean", action="store_true", help="remove the worlds at the end")
     ap.add_argument("--child", nargs=3, metavar=("ENGINE", "LEDGER", "OUT"))
+    ap.add_argument(
+        "--finalize",
+        type=Path,
+        metavar="LOG",
+        help="save the figures of an interrupted run: its partial file, plus the per-engine "
+        "lines of its printed LOG for a size that did not finish on every engine",
+    )
     args = ap.parse_args()
     if args.child:
         child(*args.child, spark_memory=args.spark_memory)
+        return
+    if args.finalize:
+        finalize(args.finalize)
         return
 
     sizes = [int(s) for s in args.people.split(",") if s]
@@ -343,25 +353,62 @@ def main() -> None:
         figures["sizes"][str(people)] = entry
         write_partial(figures)
 
-    figures["slopes"] = {
-        engine: {
-            "job": slope(sizes, [figures["sizes"][str(n)][engine]["job_seconds"] for n in sizes]),
-            "job_cpu": slope(
-                sizes, [figures["sizes"][str(n)][engine]["job_cpu_seconds"] for n in sizes]
-            ),
-            "features": slope(
-                sizes, [figures["sizes"][str(n)][engine]["features_seconds"] for n in sizes]
-            ),
-            "wall": slope(sizes, [figures["sizes"][str(n)][engine]["wall_seconds"] for n in sizes]),
-        }
-        for engine in engines
-    }
+    figures["slopes"] = slopes(figures, engines)
     if args.clean:
         shutil.rmtree(args.work, ignore_errors=True)
     command = "python benchmarks/engines.py" + (
         f" --people {args.people}" if args.people != ap.get_default("people") else ""
     )
     save("engines", figures, summary(figures, sizes, engines), command)
+
+
+def slopes(figures: dict, engines: list[str]) -> dict:
+    """Log-log slopes per engine over the sizes that engine finished."""
+    out = {}
+    for engine in engines:
+        done = [int(n) for n, e in figures["sizes"].items() if engine in e]
+        out[engine] = {
+            key: slope(done, [figures["sizes"][str(n)][engine][field] for n in done])
+            for key, field in (
+                ("job", "job_seconds"),
+                ("job_cpu", "job_cpu_seconds"),
+                ("features", "features_seconds"),
+                ("wall", "wall_seconds"),
+            )
+        }
+    return out
+
+
+def finalize(log: Path) -> None:
+    """Save an interrupted run: the partial figures, plus engine lines printed for a size
+    that was cut off (e.g. DuckDB finished 5 M people, Spark was stopped)."""
+    import ast
+
+    figures = json.loads((WORK / "engines-partial.json").read_text())
+    cut: list[str] = []
+    for line in log.read_text().splitlines():
+        head, _, rest = line.partition(" {")
+        parts = head.split()
+        if len(parts) == 2 and parts[0].isdigit() and parts[1] in ("duckdb", "spark"):
+            entry = figures["sizes"].setdefault(parts[0], {})
+            if parts[1] not in entry:
+                entry[parts[1]] = ast.literal_eval("{" + rest)
+                cut.append(f"{int(parts[0]):,} people: {parts[1]} only")
+        elif line.startswith("world ") and ":" in line:
+            n = line.split()[1].rstrip(":").replace(",", "")
+            if n.isdigit() and n in figures["sizes"]:
+                figures["sizes"][n].setdefault("world", ast.literal_eval(line.split(": ", 1)[1]))
+    engines = ["duckdb", "spark"]
+    figures["slopes"] = slopes(figures, engines)
+    figures["interrupted"] = cut
+    sizes = sorted(int(n) for n in figures["sizes"])
+    people = ",".join(str(n) for n in sizes)
+    save(
+        "engines",
+        figures,
+        summary(figures, sizes, engines) + (f"; stopped early: {', '.join(cut)}" if cut else ""),
+        f"python benchmarks/engines.py --people {people} (then --finalize on the log)",
+    )
 
 
 def write_partial(figures: dict) -> None:
@@ -374,7 +421,7 @@ def summary(figures: dict, sizes: list[int], engines: list[str]) -> str:
     parts = []
     for n in sizes:
         e = figures["sizes"][str(n)]
-        cells = [f"{name} {e[name]['job_seconds']:,.0f} s" for name in engines]
+        cells = [f"{name} {e[name]['job_seconds']:,.0f} s" for name in engines if name in e]
         extra = f" ({e['spark_to_duckdb_job']}x)" if "spark_to_duckdb_job" in e else ""
         parity = e.get("parity", {}).get("score_rows_differing")
         parity = f", {parity:,} scores differ" if parity else ""

@@ -109,7 +109,7 @@ def test_restore_gives_identical_scores_and_a_verifying_audit_log(
     source: str, target: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     url = request.getfixturevalue("postgres_database") if source == "postgresql" else None
-    world = make_world(tmp_path / "live", url=url, people=30, batches=3, events=700)
+    world = make_world(tmp_path / "live", url=url, people=16, batches=2, events=700)
     _activity(world)
     compact(world.ledger)
     done = take_backup(tmp_path / "backup", settings=world.settings, engine=world.engine)

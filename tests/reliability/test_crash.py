@@ -119,7 +119,7 @@ def test_sigkill_at_random_moments(tmp_path: Path) -> None:
     rng = random.Random(20261123)
     durations: dict[str, float] = {}
     outcomes: Counter[str] = Counter()
-    n = max(trials("crash", 15), len(OPS) * 2)
+    n = max(trials("crash", 10), len(OPS) * 2)
     for trial in range(n):
         op = OPS[trial % len(OPS)]
         args, after = _plan(world, op, trial, tmp_path, rng)
@@ -156,7 +156,9 @@ def test_sigkill_at_random_moments(tmp_path: Path) -> None:
             f"{'after' if final == after else 'before'}"
         ] += 1
     print("crash outcomes", dict(sorted(outcomes.items())), "durations", durations)
-    assert sum(v for k, v in outcomes.items() if ":killed:" in k) >= n // 2
+    # the first trial of each operation times a whole run; of the others, most are killed
+    # (the kill lands uniformly over 1.1 runs, and a run can also end early by chance)
+    assert sum(v for k, v in outcomes.items() if ":killed:" in k) >= (n - len(OPS)) // 2
 
 
 def _kill_when(world: World, args: list[str], reached, timeout: float = 60) -> bool:

@@ -8,7 +8,7 @@ While it is away every answer is 503 with ``Retry-After`` — never a 500 — an
 back the API answers 2xx again by itself, without a restart. Nothing is half-applied:
 every decision has its inquiry and the audit log verifies.
 
-``OPENSCORE_PG_RESTART_TRIALS`` restarts (default 2).
+``OPENSCORE_PG_RESTART_TRIALS`` restarts (default 1, for CI).
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def test_postgres_restart_is_503_with_retry_after_and_recovers(tmp_path: Path) -
             t.start()
         outages = []
         try:
-            for _ in range(trials("pg_restart", 2)):
+            for _ in range(trials("pg_restart", 1)):
                 time.sleep(2)
                 down = time.monotonic()
                 pg.stop("fast")

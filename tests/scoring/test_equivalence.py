@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from openscore.domain import band_of
 from openscore.model.format import Scorecard
 from openscore.scoring import score_person, score_table
-from openscore.scoring.reasons import MAX_REASONS, MISSING_REASON, missing_improve
+from openscore.scoring.reasons import MAX_REASONS, missing_texts
 
 from .strategies import feature_rows, scorecards
 
@@ -64,14 +64,17 @@ def test_a_missing_term_is_never_worded_as_a_fault(data: st.DataObject) -> None:
             term = terms[reason.code]
             values = [row.get(f) for f in term.features]
             if term.is_missing(term.index_of(values)):
-                assert reason.text == MISSING_REASON
-                assert reason.improve == missing_improve(term)
+                assert (reason.text, reason.improve) == missing_texts(card, term)
+                assert (
+                    reason.text.startswith("Not on file: ") and "never against you" in reason.text
+                )
+                assert f"up to {term.best} points" in reason.improve
                 assert reason.points_lost == term.best
             else:
                 assert (reason.text, reason.improve) == (term.reason, term.improve)
     # everything missing: every reason (if any) is a missing one
     empty = score_person(card, {})
-    assert all(r.text == MISSING_REASON for r in empty.reasons)
+    assert all(r.text.startswith("Not on file: ") for r in empty.reasons)
 
 
 @given(data=st.data())

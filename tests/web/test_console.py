@@ -3,6 +3,7 @@ partners and keys, and the report files it serves."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -220,3 +221,55 @@ def test_a_rejection_report_is_shown(web: WebWorld) -> None:
     page = operator.get(f"/console/ingestion/{result.run_id}/rejections").text
     assert "bad.jsonl" in page and "rejected line" in page
     assert datetime.now(UTC).year >= 2025
+
+
+def test_the_city_map_is_public_but_only_its_noisy_files(web: WebWorld) -> None:
+    anyone = web.client()
+    empty = anyone.get("/city-map")
+    assert empty.status_code == 200 and "No city map published yet" in empty.text
+    root = web.data_dir / "reports" / "map"
+    release = root / "20260701T120000Z-abcd"
+    release.mkdir(parents=True)
+    (release / "map.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    (release / "cities.csv").write_text("city,people,mean_score\nShanghai,1203,611\n")
+    (release / "release.json").write_text(
+        json.dumps({"parameters": {"epsilon": 1.0, "k": 20}, "registry_record": "r-1"})
+    )
+    (release / "cities.json").write_text(
+        json.dumps(
+            [
+                {
+                    "city": "Shanghai",
+                    "size_band": "mega",
+                    "people": 1203,
+                    "mean_score": 611,
+                    "mean_score_margin": 2.1,
+                    "published": True,
+                },
+                {
+                    "city": "Lhasa",
+                    "size_band": "small",
+                    "people": None,
+                    "mean_score": None,
+                    "published": False,
+                },
+            ]
+        )
+    )
+    (root / "latest").write_text(release.name)
+    page = anyone.get("/city-map")
+    assert page.status_code == 200
+    assert "Shanghai" in page.text and "611" in page.text and "1 cities suppressed" in page.text
+    assert "Lhasa" not in page.text  # a suppressed city is counted, never named with figures
+    assert 'src="/city-map/files/map.svg"' in page.text
+    assert "release.json" not in page.text
+    svg = anyone.get("/city-map/files/map.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+    assert anyone.get("/city-map/files/cities.csv").status_code == 200
+    for path in (
+        "/city-map/files/release.json",  # the release description stays with operators
+        "/city-map/files/cities.json",
+        "/city-map/files/..%2F..%2F..%2Fregistry.sqlite",
+        "/city-map/files/nothing.svg",
+    ):
+        assert anyone.get(path).status_code == 404, path

@@ -12,7 +12,8 @@ One write transaction per request, in this order:
    terms by default; the band, or the score too, only where the grant says so);
 4. the decision and the inquiry (exactly what was returned) are recorded, each with its
    audit entry, in the same transaction — a partner never holds an answer that is not on
-   the record.
+   the record (:func:`openscore.registry.record_answered_decision`: the two rows and the
+   two entries in one batch).
 
 Only when the person has no published score yet does the request leave the
 transaction to publish one (a rescore from the ledger), then decide.
@@ -108,33 +109,20 @@ def decide_for_partner(state: AppState, key: str, request: DecisionRequest) -> D
                         person_id, excluded.get(person_id, frozenset())
                     )
                 decision = decide(product, score.score, score.band, score.reasons, records)
-                answer = _answer(decision, product, grant, score)
-                record = registry.record_decision(
+                record, inquiry = registry.record_answered_decision(
                     conn,
-                    person_id,
-                    partner_id=principal.partner_id,
-                    grant_id=grant.id,
+                    grant,
                     product_id=product.id,
                     outcome=decision.outcome,
                     terms=decision.terms(),
                     reasons=[r.to_json() for r in decision.reasons],
                     score=score.score,
                     band=score.band,
+                    answer=_answer(decision, product, grant, score),
                     actor=principal.actor,
-                )
-                returned = {"decision_id": record.id, **answer}
-                inquiry = registry.record_inquiry(
-                    conn,
-                    person_id,
-                    partner_id=principal.partner_id,
-                    grant_id=grant.id,
-                    purpose=grant.purpose,
-                    returned=returned,
-                    actor=principal.actor,
-                    now=record.decided_at,
                 )
                 return DecisionAnswer(
-                    **returned, inquiry_id=inquiry.id, decided_at=record.decided_at
+                    **inquiry.returned, inquiry_id=inquiry.id, decided_at=record.decided_at
                 )
         # No published score yet: publish one (its own transactions), then decide.
         publish_now(state, person_id, actor=principal.actor)

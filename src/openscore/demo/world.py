@@ -1,8 +1,10 @@
 """Building the demo world step by step; each step is skipped when already done.
 
 synthetic population → registry (people and their consents) → ingestion through the
-consent gate → compaction → training (event mode) → batch scores published → personas
-with logins, an operator key, a partner with a grant and a few decisions.
+consent gate → compaction → training (event mode) → batch scores published → the
+fairness audit of the model on the world → the differentially private city map of the
+published scores → personas with logins, an operator key, a partner with a grant and a
+few decisions. The console shows the model card, the fairness report and the map.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def build_world(
     _ingest(world, registry, say)
     _train(world, say)
     _publish(world, registry, say)
+    _fairness(world, say)
+    _city_map(world, registry, say)
     _personas(world, registry, say)
     (settings.data_dir / "demo.json").write_text(json.dumps(_summary(world), indent=2))
     return world
@@ -194,6 +198,66 @@ def _publish(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
     scores.to_parquet(world.data_dir / "scores.parquet")
     n = publish_batch(registry, scores)
     say(f"  {n:,} scores published; mean {scores['score'].mean():.0f}")
+
+
+def _fairness(world: DemoWorld, say: Say) -> None:
+    """The fairness audit of the model in service on the world (its test split)."""
+    from openscore.fairness import latest_fairness_report, publish_report, run_fairness_audit
+    from openscore.online import current_model
+
+    if latest_fairness_report() is not None:
+        say("fairness report already written")
+        return
+    say("fairness audit: approval by group, four-fifths ratio, thin files vs a naive model")
+    report = run_fairness_audit(current_model(), world.world_dir, progress=lambda m: say(f"  {m}"))
+    publish_report(report)
+    if report.thin_file is not None:
+        gaps = ", ".join(f"{m.name} {m.gap_equal_risk:+.1f}" for m in report.thin_file.models)
+        say(f"  thin files at equal true risk (points): {gaps}")
+        world.facts["thin_file_gap_equal_risk"] = {
+            m.name: round(m.gap_equal_risk, 1) for m in report.thin_file.models
+        }
+
+
+def _city_map(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
+    """The city credit map of the published scores, ε = 1, cities under 20 suppressed."""
+    from openscore.privacy import (
+        check_budget,
+        latest_map_release,
+        place_people,
+        public_cities,
+        publish_city_map,
+        release_city_map,
+        residences_from_file,
+        scores_from_registry,
+    )
+
+    if latest_map_release() is not None:
+        say("city map already released")
+        return
+    epsilon, budget, scope = 1.0, 4.0, "city_map"
+    check_budget(registry, scope, epsilon, budget)
+    cities = public_cities(world.world_dir / "cities.parquet")
+    placed = place_people(
+        scores_from_registry(registry),
+        residences_from_file(world.world_dir / "people.parquet"),
+        cities,
+    )
+    release = release_city_map(placed, cities, epsilon=epsilon, k=20)
+    publish_city_map(
+        release,
+        registry,
+        scope=scope,
+        epsilon_budget=budget,
+        sources={
+            "scores": "registry: current published scores",
+            "residence": "synthetic people.parquet (the world's city of each person)",
+            "cities": "synthetic cities.parquet",
+        },
+    )
+    shown = int(release.table["published"].sum())
+    say(f"city map released (ε = 1, k = 20): {shown} of {len(release.table)} cities published")
+    world.facts["city_map_cities_published"] = shown
 
 
 def _personas(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001

@@ -32,7 +32,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -236,10 +236,39 @@ def _require_key(conn: Connection) -> bytes:
     return key
 
 
+# The statements of an append, built once: building a Core statement and its cache key
+# costs more than running it on SQLite, and every state change appends.
+_SALT = sa.select(audit_salts.c.salt).where(audit_salts.c.person_id == sa.bindparam("person_id"))
+_LOCK_STATE = (
+    sa.select(audit_state.c.size, audit_state.c.frontier)
+    .where(audit_state.c.id == 1)
+    .with_for_update()
+)
+_INSERT_ENTRY = audit_entries.insert()
+#: The lock and the salt of the one person most batches concern, in one round trip (the
+#: lock applies to ``audit_state`` only; SQLite compiles no FOR UPDATE at all).
+_LOCK_STATE_WITH_SALT = (
+    sa.select(
+        audit_state.c.size,
+        audit_state.c.frontier,
+        sa.select(audit_salts.c.salt)
+        .where(audit_salts.c.person_id == sa.bindparam("person_id"))
+        .scalar_subquery()
+        .label("salt"),
+    )
+    .where(audit_state.c.id == 1)
+    .with_for_update()
+)
+_UPDATE_STATE = (
+    audit_state.update()
+    .where(audit_state.c.id == 1)
+    .values(size=sa.bindparam("new_size"), frontier=sa.bindparam("new_frontier"))
+)
+_INSERT_LINK = audit_links.insert()
+
+
 def _salt(conn: Connection, person_id: str) -> bytes:
-    salt = conn.execute(
-        sa.select(audit_salts.c.salt).where(audit_salts.c.person_id == person_id)
-    ).scalar_one_or_none()
+    salt = conn.execute(_SALT, {"person_id": person_id}).scalar_one_or_none()
     if salt is None:
         raise NotFound(f"person {person_id!r} not found")
     return bytes(salt)
@@ -266,17 +295,57 @@ def _frontier(raw: bytes, size: int) -> list[bytes]:
     return hashes
 
 
-def _lock_state(conn: Connection) -> tuple[int, list[bytes]]:
-    # FOR UPDATE serialises appenders on PostgreSQL until commit (seq stays gapless and the
-    # frontier consistent); SQLite ignores it and is serialised by BEGIN IMMEDIATE.
-    row = conn.execute(
-        sa.select(audit_state.c.size, audit_state.c.frontier)
-        .where(audit_state.c.id == 1)
-        .with_for_update()
-    ).one_or_none()
+def _lock_state(
+    conn: Connection, salts: dict[str, bytes], person_ids: Sequence[str]
+) -> tuple[int, list[bytes]]:
+    """Lock the log's state and read it; put the salts of ``person_ids`` in ``salts``.
+
+    FOR UPDATE serialises appenders on PostgreSQL until commit (seq stays gapless and the
+    frontier consistent); SQLite ignores it and is serialised by BEGIN IMMEDIATE.
+    """
+    if len(person_ids) == 1:  # nearly every append: one person, one statement
+        row = conn.execute(_LOCK_STATE_WITH_SALT, {"person_id": person_ids[0]}).one_or_none()
+        if row is not None:
+            if row.salt is None:
+                raise NotFound(f"person {person_ids[0]!r} not found")
+            salts[person_ids[0]] = bytes(row.salt)
+    else:
+        for person_id in person_ids:
+            salts[person_id] = _salt(conn, person_id)
+        row = conn.execute(_LOCK_STATE).one_or_none()
     if row is None:
         raise StorageError("the audit log is not initialised: run the registry migrations")
     return int(row.size), _frontier(row.frontier, int(row.size))
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """One entry to append (the arguments of :func:`append`), for :func:`append_many`."""
+
+    action: str
+    actor: str
+    person_id: str | None = None
+    subject: str | None = None
+    details: Mapping[str, Any] | None = None
+    linked: Mapping[str, str | None] | None = None
+    at: datetime | None = None
+
+    def check(self) -> dict[str, Any]:
+        """The details as they will be stored, after refusing what an entry cannot hold."""
+        if not _ACTION.match(self.action):
+            raise InputError(f"audit action {self.action!r} is not 'noun.verb'", field="action")
+        if not ACTOR_PATTERN.match(self.actor):
+            raise InputError(f"audit actor {self.actor!r} is not a known form", field="actor")
+        if self.person_id is not None and self.subject is not None:
+            raise ValueError("an audit entry has one subject: a person or another subject")
+        if self.subject is not None and not SUBJECT_PATTERN.match(self.subject):
+            raise InputError(f"audit subject {self.subject!r} is not a known form", field="subject")
+        if self.linked and self.person_id is None:
+            raise ValueError("linked values are pseudonymised with a person's salt: pass person_id")
+        details = dict(self.details or {})
+        if self.person_id is not None:
+            _check_no_person_id(details, self.person_id, "details")
+        return details
 
 
 def append(
@@ -298,61 +367,78 @@ def append(
     (values equal to ``person_id`` are refused); ``linked`` values are person-owned
     identifiers or contents, stored only as HMACs under the person's salt.
     """
-    if not _ACTION.match(action):
-        raise InputError(f"audit action {action!r} is not 'noun.verb'", field="action")
-    if not ACTOR_PATTERN.match(actor):
-        raise InputError(f"audit actor {actor!r} is not a known form", field="actor")
-    if person_id is not None and subject is not None:
-        raise ValueError("an audit entry has one subject: a person or another subject")
-    if subject is not None and not SUBJECT_PATTERN.match(subject):
-        raise InputError(f"audit subject {subject!r} is not a known form", field="subject")
-    if linked and person_id is None:
-        raise ValueError("linked values are pseudonymised with a person's salt: pass person_id")
-    details = dict(details or {})
-    if person_id is not None:
-        _check_no_person_id(details, person_id, "details")
-    key = _require_key(conn)
-    salt = _salt(conn, person_id) if person_id is not None else None
+    entry = PendingEntry(action, actor, person_id, subject, details, linked, at)
+    return append_many(conn, [entry])[0]
 
-    seq, frontier = _lock_state(conn)
-    at = at or utc_now()
-    refs: dict[str, str] = {}
-    if salt is not None:
-        subject = subject_ref(salt, seq)
-        refs = {
-            name: link_ref(salt, seq, name, value)
-            for name, value in (linked or {}).items()
-            if value is not None
-        }
-    entry = canonical_json(
-        {
-            "v": ENTRY_VERSION,
-            "seq": seq,
-            "at": format_time(at),
-            "actor": actor,
-            "action": action,
-            "subject": subject,
-            "details": details,
-            "refs": refs,
-        }
-    )
-    leaf = merkle.leaf_hash(entry)
-    frontier = merkle.frontier_append(frontier, seq, leaf)
-    root = merkle.frontier_root(frontier)
-    mac = head_mac(key, seq + 1, root)
-    conn.execute(
-        audit_entries.insert().values(
-            seq=seq, action=action, entry=entry, leaf_hash=leaf, tree_root=root, head_mac=mac
+
+def append_many(conn: Connection, pending: Sequence[PendingEntry]) -> list[AuditEntry]:
+    """Append several entries in order, inside the caller's transaction: one change that
+    is recorded as several facts (a decision and the inquiry that returned it).
+
+    The entries are exactly those that as many :func:`append` calls would write — each
+    its own ``seq``, leaf, root and head MAC — but the log's state is read and locked
+    once (with the salt of the person, when one person is concerned), each person's salt
+    read once, and the rows written in one statement per table.
+    """
+    checked = [(item, item.check()) for item in pending]
+    if not checked:
+        return []
+    key = _require_key(conn)
+    salts: dict[str, bytes] = {}
+    persons = list(dict.fromkeys(i.person_id for i, _ in checked if i.person_id is not None))
+    seq, frontier = _lock_state(conn, salts, persons)
+    now = utc_now()
+    appended: list[AuditEntry] = []
+    links: list[dict[str, Any]] = []
+    for item, details in checked:
+        subject = item.subject
+        refs: dict[str, str] = {}
+        if item.person_id is not None:
+            salt = salts[item.person_id]
+            subject = subject_ref(salt, seq)
+            refs = {
+                name: link_ref(salt, seq, name, value)
+                for name, value in (item.linked or {}).items()
+                if value is not None
+            }
+            links.append({"person_id": item.person_id, "seq": seq})
+        entry = canonical_json(
+            {
+                "v": ENTRY_VERSION,
+                "seq": seq,
+                "at": format_time(item.at or now),
+                "actor": item.actor,
+                "action": item.action,
+                "subject": subject,
+                "details": details,
+                "refs": refs,
+            }
         )
-    )
+        leaf = merkle.leaf_hash(entry)
+        frontier = merkle.frontier_append(frontier, seq, leaf)
+        root = merkle.frontier_root(frontier)
+        appended.append(
+            AuditEntry(seq, item.action, entry, leaf, root, head_mac(key, seq + 1, root))
+        )
+        seq += 1
     conn.execute(
-        audit_state.update()
-        .where(audit_state.c.id == 1)
-        .values(size=seq + 1, frontier=b"".join(frontier))
+        _INSERT_ENTRY,
+        [
+            {
+                "seq": e.seq,
+                "action": e.action,
+                "entry": e.entry,
+                "leaf_hash": e.leaf_hash,
+                "tree_root": e.tree_root,
+                "head_mac": e.head_mac,
+            }
+            for e in appended
+        ],
     )
-    if person_id is not None:
-        conn.execute(audit_links.insert().values(person_id=person_id, seq=seq))
-    return AuditEntry(seq, action, entry, leaf, root, mac)
+    conn.execute(_UPDATE_STATE, {"new_size": seq, "new_frontier": b"".join(frontier)})
+    if links:
+        conn.execute(_INSERT_LINK, links)
+    return appended
 
 
 def _entry(row: Any) -> AuditEntry:

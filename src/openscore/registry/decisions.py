@@ -20,7 +20,8 @@ from sqlalchemy.engine import Connection
 from openscore.domain import SCORE_MAX, SCORE_MIN, band_of
 from openscore.errors import Conflict, InputError, NotFound
 from openscore.registry import audit
-from openscore.registry.grants import check_slug
+from openscore.registry.grants import Grant, check_slug
+from openscore.registry.inquiries import Inquiry, _inquiry_entry, _insert_inquiry
 from openscore.registry.metadata import (
     decision_reviews,
     decisions,
@@ -94,6 +95,97 @@ def _review(row: sa.Row) -> Review:
     )
 
 
+def _check_decision(
+    product_id: str,
+    outcome: str,
+    score: int | None,
+    band: str | None,
+    reasons: Sequence[Mapping[str, Any]],
+) -> None:
+    check_slug(product_id, "product_id")
+    if outcome not in ("approve", "decline"):
+        raise InputError("must be approve or decline", field="outcome")
+    if score is not None and (
+        isinstance(score, bool) or not isinstance(score, int) or not SCORE_MIN <= score <= SCORE_MAX
+    ):
+        raise InputError(f"must be an integer in {SCORE_MIN}-{SCORE_MAX}", field="score")
+    if score is not None and band is not None and band != band_of(score):
+        raise InputError(f"{band!r} is not the band of {score}", field="band")
+    if outcome == "decline" and not reasons:
+        raise InputError("a decline must carry its adverse-action reasons", field="reasons")
+
+
+def _decision_entry(record: DecisionRecord, actor: str) -> audit.PendingEntry:
+    """The audit entry of a decision: partner, product and outcome; the decision and
+    grant ids only as HMACs under the person's salt."""
+    return audit.PendingEntry(
+        action="decision.recorded",
+        actor=actor,
+        person_id=record.person_id,
+        details={
+            "partner": record.partner_id,
+            "product": record.product_id,
+            "outcome": record.outcome,
+        },
+        linked={"decision": record.id, "grant": record.grant_id},
+        at=record.decided_at,
+    )
+
+
+_INSERT_DECISION = decisions.insert()
+
+
+def _insert_decision(conn: Connection, record: DecisionRecord, audit_seq: int) -> DecisionRecord:
+    """Store a decision whose audit entry is ``audit_seq``."""
+    record = replace(record, audit_seq=audit_seq)
+    conn.execute(
+        _INSERT_DECISION,
+        {
+            "id": record.id,
+            "person_id": record.person_id,
+            "partner_id": record.partner_id,
+            "grant_id": record.grant_id,
+            "product_id": record.product_id,
+            "outcome": record.outcome,
+            "score": record.score,
+            "band": record.band,
+            "terms": record.terms,
+            "reasons": record.reasons,
+            "decided_at": record.decided_at,
+            "audit_seq": audit_seq,
+        },
+    )
+    return record
+
+
+def _new_record(
+    person_id: str,
+    partner_id: str,
+    grant_id: str | None,
+    product_id: str,
+    outcome: Outcome,
+    terms: Mapping[str, Any],
+    reasons: Sequence[Mapping[str, Any]],
+    score: int | None,
+    band: str | None,
+    now: datetime,
+) -> DecisionRecord:
+    return DecisionRecord(
+        new_id(),
+        person_id,
+        partner_id,
+        grant_id,
+        product_id,
+        outcome,
+        score,
+        band,
+        dict(terms),
+        [dict(r) for r in reasons],
+        now,
+        -1,
+    )
+
+
 def record_decision(
     conn: Connection,
     person_id: str,
@@ -111,17 +203,7 @@ def record_decision(
 ) -> DecisionRecord:
     """Keep a decision (``terms``: deposit waived or due, credit line, rate band ...)."""
     get_person(conn, person_id)
-    check_slug(product_id, "product_id")
-    if outcome not in ("approve", "decline"):
-        raise InputError("must be approve or decline", field="outcome")
-    if score is not None and (
-        isinstance(score, bool) or not isinstance(score, int) or not SCORE_MIN <= score <= SCORE_MAX
-    ):
-        raise InputError(f"must be an integer in {SCORE_MIN}-{SCORE_MAX}", field="score")
-    if score is not None and band is not None and band != band_of(score):
-        raise InputError(f"{band!r} is not the band of {score}", field="band")
-    if outcome == "decline" and not reasons:
-        raise InputError("a decline must carry its adverse-action reasons", field="reasons")
+    _check_decision(product_id, outcome, score, band, reasons)
     if conn.execute(sa.select(partners.c.id).where(partners.c.id == partner_id)).first() is None:
         raise NotFound(f"partner {partner_id!r} not found")
     if grant_id is not None and (
@@ -135,33 +217,80 @@ def record_decision(
         is None
     ):
         raise NotFound(f"grant {grant_id!r} not found")
-    now = now or utc_now()
-    decision_id = new_id()
-    entry = audit.append(
-        conn,
-        action="decision.recorded",
-        actor=actor,
-        person_id=person_id,
-        details={"partner": partner_id, "product": product_id, "outcome": outcome},
-        linked={"decision": decision_id, "grant": grant_id},
-        at=now,
+    record = _new_record(
+        person_id,
+        partner_id,
+        grant_id,
+        product_id,
+        outcome,
+        terms,
+        reasons,
+        score,
+        band,
+        now or utc_now(),
     )
-    values = {
-        "id": decision_id,
-        "person_id": person_id,
-        "partner_id": partner_id,
-        "grant_id": grant_id,
-        "product_id": product_id,
-        "outcome": outcome,
-        "score": score,
-        "band": band,
-        "terms": dict(terms),
-        "reasons": [dict(r) for r in reasons],
-        "decided_at": now,
-        "audit_seq": entry.seq,
-    }
-    conn.execute(decisions.insert().values(**values))
-    return DecisionRecord(**values)
+    (entry,) = audit.append_many(conn, [_decision_entry(record, actor)])
+    return _insert_decision(conn, record, entry.seq)
+
+
+def record_answered_decision(
+    conn: Connection,
+    grant: Grant,
+    *,
+    product_id: str,
+    outcome: Outcome,
+    terms: Mapping[str, Any],
+    reasons: Sequence[Mapping[str, Any]],
+    answer: Mapping[str, Any],
+    actor: str,
+    score: int | None = None,
+    band: str | None = None,
+    now: datetime | None = None,
+) -> tuple[DecisionRecord, Inquiry]:
+    """A partner's decision and the inquiry that returned it, recorded together: what
+    :func:`record_decision` then :func:`~openscore.registry.inquiries.record_inquiry`
+    (with ``returned = {"decision_id": <the decision's id>, **answer}``) would store and
+    log, in fewer statements — the decision path of the API.
+
+    ``grant`` must be the grant as :func:`~openscore.registry.grants.usable_grant`
+    returned it in this transaction: that read proves that the person, the partner and
+    the grant exist and belong together, so nothing is read again (the foreign keys still
+    hold at insert). The log gets the same two entries, ``decision.recorded`` then
+    ``inquiry.recorded``, appended in one batch (:func:`audit.append_many`).
+    """
+    _check_decision(product_id, outcome, score, band, reasons)
+    if not isinstance(answer, Mapping):
+        raise InputError("must be an object", field="returned")
+    now = now or utc_now()
+    record = _new_record(
+        grant.person_id,
+        grant.partner_id,
+        grant.id,
+        product_id,
+        outcome,
+        terms,
+        reasons,
+        score,
+        band,
+        now,
+    )
+    inquiry = Inquiry(
+        new_id(),
+        grant.person_id,
+        grant.partner_id,
+        grant.id,
+        grant.purpose,
+        {"decision_id": record.id, **answer},
+        now,
+        -1,
+    )
+    decided, asked = audit.append_many(
+        conn, [_decision_entry(record, actor), _inquiry_entry(inquiry, actor)]
+    )
+    return (
+        _insert_decision(conn, record, decided.seq),
+        _insert_inquiry(conn, inquiry, asked.seq),
+    )
 
 
 def get_decision(conn: Connection, person_id: str, decision_id: str) -> DecisionRecord:

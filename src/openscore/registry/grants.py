@@ -23,8 +23,8 @@ from sqlalchemy.engine import Connection
 
 from openscore.errors import Conflict, ConsentError, InputError, NotFound
 from openscore.registry import audit
-from openscore.registry.locks import ensure_unlocked
-from openscore.registry.metadata import grants, new_id, partners, utc_now
+from openscore.registry.locks import LOCKED
+from openscore.registry.metadata import file_locks, grants, new_id, partners, utc_now
 from openscore.registry.people import get_person
 
 Scope = Literal["decision", "band", "score"]
@@ -188,6 +188,22 @@ def revoke_grant(
     return replace(grant, revoked_at=now)
 
 
+#: The grant a partner presents, with what else decides whether it is usable now: its
+#: partner's deactivation and the person's file lock (one statement on the hot path).
+_USABLE_GRANT = (
+    sa.select(
+        grants,
+        partners.c.deactivated_at.label("partner_deactivated_at"),
+        file_locks.c.locked_at.label("file_locked_at"),
+    )
+    .join(partners, partners.c.id == grants.c.partner_id)
+    .outerjoin(file_locks, file_locks.c.person_id == grants.c.person_id)
+    .where(
+        grants.c.id == sa.bindparam("grant_id"), grants.c.partner_id == sa.bindparam("partner_id")
+    )
+)
+
+
 def usable_grant(
     conn: Connection,
     *,
@@ -203,16 +219,13 @@ def usable_grant(
     partner is deactivated, or the person has locked their file.
     """
     row = conn.execute(
-        sa.select(grants).where(grants.c.id == grant_id, grants.c.partner_id == partner_id)
+        _USABLE_GRANT, {"grant_id": grant_id, "partner_id": partner_id}
     ).one_or_none()
     if row is None:
         raise NotFound(f"grant {grant_id!r} not found")
     grant = _grant(row)
     now = now or utc_now()
-    deactivated = conn.execute(
-        sa.select(partners.c.deactivated_at).where(partners.c.id == partner_id)
-    ).scalar_one_or_none()
-    if deactivated is not None:
+    if row.partner_deactivated_at is not None:
         raise ConsentError("this partner is deactivated")
     if grant.revoked_at is not None:
         raise ConsentError("the person has revoked this grant")
@@ -220,5 +233,6 @@ def usable_grant(
         raise ConsentError("this grant has expired")
     if product_id is not None and product_id not in grant.products:
         raise ConsentError(f"this grant does not cover the product {product_id!r}")
-    ensure_unlocked(conn, grant.person_id)
+    if row.file_locked_at is not None:
+        raise ConsentError(LOCKED)
     return grant

@@ -8,7 +8,7 @@ that the person can ask for an inclusion proof that the inquiry is in the log.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -86,34 +86,47 @@ def record_inquiry(
     ):
         raise NotFound(f"grant {grant_id!r} not found")
     now = now or utc_now()
-    returned = dict(returned)
-    inquiry_id = new_id()
-    entry = audit.append(
-        conn,
+    inquiry = Inquiry(new_id(), person_id, partner_id, grant_id, purpose, dict(returned), now, -1)
+    (entry,) = audit.append_many(conn, [_inquiry_entry(inquiry, actor)])
+    return _insert_inquiry(conn, inquiry, entry.seq)
+
+
+def _inquiry_entry(inquiry: Inquiry, actor: str) -> audit.PendingEntry:
+    """The audit entry of an inquiry: who read, why, under which grant, and what was
+    returned (the last two only as HMACs under the person's salt)."""
+    return audit.PendingEntry(
         action="inquiry.recorded",
         actor=actor,
-        person_id=person_id,
-        details={"partner": partner_id, "purpose": purpose},
+        person_id=inquiry.person_id,
+        details={"partner": inquiry.partner_id, "purpose": inquiry.purpose},
         linked={
-            "inquiry": inquiry_id,
-            "grant": grant_id,
-            "returned": audit.canonical_json(returned).decode("ascii"),
+            "inquiry": inquiry.id,
+            "grant": inquiry.grant_id,
+            "returned": audit.canonical_json(inquiry.returned).decode("ascii"),
         },
-        at=now,
+        at=inquiry.at,
     )
+
+
+_INSERT_INQUIRY = inquiries.insert()
+
+
+def _insert_inquiry(conn: Connection, inquiry: Inquiry, audit_seq: int) -> Inquiry:
+    """Store an inquiry whose audit entry is ``audit_seq``."""
     conn.execute(
-        inquiries.insert().values(
-            id=inquiry_id,
-            person_id=person_id,
-            partner_id=partner_id,
-            grant_id=grant_id,
-            purpose=purpose,
-            returned=returned,
-            at=now,
-            audit_seq=entry.seq,
-        )
+        _INSERT_INQUIRY,
+        {
+            "id": inquiry.id,
+            "person_id": inquiry.person_id,
+            "partner_id": inquiry.partner_id,
+            "grant_id": inquiry.grant_id,
+            "purpose": inquiry.purpose,
+            "returned": inquiry.returned,
+            "at": inquiry.at,
+            "audit_seq": audit_seq,
+        },
     )
-    return Inquiry(inquiry_id, person_id, partner_id, grant_id, purpose, returned, now, entry.seq)
+    return replace(inquiry, audit_seq=audit_seq)
 
 
 def get_inquiry(conn: Connection, person_id: str, inquiry_id: str) -> Inquiry:

@@ -1,5 +1,6 @@
 """The file lock: a person can freeze their file; while locked, no partner gets a new
-decision or a score read (:func:`ensure_unlocked` is what the partner paths call)."""
+decision or a score read (:func:`ensure_unlocked` is what the partner paths call;
+:func:`openscore.registry.grants.usable_grant` reads the lock with the grant instead)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from openscore.errors import ConsentError
 from openscore.registry import audit
 from openscore.registry.metadata import file_locks, utc_now
 from openscore.registry.people import get_person
+
+LOCKED = "the person has locked their file"
 
 
 def is_locked(conn: Connection, person_id: str) -> bool:
@@ -32,7 +35,7 @@ def locked_since(conn: Connection, person_id: str) -> datetime | None:
 def ensure_unlocked(conn: Connection, person_id: str) -> None:
     """:class:`ConsentError` if the person's file is locked."""
     if is_locked(conn, person_id):
-        raise ConsentError("the person has locked their file")
+        raise ConsentError(LOCKED)
 
 
 def lock_file(

@@ -165,14 +165,18 @@ def publish_scores(
     return len(rows)
 
 
+#: Built once: every partner decision reads it.
+_CURRENT_SCORE = (
+    sa.select(published_scores)
+    .where(published_scores.c.person_id == sa.bindparam("person_id"))
+    .order_by(published_scores.c.id.desc())
+    .limit(1)
+)
+
+
 def current_score(conn: Connection, person_id: str) -> PublishedScore:
     """The person's latest published score; :class:`NotFound` if they have none yet."""
-    row = conn.execute(
-        sa.select(published_scores)
-        .where(published_scores.c.person_id == person_id)
-        .order_by(published_scores.c.id.desc())
-        .limit(1)
-    ).one_or_none()
+    row = conn.execute(_CURRENT_SCORE, {"person_id": person_id}).one_or_none()
     if row is None:
         raise NotFound(f"no published score for person {person_id!r}")
     return _published(row)

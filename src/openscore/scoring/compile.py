@@ -34,12 +34,7 @@ from openscore.domain import BANDS
 from openscore.errors import InputError
 from openscore.model.format import CategoricalBinning, NumericBinning, Scorecard, Term
 from openscore.scoring.person import refuse_audit_only
-from openscore.scoring.reasons import (
-    MAX_REASONS,
-    MISSING_REASON,
-    NEUTRAL_SUBSCORE,
-    missing_improve,
-)
+from openscore.scoring.reasons import MAX_REASONS, NEUTRAL_SUBSCORE, missing_texts
 
 #: output columns after the id: these, then ``dim_<dimension>`` and the reason columns
 SCORE_COLUMNS = ("score", "band")
@@ -365,12 +360,15 @@ def score_table(
     out += [step["score"], _band(step["score"]).name("band")]
     out += [step[k] for k in dims]
     # texts indexed by 2·k + missing: the term's own, or the missing-information ones
+    missing = [missing_texts(card, t) for t in terms]
     names = ibis.literal([t.name for t in terms for _ in (0, 1)], type="array<string>")
     reasons = ibis.literal(
-        [x for t in terms for x in (t.reason, MISSING_REASON)], type="array<string>"
+        [x for t, m in zip(terms, missing, strict=True) for x in (t.reason, m[0])],
+        type="array<string>",
     )
     improves = ibis.literal(
-        [x for t in terms for x in (t.improve, missing_improve(t))], type="array<string>"
+        [x for t, m in zip(terms, missing, strict=True) for x in (t.improve, m[1])],
+        type="array<string>",
     )
     for r in range(1, MAX_REASONS + 1):
         columns = [("", names), ("_text", reasons), ("_improve", improves)]

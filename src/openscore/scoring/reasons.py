@@ -8,8 +8,8 @@ these rules; the property test in ``tests/scoring`` holds them to identical answ
   most :data:`MAX_REASONS`.
 - A term whose cell is missing (the person did not share the source, or nothing is on
   file) is a reason like any other -- it is where points could be gained -- but it never
-  says the person did something wrong: its text is :data:`MISSING_REASON` and its
-  improvement :func:`missing_improve` (how many points it could add, and how).
+  says the person did something wrong: its texts are :func:`missing_texts` (what is not on
+  file, that it counts as average, how many points it could add).
 - Sub-score of a dimension: ``round_half_up(100·(pts − min) / (max − min))``, 50 when the
   dimension has no range. Integer arithmetic, so SQL and Python cannot disagree.
 """
@@ -23,13 +23,20 @@ from openscore.model.format import Scorecard, Term
 
 MAX_REASONS = 4
 NEUTRAL_SUBSCORE = 50
-#: the text of a reason whose term is missing: not known, so neutral (principle 2)
-MISSING_REASON = "Nothing on file here (not shared or no history yet): it counts as average"
 
 
-def missing_improve(term: Term) -> str:
-    """What a person without this information could gain, and how."""
-    return f"Could add up to {term.best} points: {term.improve}"
+def missing_texts(card: Scorecard, term: Term) -> tuple[str, str]:
+    """(text, improve) of a reason whose term is missing: what is not on file, that it
+    counts as average (principle 2), and how many points having it could add."""
+    described = {f.name: f.description for f in card.features}
+    what = "; ".join(
+        (described.get(f) or f.replace("_", " ")).strip().rstrip(".") for f in term.features
+    )
+    return (
+        f"Not on file: {what}. It counts as average, never against you",
+        f"Could add up to {term.best} points once it is on file "
+        "(share its source, or let it build up)",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +76,7 @@ def top_reasons(
     for loss, i in ranked[:MAX_REASONS]:
         t = card.terms[i]
         if missing is not None and missing[i]:
-            text, improve = MISSING_REASON, missing_improve(t)
+            text, improve = missing_texts(card, t)
         else:
             text, improve = t.reason, t.improve
         out.append(Reason(code=t.name, text=text, improve=improve, points_lost=int(loss)))

@@ -88,9 +88,12 @@ class Report:
     figures: list[tuple[str, str]] = field(default_factory=list)
     html: Markup | None = None
 
+    #: where its files are served: the console's (operators) unless set (the public map)
+    public_base: str | None = None
+
     @property
     def base(self) -> str:
-        return f"/console/reports/{self.kind}/{self.name}"
+        return self.public_base or f"/console/reports/{self.kind}/{self.name}"
 
 
 def _figures(directory: Path, files: list[str], declared: Any) -> list[tuple[str, str]]:
@@ -122,6 +125,20 @@ def read_report(settings: Settings, kind: str) -> Report | None:
     if markdown:
         report.html = markdown_html((directory / markdown).read_text(encoding="utf-8"))
     return report
+
+
+#: files of the latest map release anyone may fetch: the map and the noisy table (every
+#: figure in them is differentially private; the release description stays with operators)
+PUBLIC_MAP_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.(svg|png|csv)$")
+
+
+def public_map_file(settings: Settings, file: str) -> Path | None:
+    """A file of the latest published city map that the public page may serve."""
+    directory = latest_dir(settings, "map")
+    if directory is None or not PUBLIC_MAP_FILE.match(file):
+        return None
+    path = directory / file
+    return path if path.is_file() else None
 
 
 def city_rows(settings: Settings, report: Report) -> list[dict[str, Any]]:

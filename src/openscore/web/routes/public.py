@@ -1,10 +1,10 @@
-"""Pages anyone may read: the start page, how the score works, and the page after an
-account is deleted."""
+"""Pages anyone may read: the start page, how the score works, the city credit map (its
+published, differentially private release) and the page after an account is deleted."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from openscore import online
 from openscore.domain.bands import BANDS
@@ -13,6 +13,7 @@ from openscore.errors import NotFound
 from openscore.features import FEATURES
 from openscore.model.protected import DEFAULT_PROTECTED
 from openscore.registry import DISPUTE_PERIOD
+from openscore.web import reports
 from openscore.web.auth import app_state, optional_subject
 from openscore.web.render import page
 from openscore.web.vocabulary import DIMENSIONS, WEIGHTS
@@ -69,3 +70,42 @@ async def how_it_works(request: Request) -> HTMLResponse:
 async def goodbye(request: Request) -> HTMLResponse:
     rows = request.query_params.get("rows", "0")
     return page(request, "goodbye.html", rows=int(rows) if rows.isdigit() else 0)
+
+
+_MAP_MEDIA = {"svg": "image/svg+xml", "png": "image/png", "csv": "text/csv; charset=utf-8"}
+
+
+@router.get("/city-map", response_class=HTMLResponse)
+async def city_map(request: Request) -> HTMLResponse:
+    """The latest city credit map: noisy per-city figures, small cities suppressed."""
+    await optional_subject(request)
+    settings = app_state(request).settings
+    report = reports.read_report(settings, "map")
+    cities: list[dict] = []
+    if report is not None:
+        report.public_base = "/city-map/files"
+        report.files = [f for f in report.files if reports.PUBLIC_MAP_FILE.match(f)]
+        cities = reports.city_rows(settings, report)
+    shown = sorted(
+        (c for c in cities if c.get("published")),
+        key=lambda c: (-(c.get("people") or 0), str(c.get("city", c.get("name", "")))),
+    )
+    return page(
+        request,
+        "city_map.html",
+        report=report,
+        shown=shown,
+        hidden=sum(1 for c in cities if not c.get("published")),
+    )
+
+
+@router.get("/city-map/files/{file}")
+async def city_map_file(request: Request, file: str) -> FileResponse:
+    path = reports.public_map_file(app_state(request).settings, file)
+    if path is None:
+        raise NotFound("file not found")
+    return FileResponse(
+        path,
+        media_type=_MAP_MEDIA[path.suffix[1:]],
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
