@@ -1,8 +1,8 @@
 """The baseline for benchmarks/pipeline.py: the same features as features/, written by hand
 as one DuckDB SQL query over a table ``events`` (as an expert would, without Ibis).
 
-It must compute exactly what ``build_features`` computes; benchmarks/pipeline.py checks
-that on a sample before timing anything.
+It must compute exactly what ``build_features`` computes (without the graph feature);
+tests/features/test_handwritten_baseline.py holds it to that on a synthetic world.
 """
 
 from __future__ import annotations

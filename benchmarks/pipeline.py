@@ -3,7 +3,7 @@
 openscore's path (one Ibis expression: the feature modules + the compiled scorecard,
 written to Parquet by ``openscore score``) against a baseline in the same run: one
 hand-written DuckDB SQL query computing the same features (benchmarks/handwritten_features.py,
-checked equal on a sample first) written to Parquet.
+held equal to it by tests/features/test_handwritten_baseline.py) written to Parquet.
 
     .venv/bin/python benchmarks/pipeline.py [--people 1000000] [--months 24]
 """

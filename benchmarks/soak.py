@@ -32,9 +32,11 @@ What it does, on 127.0.0.1 only, every request loop bounded in count and time:
    as the last 2xx left it and no revoked source has a row left.
 
 Figures per ``--window`` seconds: requests, errors, p50/p99 (all, and per kind), server
-RSS; overall p99 as a ratio to the idle health p99, and the memory trend (least-squares
-slope after the first window). Results: ``benchmarks/results/soak.json`` and a line in
-``docs/benchmarks.md``.
+RSS; overall p99 as a ratio to the idle health p99 (the named baseline, same run), p50/p99
+per kind of the requests sent while a background ingestion ran against the others, and
+the memory trend (least-squares slope after the first window). Results:
+``benchmarks/results/soak.json`` and a line in ``docs/benchmarks.md``; ``--trial`` keeps
+both out of the repository (for trying settings).
 """
 
 from __future__ import annotations
@@ -196,8 +198,15 @@ class Workload:
 
 
 async def mixed_loop(
-    port: int, work: Workload, rate: float, seconds: float, max_connections: int = 256
+    port: int,
+    work: Workload,
+    rate: float,
+    seconds: float,
+    origin: float,
+    max_connections: int = 256,
 ) -> list[Outcome]:
+    """The open loop; each outcome's ``at`` is its schedule in seconds since ``origin``
+    (a ``time.monotonic()`` value: asyncio's loop clock is the same clock)."""
     loop = asyncio.get_running_loop()
     idle: list[Connection] = []
     opened = 0
@@ -247,7 +256,7 @@ async def mixed_loop(
         if delay > 0:
             await asyncio.sleep(delay)
         kind, raw, tag = work.next()
-        tasks.append(asyncio.ensure_future(fire(kind, raw, tag, scheduled - t0)))
+        tasks.append(asyncio.ensure_future(fire(kind, raw, tag, scheduled - origin)))
     await asyncio.gather(*tasks)
     for conn in idle:
         conn.close()
@@ -529,6 +538,28 @@ def windows(outcomes: list[Outcome], samples: list[dict], window: float) -> list
     return out
 
 
+def ingestion_split(outcomes: list[Outcome], batches: list[dict]) -> dict:
+    """p50/p99 per kind of the requests sent while a background ingestion ran, and of
+    the others: the same run's baseline for what a ledger writer does to the API."""
+    spans = [(b["at"], b["at"] + b["seconds"]) for b in batches]
+
+    def during(o: Outcome) -> bool:
+        return any(a <= o.at <= b for a, b in spans)
+
+    out = {}
+    for kind in MIX:
+        for name, part in (("during", True), ("outside", False)):
+            ms = [
+                o.ms for o in outcomes if o.kind == kind and o.ms is not None and during(o) == part
+            ]
+            out.setdefault(kind, {})[name] = {
+                "requests": len(ms),
+                "p50_ms": round(percentile(ms, 50), 1) if ms else None,
+                "p99_ms": round(percentile(ms, 99), 1) if ms else None,
+            }
+    return out
+
+
 def summarise(outcomes: list[Outcome]) -> dict:
     ms = [o.ms for o in outcomes if o.ms is not None]
     errors: dict[str, int] = {}
@@ -646,7 +677,9 @@ def main() -> None:
         background = Background(env, proc, args, work, indexes[: args.population])
         load_before = os.getloadavg()
         background.start()
-        outcomes = asyncio.run(mixed_loop(port, workload, args.rate, seconds))
+        outcomes = asyncio.run(
+            mixed_loop(port, workload, args.rate, seconds, origin=background.started)
+        )
         background.finish()
         load_after = os.getloadavg()
         samples = background.samples
@@ -678,6 +711,7 @@ def main() -> None:
     probe_ratio = round(probe / idle["p99_ms"], 1) if probe and idle["p99_ms"] else None
     p99s = [w["p99_ms"] for w in over_time if w["p99_ms"] is not None]
     batches = background.batches
+    split = ingestion_split(outcomes, batches)
     figures = {
         "backend": args.backend,
         "minutes": args.minutes,
@@ -705,6 +739,7 @@ def main() -> None:
             else None,
             "runs": batches,
         },
+        "while_ingesting_vs_not": split,
         "error_examples": workload.book.examples,
         "integrity": check,
     }
@@ -714,6 +749,9 @@ def main() -> None:
         f"{overall['requests']:,} requests, {overall['errors']} errors; p50 "
         f"{overall['p50_ms']} ms, p99 {overall['p99_ms']} ms = {ratio}x idle health p99 "
         f"({idle['p99_ms']} ms); p99 per {args.window:g} s from {min(p99s)} to {max(p99s)} ms; "
+        f"decisions p50/p99 {split['decision']['outside']['p50_ms']}/"
+        f"{split['decision']['outside']['p99_ms']} ms, while a background ingestion runs "
+        f"{split['decision']['during']['p50_ms']}/{split['decision']['during']['p99_ms']} ms; "
         f"server RSS {memory['first_window_max_mb']} -> {memory['last_window_max_mb']} MB "
         f"({memory['slope_mb_per_minute_after_first_window']:+} MB/min); integrity "
         f"{'ok' if check['ok'] else 'FAILED: ' + '; '.join(check['problems'])} "

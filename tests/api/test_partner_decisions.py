@@ -11,6 +11,7 @@ import pytest
 from openscore import registry
 
 from fixtures.api import ApiWorld, Principal
+from fixtures.postgres import TEST_SECRET_KEY
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
@@ -103,6 +104,57 @@ def test_a_decline_gives_reasons_without_leaking_the_score(api_world: ApiWorld) 
     assert partner.get(f"/v1/decisions/{answer['decision_id']}").json()["outcome"] == "decline"
     with api_world.engine.connect() as conn:
         assert registry.audit.verify(conn).ok
+
+
+def test_the_decision_and_its_inquiry_are_on_the_record_and_in_the_log(
+    api_world: ApiWorld,
+) -> None:
+    """The two rows and the two audit entries one decision leaves (written in one batch):
+    each entry names the person and its ids (as HMACs), the inquiry holds exactly what
+    the partner got, and the person can prove the inquiry is in the log."""
+    partner = api_world.partner("lender")
+    subject = api_world.subject()
+    _publish(api_world, subject.id, 712)
+    grant = api_world.grant(subject, "lender", scope="band")
+    before = _audit_size(api_world)
+    response = _ask(partner, grant, "personal_loan")
+    assert response.status_code == 201
+    answer = response.json()
+    with api_world.engine.connect() as conn:
+        decision = registry.get_decision(conn, subject.id, answer["decision_id"])
+        inquiry = registry.get_inquiry(conn, subject.id, answer["inquiry_id"])
+        assert (decision.audit_seq, inquiry.audit_seq) == (before, before + 1)
+        assert registry.audit.tree_size(conn) == before + 2
+        entries = [registry.audit.get_entry(conn, s) for s in (before, before + 1)]
+        assert [e.action for e in entries] == ["decision.recorded", "inquiry.recorded"]
+        assert [e.content["actor"] for e in entries] == ["partner:lender"] * 2
+        assert entries[0].content["details"] == {
+            "partner": "lender",
+            "product": "personal_loan",
+            "outcome": "approve",
+        }
+        assert entries[1].content["details"] == {"partner": "lender", "purpose": grant["purpose"]}
+        matches = registry.audit.linked_value_matches
+        assert all(registry.audit.concerns(conn, subject.id, e) for e in entries)
+        assert matches(conn, subject.id, entries[0], "decision", decision.id)
+        assert matches(conn, subject.id, entries[1], "inquiry", inquiry.id)
+        for entry in entries:
+            assert matches(conn, subject.id, entry, "grant", grant["id"])
+        returned = registry.audit.canonical_json(inquiry.returned).decode("ascii")
+        assert matches(conn, subject.id, entries[1], "returned", returned)
+        assert subject.id.encode() not in entries[0].entry + entries[1].entry
+        key = registry.derive_audit_key(TEST_SECRET_KEY)
+        assert registry.inquiry_proof(conn, subject.id, inquiry.id).verify(key)
+        assert registry.audit.verify(conn).ok
+    # exactly what was returned: every field of the answer but the two the answer adds
+    # (the inquiry's id and the time); fields the scope leaves out are null
+    assert inquiry.returned["decision_id"] == decision.id
+    assert inquiry.returned["band"] == answer["band"] == "excellent"
+    assert "score" not in inquiry.returned and answer["score"] is None
+    for name, value in answer.items():
+        if name not in ("inquiry_id", "decided_at"):
+            assert inquiry.returned.get(name) == value, name
+    assert answer["decided_at"].startswith(decision.decided_at.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
 def test_a_public_record_declines_whatever_the_score_until_disputed(api_world: ApiWorld) -> None:

@@ -18,6 +18,7 @@ from openscore.registry import audit, merkle
 from openscore.registry.metadata import (
     audit_entries,
     audit_heads,
+    audit_links,
     audit_state,
     consents,
     file_locks,
@@ -295,3 +296,58 @@ def test_concurrent_appends_stay_gapless_and_verify(engine: Engine, alice: str) 
         assert result.ok and result.tree_size == 1 + 32
         seqs = [e.seq for e in audit.list_entries(conn, limit=100)]
     assert seqs == list(range(33))
+
+
+def test_append_many_writes_exactly_what_as_many_appends_would(
+    engine: Engine, alice: str, bob: str
+) -> None:
+    """A batch (the decision path appends a decision and its inquiry together) holds the
+    same bytes, leaves, roots, MACs and person links as one ``append`` per entry."""
+    one = audit.PendingEntry(
+        "test.first",
+        "partner:bikes",
+        person_id=alice,
+        details={"n": 1},
+        linked={"thing": "a", "absent": None},
+        at=NOW,
+    )
+    system = audit.PendingEntry("test.system", "system", details={"n": 2}, at=NOW)
+    two = audit.PendingEntry(
+        "test.second", "partner:bikes", person_id=alice, linked={"x": "b"}, at=NOW
+    )
+    other = audit.PendingEntry("test.other", "subject", person_id=bob, at=NOW)
+    links = sa.select(audit_links.c.person_id, audit_links.c.seq).order_by(audit_links.c.seq)
+    # one person (the lock and the salt in one statement), none, and two people
+    for batch in ([one, two], [system], [one, system, other, two]):
+        with engine.connect() as conn, conn.begin():
+            start = audit.tree_size(conn)
+            savepoint = conn.begin_nested()
+            singly = [
+                audit.append(
+                    conn,
+                    action=p.action,
+                    actor=p.actor,
+                    person_id=p.person_id,
+                    subject=p.subject,
+                    details=p.details,
+                    linked=p.linked,
+                    at=p.at,
+                )
+                for p in batch
+            ]
+            linked_singly = conn.execute(links.where(audit_links.c.seq >= start)).all()
+            savepoint.rollback()
+            assert audit.tree_size(conn) == start
+            batched = audit.append_many(conn, batch)
+            assert batched == singly
+            assert [e.seq for e in batched] == list(range(start, start + len(batch)))
+            assert conn.execute(links.where(audit_links.c.seq >= start)).all() == linked_singly
+            assert audit.tree_size(conn) == start + len(batch)
+    with engine.connect() as conn:
+        assert audit.verify(conn, batch=3).ok
+        assert audit.append_many(conn, []) == []
+    with pytest.raises(NotFound):  # an unknown person: nothing is written
+        with engine.begin() as conn:
+            audit.append_many(conn, [system, audit.PendingEntry("test.x", "system", "ghost")])
+    with engine.connect() as conn:
+        assert audit.verify(conn).ok

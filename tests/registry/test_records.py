@@ -3,6 +3,7 @@ a person's objects are invisible to everyone else."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -296,3 +297,74 @@ def test_decision_records_and_human_review(
     with pytest.raises(Conflict):
         with engine.begin() as conn:
             registry.close_review(conn, review.id, status="upheld", resolution="no", actor=OPERATOR)
+
+
+def test_an_answered_decision_is_a_decision_and_its_inquiry_in_one_batch(
+    engine: Engine, alice: str, bikes: str, grant: registry.Grant
+) -> None:
+    """``record_answered_decision`` (the API's decision path) keeps what
+    ``record_decision`` then ``record_inquiry`` keep, with the same two audit entries."""
+    actor = f"partner:{bikes}"
+    answer = {"product_id": "bike", "outcome": "approve", "deposit_waived": 50, "reasons": []}
+    decision_kw = {
+        "product_id": "bike",
+        "outcome": "approve",
+        "terms": {"deposit_waived": 50},
+        "reasons": [],
+        "score": 700,
+        "band": "excellent",
+        "actor": actor,
+        "now": NOW,
+    }
+    with engine.connect() as conn, conn.begin():
+        start = registry.audit.tree_size(conn)
+        savepoint = conn.begin_nested()
+        old = registry.record_decision(
+            conn, alice, partner_id=bikes, grant_id=grant.id, **decision_kw
+        )
+        old_inquiry = registry.record_inquiry(
+            conn,
+            alice,
+            partner_id=bikes,
+            grant_id=grant.id,
+            purpose=grant.purpose,
+            returned={"decision_id": old.id, **answer},
+            actor=actor,
+            now=NOW,
+        )
+        old_entries = [registry.audit.get_entry(conn, s) for s in (start, start + 1)]
+        savepoint.rollback()
+        usable = registry.usable_grant(
+            conn, partner_id=bikes, grant_id=grant.id, product_id="bike", now=NOW
+        )
+        record, inquiry = registry.record_answered_decision(
+            conn, usable, answer=answer, **decision_kw
+        )
+        entries = [registry.audit.get_entry(conn, s) for s in (start, start + 1)]
+    # the same rows but for the fresh ids
+    assert (record.audit_seq, inquiry.audit_seq) == (start, start + 1)
+    assert replace(record, id=old.id) == old
+    assert inquiry.returned == {"decision_id": record.id, **answer}
+    assert replace(inquiry, id=old_inquiry.id, returned=old_inquiry.returned) == old_inquiry
+    # the same entries but for the refs, which are HMACs of those ids
+    for new, was in zip(entries, old_entries, strict=True):
+        assert {**new.content, "refs": None} == {**was.content, "refs": None}
+        assert new.content["refs"].keys() == was.content["refs"].keys()
+    with engine.connect() as conn:
+        assert registry.get_decision(conn, alice, record.id) == record
+        assert registry.get_inquiry(conn, alice, inquiry.id) == inquiry
+        matches = registry.audit.linked_value_matches
+        assert matches(conn, alice, entries[0], "decision", record.id)
+        assert matches(conn, alice, entries[0], "grant", grant.id)
+        assert matches(conn, alice, entries[1], "inquiry", inquiry.id)
+        assert matches(conn, alice, entries[1], "grant", grant.id)
+        returned = registry.audit.canonical_json(inquiry.returned).decode("ascii")
+        assert matches(conn, alice, entries[1], "returned", returned)
+        key = registry.derive_audit_key(TEST_SECRET_KEY)
+        assert registry.inquiry_proof(conn, alice, inquiry.id).verify(key)
+        assert registry.audit.verify(conn).ok
+    with pytest.raises(InputError, match="adverse-action"):  # the same checks as before
+        with engine.begin() as conn:
+            registry.record_answered_decision(
+                conn, usable, answer={}, **{**decision_kw, "outcome": "decline"}
+            )

@@ -75,12 +75,14 @@ def fill(directory: Path, leave: int) -> Path:
 def test_a_full_disk_is_a_clear_error_and_nothing_is_lost(tmp_path: Path) -> None:
     root = tmp_path / "world"
     ledger_dir = root / "data" / "ledger"
+    n = trials("disk_full", 8)
     with tmpfs(ledger_dir, SIZE):
-        world = make_world(root, people=30, batches=2, events=800)
+        # one person erased per four trials: enough people for every erasure
+        world = make_world(root, people=max(30, n // 4 + 1), batches=2, events=800)
         check_integrity(world)
         rng = random.Random(99)
         outcomes: dict[str, int] = {}
-        for trial in range(trials("disk_full", 8)):
+        for trial in range(n):
             op = ("ingest", "compact", "expire", "erase")[trial % 4]
             action = _action(world, op, trial, tmp_path)
             before = id_set(world.ledger)
@@ -120,7 +122,7 @@ def _action(world: World, op: str, trial: int, tmp: Path):  # noqa: ANN202
         return lambda: expire(
             world.ledger, retention_years=1, now=datetime.fromisoformat("2026-06-01T00:00:00+00:00")
         )
-    person = world.people[trial]
+    person = world.people[trial // 4]
     return lambda: erase(world.engine, person, actor="subject", settings=world.settings)
 
 
