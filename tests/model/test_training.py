@@ -166,3 +166,21 @@ def test_unfitted_estimators_raise() -> None:
         BinningScorecard({"a": FeatureMeta()}).decision_function(X)
     with pytest.raises(NotFittedError):
         EBMScorecard({"a": FeatureMeta()}).decision_function(X)
+
+
+@pytest.mark.parametrize("method", ["scorecard", "auto"])
+def test_a_feature_never_or_rarely_present_is_left_out_and_recorded(method: str) -> None:
+    """E.g. wallet features of a converted dataset that has no wallet events at all."""
+    X, y = _data(1_500, 3, "ascending")
+    X["never"] = np.nan
+    X["rare"] = np.nan
+    X.loc[:4, "rare"] = 1.0  # five rows: a CV fold may hold none
+    meta = {c: FeatureMeta(dimension="credit_history", monotonic="ascending") for c in X.columns}
+    card = train_model(X, y, meta, method, cv_folds=2, params={"ebm": FAST_EBM}, scaling=Scaling())
+    excluded = card.training["excluded"]
+    assert excluded["never"] == "present on 0 training rows (at least 20 needed)"
+    assert excluded["rare"].startswith("present on ") and "at least 20 needed" in excluded["rare"]
+    assert {"never", "rare"}.isdisjoint(card.feature_names) and "x" in card.feature_names
+    only_missing = pd.DataFrame({"never": [np.nan] * 100})
+    with pytest.raises(InputError, match="no feature has values"):
+        train_model(only_missing, [0, 1] * 50, {"never": meta["never"]}, "scorecard")

@@ -111,6 +111,10 @@ def split_rows(
     return out
 
 
+#: a feature present on fewer training rows than this is left out (recorded in the card)
+MIN_PRESENT_ROWS = 20
+
+
 def train_model(
     X: pd.DataFrame,
     y: Any,
@@ -152,6 +156,21 @@ def train_model(
     X = X.reset_index(drop=True)
     parts = split_rows(y, test_size=test_size, random_state=random_state, dates=dates)
     Xtr, ytr = X.iloc[parts["train"]].reset_index(drop=True), y[parts["train"]]
+    # a column (almost) never present carries nothing and breaks binning (a fold with no
+    # value at all): it is left out and says so, like a constant column in tabular mode
+    present = Xtr.notna().sum()
+    rare = {
+        str(c): f"present on {int(n)} training rows (at least {MIN_PRESENT_ROWS} needed)"
+        for c, n in present.items()
+        if n < MIN_PRESENT_ROWS
+    }
+    if rare:
+        say(f"left out, too rarely present: {', '.join(rare)}")
+        Xtr = Xtr.drop(columns=list(rare))
+        meta = {c: m for c, m in meta.items() if c not in rare}
+        excluded = {**dict(excluded or {}), **rare}
+    if Xtr.shape[1] == 0:
+        raise InputError("no feature has values on the training rows: nothing to learn from")
 
     cv_report: dict[str, Any] | None = None
     if method == "auto":
