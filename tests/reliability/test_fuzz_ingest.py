@@ -196,6 +196,16 @@ def test_mutated_valid_files(
     _ingest(tmp, path)
 
 
+def test_a_header_broken_by_a_carriage_return_is_refused_by_name(tmp_path: Path) -> None:
+    """Found by the mutation fuzzer: a bare CR inside the header line crashed the header
+    parser (``_csv.Error``) instead of refusing the file."""
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"event_id\rtype,person_id\ne1,payment,p1\n")
+    result = _ingest(tmp_path, path)
+    assert result is not None and result.accepted == 0
+    assert any("carriage return" in e and "line 1" in e for e in result.file_errors)
+
+
 json_values = st.recursive(
     st.one_of(
         st.none(),

@@ -11,6 +11,7 @@ Line numbers count records: a quoted CSV value that spans lines counts as one.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import zlib
@@ -252,7 +253,16 @@ def _csv_header(raw: RawFile, path: Path) -> list[str]:
     text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
     if not text.strip():
         raise InputError("the first line (the header) is empty", path=raw.name, line=1)
-    names = [n.strip().strip('"') for n in next(_csv_rows(text))]
+    try:
+        names = [n.strip().strip('"') for n in next(_csv_rows(text))]
+    except csv.Error as exc:  # an unquoted carriage return inside the line, mostly
+        why = (
+            "a carriage return that does not end the line (save the file with \\n or "
+            "\\r\\n line endings)"
+            if "\r" in text
+            else str(exc)
+        )
+        raise InputError(f"the header cannot be read: {why}", path=raw.name, line=1) from exc
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise InputError(f"header names columns twice: {', '.join(dupes)}", path=raw.name, line=1)
@@ -260,8 +270,6 @@ def _csv_header(raw: RawFile, path: Path) -> list[str]:
 
 
 def _csv_rows(text: str) -> Iterator[list[str]]:
-    import csv
-
     return csv.reader([text])
 
 
