@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import shutil
@@ -509,12 +510,20 @@ def _slope(points: list[tuple[float, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in points) / var if var else 0.0
 
 
-def windows(outcomes: list[Outcome], samples: list[dict], window: float) -> list[dict]:
+def windows(
+    outcomes: list[Outcome], samples: list[dict], window: float, seconds: float
+) -> list[dict]:
+    """Figures per ``window`` seconds of a soak of ``seconds`` (the requests scheduled in
+    the loop's last instant, past ``seconds``, count in the last window)."""
     out = []
-    last = max((o.at for o in outcomes), default=0)
-    start = 0.0
-    while start <= last:
-        part = [o for o in outcomes if start <= o.at < start + window]
+    count = max(1, math.ceil(seconds / window))
+
+    def index(at: float) -> int:
+        return min(count - 1, max(0, int(at // window)))
+
+    for i in range(count):
+        start = i * window
+        part = [o for o in outcomes if index(o.at) == i]
         ms = [o.ms for o in part if o.ms is not None]
         rss = [s["rss_mb"] for s in samples if start <= s["at"] < start + window]
         segs = [s["segments"] for s in samples if start <= s["at"] < start + window]
@@ -534,7 +543,6 @@ def windows(outcomes: list[Outcome], samples: list[dict], window: float) -> list
                 "segments_max": max((s for s in segs if s is not None), default=None),
             }
         )
-        start += window
     return out
 
 
@@ -694,7 +702,7 @@ def main() -> None:
             drop_database(database)
 
     overall = summarise(outcomes)
-    over_time = windows(outcomes, samples, args.window)
+    over_time = windows(outcomes, samples, args.window, seconds)
     steady = [(s["at"] / 60, s["rss_mb"]) for s in samples if s["at"] >= args.window]
     rss = [s["rss_mb"] for s in samples]
     first = [s["rss_mb"] for s in samples if s["at"] < args.window]
