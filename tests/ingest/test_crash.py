@@ -23,8 +23,9 @@ KILLS = int(os.environ.get("OPENSCORE_CRASH_TRIALS", "20"))
 
 def ids_checksum(ledger: Ledger) -> tuple[int, str]:
     ids = sorted(
-        e for p in ledger.snapshot().paths for e in pq.read_table(p, columns=["event_id"])
-        .column("event_id").to_pylist()
+        e
+        for p in ledger.snapshot().paths
+        for e in pq.read_table(p, columns=["event_id"]).column("event_id").to_pylist()
     )
     return len(ids), hashlib.sha256("\n".join(ids).encode()).hexdigest()
 
@@ -34,8 +35,17 @@ def test_sigkill_during_ingest_leaves_all_or_nothing(tmp_path: Path) -> None:
     base = write_events(make_events(2_000, seed=1, prefix="base-"), tmp_path / "base.parquet")
     batch = write_events(make_events(20_000, seed=2, prefix="big-"), tmp_path / "big.csv")
     data = tmp_path / "data"
-    cmd = [sys.executable, "-m", "openscore", "--data-dir", str(data), "ingest", "--json",
-           "--furnisher", "fx"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "openscore",
+        "--data-dir",
+        str(data),
+        "ingest",
+        "--json",
+        "--furnisher",
+        "fx",
+    ]
     subprocess.run([*cmd, str(base)], check=True, capture_output=True)
     ledger = Ledger(data / "ledger")
     base_state = ids_checksum(ledger)
@@ -43,15 +53,15 @@ def test_sigkill_during_ingest_leaves_all_or_nothing(tmp_path: Path) -> None:
     ref_data = tmp_path / "ref"
     subprocess.run([*cmd[:4], str(ref_data), *cmd[5:], str(base)], check=True, capture_output=True)
     t0 = time.monotonic()
-    subprocess.run([*cmd[:4], str(ref_data), *cmd[5:], str(batch)], check=True,
-                   capture_output=True)
+    subprocess.run([*cmd[:4], str(ref_data), *cmd[5:], str(batch)], check=True, capture_output=True)
     full_time = time.monotonic() - t0
     full_state = ids_checksum(Ledger(ref_data / "ledger"))
     rng = random.Random(20261123)
     outcomes = {"none": 0, "all": 0}
     for _ in range(KILLS):
-        proc = subprocess.Popen([*cmd, str(batch)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*cmd, str(batch)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(0.3, full_time * 1.05))
         proc.send_signal(signal.SIGKILL)
         proc.wait()

@@ -19,9 +19,12 @@ POOL = make_events(60, seed=7)
 @settings(max_examples=12, deadline=None)
 @given(
     batches=st.lists(
-        st.tuples(st.lists(st.integers(0, 59), min_size=1, max_size=25),
-                  st.sampled_from(["csv", "jsonl", "parquet", "csv.gz"])),
-        min_size=1, max_size=4,
+        st.tuples(
+            st.lists(st.integers(0, 59), min_size=1, max_size=25),
+            st.sampled_from(["csv", "jsonl", "parquet", "csv.gz"]),
+        ),
+        min_size=1,
+        max_size=4,
     )
 )
 def test_ingestion_is_idempotent_whatever_the_batches(

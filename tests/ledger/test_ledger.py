@@ -68,8 +68,11 @@ def test_erasure_leaves_no_trace_in_any_file(ledger: Ledger, data_dir: Path) -> 
     rows = all_rows(ledger)
     mentions = sum(
         1
-        for p, c in zip(rows.column("person_id").to_pylist(),
-                        rows.column("counterparty_id").to_pylist(), strict=True)
+        for p, c in zip(
+            rows.column("person_id").to_pylist(),
+            rows.column("counterparty_id").to_pylist(),
+            strict=True,
+        )
         if victim in (p, c)
     )
     assert erase_person(ledger, victim) == mentions > 0
@@ -84,12 +87,18 @@ def test_erasure_leaves_no_trace_in_any_file(ledger: Ledger, data_dir: Path) -> 
 
 def test_purge_source_removes_only_that_source_of_that_person(ledger: Ledger) -> None:
     rows = all_rows(ledger)
-    pairs = list(zip(rows.column("person_id").to_pylist(), rows.column("source").to_pylist(),
-                     strict=True))
+    pairs = list(
+        zip(rows.column("person_id").to_pylist(), rows.column("source").to_pylist(), strict=True)
+    )
     target = sum(1 for p, s in pairs if p == "p00010" and s == "wallet")
     assert purge_source(ledger, "p00010", "wallet") == target > 0
-    after = list(zip(all_rows(ledger).column("person_id").to_pylist(),
-                     all_rows(ledger).column("source").to_pylist(), strict=True))
+    after = list(
+        zip(
+            all_rows(ledger).column("person_id").to_pylist(),
+            all_rows(ledger).column("source").to_pylist(),
+            strict=True,
+        )
+    )
     assert ("p00010", "wallet") not in after
     assert len(after) == len(pairs) - target
 

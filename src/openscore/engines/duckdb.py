@@ -46,9 +46,11 @@ def ibis_connect(*, threads: int | None = None, memory_limit: str | None = None)
     """An Ibis DuckDB backend in UTC."""
     import ibis
 
-    con = ibis.duckdb.connect(threads=threads, memory_limit=memory_limit) if (
-        threads or memory_limit
-    ) else ibis.duckdb.connect()
+    con = (
+        ibis.duckdb.connect(threads=threads, memory_limit=memory_limit)
+        if (threads or memory_limit)
+        else ibis.duckdb.connect()
+    )
     con.raw_sql("SET TimeZone = 'UTC'")
     return con
 

@@ -79,8 +79,9 @@ def _item(row: dict) -> ScoreToPublish:
         code = row.get(f"reason_{k}")
         if code is None or (isinstance(code, float) and code != code):
             continue
-        reasons.append(published_reason(code, row.get(f"reason_{k}_text"),
-                                        row.get(f"reason_{k}_improve")))
+        reasons.append(
+            published_reason(code, row.get(f"reason_{k}_text"), row.get(f"reason_{k}_improve"))
+        )
     return ScoreToPublish(
         person_id=row["person_id"],
         score=int(row["score"]),
