@@ -86,6 +86,7 @@ from openscore.registry.idempotency import (
     purge_idempotency_keys,
     request_hash,
     run_idempotent,
+    stored_answer,
 )
 from openscore.registry.ingestion_runs import (
     IngestionRun,
@@ -245,6 +246,7 @@ __all__ = [
     "score_history",
     "set_credentials",
     "start_ingestion_run",
+    "stored_answer",
     "unlock_file",
     "upgrade",
     "usable_grant",

@@ -57,6 +57,24 @@ def _replay(row: sa.Row, digest: str) -> IdempotentResult:
     return IdempotentResult(dict(row.response), replayed=True)
 
 
+def _check_key(key: str) -> None:
+    if not _KEY.match(key):
+        raise InputError("must be 1-128 printable characters", field="Idempotency-Key")
+
+
+def stored_answer(
+    conn: Connection, *, principal: str, key: str, request: Mapping[str, Any] | bytes
+) -> IdempotentResult | None:
+    """The stored answer of an earlier request with this key (a replay), None if the key is
+    unused, :class:`Conflict` if it was used with another request. A read: callers whose
+    action is slow look first, on a read connection, before they act and claim the key."""
+    _check_key(key)
+    row = _stored(conn, principal, key)
+    if row is None or not row.response:  # not yet claimed, or claimed and not yet answered
+        return None
+    return _replay(row, request_hash(request))
+
+
 def run_idempotent(
     conn: Connection,
     *,
@@ -73,8 +91,7 @@ def run_idempotent(
     the key stays free for a retry. ``person_id`` ties the stored response to a person so
     that erasing them removes it.
     """
-    if not _KEY.match(key):
-        raise InputError("must be 1-128 printable characters", field="Idempotency-Key")
+    _check_key(key)
     digest = request_hash(request)
     row = _stored(conn, principal, key)
     if row is not None:
