@@ -202,6 +202,7 @@ def _publish(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
 
 def _fairness(world: DemoWorld, say: Say) -> None:
     """The fairness audit of the model in service on the world (its test split)."""
+    from openscore.errors import InputError
     from openscore.fairness import latest_fairness_report, publish_report, run_fairness_audit
     from openscore.online import current_model
 
@@ -209,7 +210,14 @@ def _fairness(world: DemoWorld, say: Say) -> None:
         say("fairness report already written")
         return
     say("fairness audit: approval by group, four-fifths ratio, thin files vs a naive model")
-    report = run_fairness_audit(current_model(), world.world_dir, progress=lambda m: say(f"  {m}"))
+    try:
+        report = run_fairness_audit(
+            current_model(), world.world_dir, progress=lambda m: say(f"  {m}")
+        )
+    except InputError as exc:  # a small world: groups or thin files too few to compare
+        say(f"  no fairness report: {exc.message} (a larger --people gives one)")
+        world.facts["fairness"] = f"skipped: {exc.message}"
+        return
     publish_report(report)
     if report.thin_file is not None:
         gaps = ", ".join(f"{m.name} {m.gap_equal_risk:+.1f}" for m in report.thin_file.models)
