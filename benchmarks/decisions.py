@@ -271,6 +271,20 @@ def populate(
 # -- the server ---------------------------------------------------------------------------
 
 
+def server_env(data: Path, url: str) -> dict[str, str]:
+    """The environment of ``openscore serve`` with production settings over ``data``."""
+    return {
+        **os.environ,
+        "OPENSCORE_DATA_DIR": str(data),
+        "OPENSCORE_REGISTRY_URL": url,
+        "OPENSCORE_SECRET_KEY": SECRET,
+        "OPENSCORE_ENVIRONMENT": "production",
+        "OPENSCORE_AS_OF": AS_OF.isoformat(),
+        # plain HTTP on 127.0.0.1: production cookies are Secure and would not be sent
+        "OPENSCORE_API_COOKIE_SECURE": "false",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -546,16 +560,7 @@ def bench_backend(
     )
     try:
         setup = populate(url, settings, population=population, subjects=subjects)
-        env = {
-            **os.environ,
-            "OPENSCORE_DATA_DIR": str(data),
-            "OPENSCORE_REGISTRY_URL": url,
-            "OPENSCORE_SECRET_KEY": SECRET,
-            "OPENSCORE_ENVIRONMENT": "production",
-            "OPENSCORE_AS_OF": AS_OF.isoformat(),
-            # plain HTTP on 127.0.0.1: production cookies are Secure and would not be sent
-            "OPENSCORE_API_COOKIE_SECURE": "false",
-        }
+        env = server_env(data, url)
         port = free_port()
         workers = args.workers_by_backend.get(backend, 1)
         proc, startup = start_server(env, port, workers, data.parent / f"server-{backend}.log")

@@ -74,6 +74,7 @@ from decisions import (  # noqa: E402
     populate,
     request_bytes,
     run_load,
+    server_env,
     start_server,
     stop_server,
 )
@@ -661,15 +662,7 @@ def main() -> None:
     try:
         print("registry: people, partner, grants, published scores", flush=True)
         setup = populate(url, settings, population=population, subjects=subjects)
-        env = {
-            **os.environ,
-            "OPENSCORE_DATA_DIR": str(data),
-            "OPENSCORE_REGISTRY_URL": url,
-            "OPENSCORE_SECRET_KEY": SECRET,
-            "OPENSCORE_ENVIRONMENT": "production",
-            "OPENSCORE_AS_OF": AS_OF.isoformat(),
-            "OPENSCORE_API_COOKIE_SECURE": "false",
-        }
+        env = server_env(data, url)
         port = free_port()
         proc, startup = start_server(env, port, 1, work / "server.log")
         print(f"server up in {startup:.1f} s", flush=True)
