@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ibis.expr.types as ir
 
-from openscore.features.capacity import monthly_payments
 from openscore.features.frame import AsOf
 
 YEAR = 365
@@ -32,10 +31,9 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
         on_time=rentals.count(where=due_back & back_in_time & ~lost.fill_null(False)),
         rentals_lost_24m=rentals.count(where=lost.fill_null(False)),
     )
-
-    monthly = monthly_payments(ev, as_of)
-    active = monthly.group_by("person_id").aggregate(active_months_12m=monthly.month.nunique())
-    return [bill_share, rental_stats, active]
+    # regularity (active_months_12m) comes from capacity's one aggregate over monthly
+    # wallet totals, which counts the active months beside the sums
+    return [bill_share, rental_stats]
 
 
 def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:

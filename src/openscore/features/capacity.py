@@ -41,25 +41,27 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
     spend = monthly.group_by("person_id").aggregate(
         spend_s=monthly.total.sum(),
         spend_ss=(monthly.total * monthly.total).sum(),
-        spend_months=monthly.month.nunique(),
+        # also behaviour's regularity feature: one pass over the monthly totals for both
+        active_months_12m=monthly.month.nunique(),
     )
     return [latest_income, asset_count, spend]
 
 
 def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
     # in cents: the mean is floored to a whole cent with integer arithmetic (exact anywhere)
+    months = t.active_months_12m
     mean = t.spend_s.cast("float64") / 12
     var = ibis.greatest(t.spend_ss.cast("float64") / 12 - mean * mean, 0)
     return {
         "verified_income": t.verified_income,
         "monthly_spend_12m": ibis.cases(
-            (t.spend_months >= SPEND_MIN_MONTHS, (t.spend_s // 12).cast("float64") / 100),
+            (months >= SPEND_MIN_MONTHS, (t.spend_s // 12).cast("float64") / 100),
             else_=ibis.null("float64"),
         ),
         "spend_stability_12m": ibis.cases(
             # over a few active months the variation measures how seldom someone uses
             # the wallet, not how steady their finances are: unknown (neutral) then
-            ((mean > 0) & (t.spend_months >= STABILITY_MIN_MONTHS), (var.sqrt() / mean).round(4)),
+            ((mean > 0) & (months >= STABILITY_MIN_MONTHS), (var.sqrt() / mean).round(4)),
             else_=ibis.null("float64"),
         ),
         "verified_assets": t.verified_assets,
