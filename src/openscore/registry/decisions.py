@@ -20,12 +20,11 @@ from sqlalchemy.engine import Connection
 from openscore.domain import SCORE_MAX, SCORE_MIN, band_of
 from openscore.errors import Conflict, InputError, NotFound
 from openscore.registry import audit
-from openscore.registry.grants import Grant, check_slug
+from openscore.registry.grants import Grant, _check_grant_of, check_slug
 from openscore.registry.inquiries import Inquiry, _inquiry_entry, _insert_inquiry
 from openscore.registry.metadata import (
     decision_reviews,
     decisions,
-    grants,
     new_id,
     partners,
     utc_now,
@@ -206,17 +205,8 @@ def record_decision(
     _check_decision(product_id, outcome, score, band, reasons)
     if conn.execute(sa.select(partners.c.id).where(partners.c.id == partner_id)).first() is None:
         raise NotFound(f"partner {partner_id!r} not found")
-    if grant_id is not None and (
-        conn.execute(
-            sa.select(grants.c.id).where(
-                grants.c.id == grant_id,
-                grants.c.person_id == person_id,
-                grants.c.partner_id == partner_id,
-            )
-        ).first()
-        is None
-    ):
-        raise NotFound(f"grant {grant_id!r} not found")
+    if grant_id is not None:
+        _check_grant_of(conn, grant_id, person_id, partner_id)
     record = _new_record(
         person_id,
         partner_id,

@@ -80,6 +80,20 @@ def check_slug(value: str, field: str) -> str:
     return value
 
 
+def _check_grant_of(conn: Connection, grant_id: str, person_id: str, partner_id: str) -> None:
+    """NotFound unless ``grant_id`` is ``person_id``'s grant to ``partner_id`` (whatever its
+    state: records are kept of reads and decisions under expired or revoked grants too)."""
+    found = conn.execute(
+        sa.select(grants.c.id).where(
+            grants.c.id == grant_id,
+            grants.c.person_id == person_id,
+            grants.c.partner_id == partner_id,
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"grant {grant_id!r} not found")
+
+
 def create_grant(
     conn: Connection,
     person_id: str,

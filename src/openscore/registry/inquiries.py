@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 
 from openscore.errors import InputError, NotFound
 from openscore.registry import audit
-from openscore.registry.grants import check_slug
-from openscore.registry.metadata import grants, inquiries, new_id, partners, utc_now
+from openscore.registry.grants import _check_grant_of, check_slug
+from openscore.registry.metadata import inquiries, new_id, partners, utc_now
 from openscore.registry.people import get_person
 
 
@@ -74,17 +74,8 @@ def record_inquiry(
         raise NotFound(f"partner {partner_id!r} not found")
     if grant_id is None and role != "operator":
         raise InputError("a partner reads only under a grant", field="grant_id")
-    if grant_id is not None and (
-        conn.execute(
-            sa.select(grants.c.id).where(
-                grants.c.id == grant_id,
-                grants.c.person_id == person_id,
-                grants.c.partner_id == partner_id,
-            )
-        ).first()
-        is None
-    ):
-        raise NotFound(f"grant {grant_id!r} not found")
+    if grant_id is not None:
+        _check_grant_of(conn, grant_id, person_id, partner_id)
     now = now or utc_now()
     inquiry = Inquiry(new_id(), person_id, partner_id, grant_id, purpose, dict(returned), now, -1)
     (entry,) = audit.append_many(conn, [_inquiry_entry(inquiry, actor)])
