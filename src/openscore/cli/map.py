@@ -65,12 +65,10 @@ def city_map(
 ) -> None:
     """Release the DP city credit map: a map (PNG, SVG) and a table (CSV, JSON)."""
     from openscore.privacy import (
-        check_budget,
         check_parameters,
         place_people,
         public_cities,
-        publish_city_map,
-        release_city_map,
+        release_and_publish,
         residences_from_file,
         residences_from_ledger,
         scores_from_file,
@@ -82,7 +80,6 @@ def city_map(
     registry = engine_from_settings()
     try:
         ensure_current(registry)
-        check_budget(registry, scope, epsilon, budget)
         if cities is None and people is not None and (people.parent / "cities.parquet").exists():
             cities = people.parent / "cities.parquet"
         city_list = public_cities(cities, country)
@@ -94,10 +91,13 @@ def city_map(
             f"{len(city_list)} cities on the public list[/]",
             highlight=False,
         )
-        release = release_city_map(placed, city_list, epsilon=epsilon, k=k, max_epsilon=max_epsilon)
-        directory = publish_city_map(
-            release,
+        release, directory = release_and_publish(
+            placed,
+            city_list,
             registry,
+            epsilon=epsilon,
+            k=k,
+            max_epsilon=max_epsilon,
             scope=scope,
             epsilon_budget=budget,
             sources={

@@ -230,12 +230,10 @@ def _fairness(world: DemoWorld, say: Say) -> None:
 def _city_map(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
     """The city credit map of the published scores, ε = 1, cities under 20 suppressed."""
     from openscore.privacy import (
-        check_budget,
         latest_map_release,
         place_people,
         public_cities,
-        publish_city_map,
-        release_city_map,
+        release_and_publish,
         residences_from_file,
         scores_from_registry,
     )
@@ -243,20 +241,18 @@ def _city_map(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
     if latest_map_release() is not None:
         say("city map already released")
         return
-    epsilon, budget, scope = 1.0, 4.0, "city_map"
-    check_budget(registry, scope, epsilon, budget)
     cities = public_cities(world.world_dir / "cities.parquet")
     placed = place_people(
         scores_from_registry(registry),
         residences_from_file(world.world_dir / "people.parquet"),
         cities,
     )
-    release = release_city_map(placed, cities, epsilon=epsilon, k=20)
-    publish_city_map(
-        release,
+    release, _ = release_and_publish(
+        placed,
+        cities,
         registry,
-        scope=scope,
-        epsilon_budget=budget,
+        epsilon=1.0,
+        k=20,
         sources={
             "scores": "registry: current published scores",
             "residence": "synthetic people.parquet (the world's city of each person)",

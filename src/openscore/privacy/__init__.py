@@ -33,6 +33,7 @@ from openscore.privacy.publish import (
     latest_map_release,
     publish_city_map,
     read_map_release,
+    release_and_publish,
 )
 from openscore.privacy.sources import (
     place_people,
@@ -67,6 +68,7 @@ __all__ = [
     "public_cities",
     "publish_city_map",
     "read_map_release",
+    "release_and_publish",
     "release_city_map",
     "residences_from_file",
     "residences_from_ledger",

@@ -28,7 +28,7 @@ from openscore.config import Settings
 from openscore.errors import Conflict
 from openscore.fairness.store import latest_report_dir, report_name, writing_report
 from openscore.privacy.charts import map_chart
-from openscore.privacy.city_map import CityMapRelease
+from openscore.privacy.city_map import MAX_RELEASE_EPSILON, CityMapRelease, release_city_map
 
 KIND = "map"
 SCHEMA = "openscore.city-map/1"
@@ -72,6 +72,36 @@ def _json(value: Any) -> Any:
     if value is not None and str(value) == "<NA>":
         return None
     return value
+
+
+def release_and_publish(
+    placed: Any,
+    cities: Any,
+    registry: SqlEngine,
+    *,
+    epsilon: float,
+    k: int,
+    max_epsilon: float = MAX_RELEASE_EPSILON,
+    scope: str = DEFAULT_SCOPE,
+    epsilon_budget: float = DEFAULT_EPSILON_BUDGET,
+    sources: dict[str, str] | None = None,
+    out: Path | None = None,
+) -> tuple[CityMapRelease, Path]:
+    """The whole release, in the order privacy needs: the budget checked before any noise
+    is drawn, one release of ``placed`` (``person_id, city_id, score``) over ``cities``,
+    then recorded and written (``openscore map`` and the demo)."""
+    check_budget(registry, scope, epsilon, epsilon_budget)
+    release = release_city_map(
+        placed,
+        cities,
+        epsilon=epsilon,
+        k=k,
+        max_epsilon=max_epsilon,
+    )
+    directory = publish_city_map(
+        release, registry, scope=scope, epsilon_budget=epsilon_budget, sources=sources, out=out
+    )
+    return release, directory
 
 
 def publish_city_map(
