@@ -141,6 +141,16 @@ def public_map_file(settings: Settings, file: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def read_public_map(settings: Settings) -> Report | None:
+    """The latest city map as the public page shows it: only its public files, served from
+    ``/city-map/files``."""
+    report = read_report(settings, "map")
+    if report is not None:
+        report.public_base = "/city-map/files"
+        report.files = [f for f in report.files if PUBLIC_MAP_FILE.match(f)]
+    return report
+
+
 def city_rows(settings: Settings, report: Report) -> list[dict[str, Any]]:
     rows = _json(settings.data_dir / "reports" / "map" / report.name / "cities.json")
     return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []

@@ -80,12 +80,8 @@ async def city_map(request: Request) -> HTMLResponse:
     """The latest city credit map: noisy per-city figures, small cities suppressed."""
     await optional_subject(request)
     settings = app_state(request).settings
-    report = reports.read_report(settings, "map")
-    cities: list[dict] = []
-    if report is not None:
-        report.public_base = "/city-map/files"
-        report.files = [f for f in report.files if reports.PUBLIC_MAP_FILE.match(f)]
-        cities = reports.city_rows(settings, report)
+    report = reports.read_public_map(settings)
+    cities = reports.city_rows(settings, report) if report is not None else []
     shown = sorted(
         (c for c in cities if c.get("published")),
         key=lambda c: (-(c.get("people") or 0), str(c.get("city", c.get("name", "")))),
