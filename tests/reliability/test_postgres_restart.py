@@ -16,21 +16,25 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from openscore import registry
 from openscore.registry import read_only
 from openscore.registry.metadata import decisions, inquiries
-from reliability.harness import PrivatePostgres, Server, check_integrity, make_world, trials
+from reliability.harness import (
+    PASSWORD,
+    PrivatePostgres,
+    Server,
+    check_integrity,
+    make_world,
+    partner_and_subjects,
+    trials,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-PASSWORD = "a long enough password"
 
 
 def test_postgres_restart_is_503_with_retry_after_and_recovers(tmp_path: Path) -> None:
@@ -38,27 +42,16 @@ def test_postgres_restart_is_503_with_retry_after_and_recovers(tmp_path: Path) -
     try:
         pg.start()
         world = make_world(tmp_path, url=pg.create_database("openscore"), people=8, batches=1)
+        key, grants, _ = partner_and_subjects(world, n_people=2)
         person = world.people[1]
-        with world.engine.begin() as conn:
-            registry.create_partner(conn, name="Bikes", actor="system", partner_id="bikes")
-            key = registry.create_api_key(conn, "bikes", label="t", actor="system").secret
-            grant = registry.create_grant(
-                conn,
-                person,
-                partner_id="bikes",
-                products=["bike"],
-                purpose="deposit_waiver",
-                expires_at=datetime.now(UTC) + timedelta(days=30),
-                actor="subject",
-            ).id
-            registry.set_credentials(
-                conn, person, login="p@example.org", password=PASSWORD, actor="system"
-            )
+        grant = grants[person]
         world.engine.dispose()
         server = Server(world, tmp_path / "server.log")
         server.start()
         subject = httpx.Client(base_url=server.url, timeout=30)
-        login = subject.post("/v1/login", json={"login": "p@example.org", "password": PASSWORD})
+        login = subject.post(
+            "/v1/login", json={"login": f"{person}@example.org", "password": PASSWORD}
+        )
         assert login.status_code == 200
         cookie = "; ".join(f"{k}={v}" for k, v in subject.cookies.items())
         seen: list[tuple[float, str, int, str | None]] = []
