@@ -28,6 +28,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from openscore.domain.bands import SCORE_MAX, SCORE_MIN
 from openscore.domain.events import RENTAL_PRODUCTS
 from openscore.features import FEATURE_NAMES
 
@@ -223,7 +224,7 @@ class ScorePublic(Out):
     """A published score: what partners are answered from."""
 
     id: int
-    score: int = Field(ge=350, le=950)
+    score: int = Field(ge=SCORE_MIN, le=SCORE_MAX)
     band: str
     dimensions: dict[str, int]
     reasons: list[ReasonPublic]
