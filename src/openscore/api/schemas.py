@@ -25,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
 )
 
@@ -625,6 +626,11 @@ class ApiKeysPublic(Out):
 class PersonCreate(In):
     person_id: PersonId | None = Field(
         default=None, description="the furnishers' id; a fresh one if left out"
+    )
+    lift_erasure: StrictBool = Field(
+        default=False,
+        description="register an id that was erased (it is on the suppression list, and "
+        "without this the answer is 409): an operator's explicit decision, audited",
     )
 
 
