@@ -120,9 +120,14 @@ def decide_for_partner(state: AppState, key: str, request: DecisionRequest) -> D
                     band=score.band,
                     answer=_answer(decision, product, grant, score),
                     actor=principal.actor,
+                    max_merge_delay=state.api.audit_max_merge_delay_seconds,
                 )
+                receipts = [r.to_json() for r in (record.receipt, inquiry.receipt) if r]
                 return DecisionAnswer(
-                    **inquiry.returned, inquiry_id=inquiry.id, decided_at=record.decided_at
+                    **inquiry.returned,
+                    inquiry_id=inquiry.id,
+                    decided_at=record.decided_at,
+                    receipts=receipts,
                 )
         # No published score yet: publish one (its own transactions), then decide.
         publish_now(state, person_id, actor=principal.actor)
