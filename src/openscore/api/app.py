@@ -115,9 +115,14 @@ def create_app(
         # Index the ledger's public records before the first decision needs them.
         await run_in_threadpool(state.public_records.refresh)
         recovery = asyncio.create_task(_recover_forever(state))
+        if state.api.housekeeping:
+            state.housekeeper = state.build_housekeeper()
+            state.housekeeper.start()
         try:
             yield
         finally:
+            if state.housekeeper is not None:
+                await run_in_threadpool(state.housekeeper.stop)
             recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await recovery

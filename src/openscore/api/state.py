@@ -23,6 +23,14 @@ from openscore.api.sessions import EnrolmentCodes, SessionSigner
 from openscore.api.settings import ApiSettings
 from openscore.config import Settings
 from openscore.decisions import Catalogue, default_catalogue, load_catalogue
+from openscore.jobs.housekeeping import (
+    Housekeeper,
+    Job,
+    Writer,
+    compaction_job,
+    expiry_job,
+    sequencer_job,
+)
 from openscore.ledger import Ledger
 from openscore.registry import create_registry_engine, read_only
 
@@ -64,6 +72,19 @@ def _writers(engine: Engine) -> SqliteWriters | None:
     return SqliteWriters(Path(database).resolve())
 
 
+def housekeeping_jobs(
+    settings: Settings, api: ApiSettings, ledger: Ledger, write: Writer
+) -> list[Job]:
+    """The background jobs of a server or ``openscore worker``, from the settings."""
+    return [
+        sequencer_job(write, max_merge_delay=api.audit_max_merge_delay_seconds),
+        compaction_job(ledger, above_segments=api.compact_above_segments),
+        expiry_job(
+            ledger, retention_years=settings.retention_years, interval=api.expiry_interval_seconds
+        ),
+    ]
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -81,6 +102,15 @@ class AppState:
     #: SQLite has one writer at a time: they queue in :class:`SqliteWriters`
     _writers: SqliteWriters | None = None
     jobs: dict[str, dict] = field(default_factory=dict)
+    #: background jobs under leases (audit sequencer, compaction, expiry), if enabled
+    housekeeper: Housekeeper | None = None
+
+    def build_housekeeper(self) -> Housekeeper:
+        """The jobs this process offers to run (each runs only where its lease is held)."""
+        return Housekeeper(
+            write=self.write,
+            jobs=housekeeping_jobs(self.settings, self.api, self.ledger, self.write),
+        )
 
     @classmethod
     def build(

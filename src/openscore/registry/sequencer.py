@@ -216,6 +216,8 @@ def _parse_body(row: Any) -> audit.PendingEntry:
     where = f"queued audit entry {row.id!r} (audit_pending)"
     if row.body is None:
         raise SequencerHalted(f"{where} has no content but no seq either")
+    if not isinstance(row.body, bytes | memoryview):
+        raise SequencerHalted(f"{where}: its content is not bytes")
     body = bytes(row.body)
     if not hmac.compare_digest(entry_hash(body), bytes(row.entry_hash)):
         raise SequencerHalted(f"{where}: its content does not match its receipt's hash")
