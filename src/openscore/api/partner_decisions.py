@@ -123,6 +123,7 @@ def decide_for_partner(state: AppState, key: str, request: DecisionRequest) -> D
                     max_merge_delay=state.api.audit_max_merge_delay_seconds,
                 )
                 receipts = [r.to_json() for r in (record.receipt, inquiry.receipt) if r]
+                state.metrics.decisions.labels(decision.outcome).inc()
                 return DecisionAnswer(
                     **inquiry.returned,
                     inquiry_id=inquiry.id,

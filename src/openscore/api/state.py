@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection, Engine
 
+from openscore.api.metrics import Metrics
 from openscore.api.ratelimit import AttemptLimiter, LoginLimiter
 from openscore.api.records import PublicRecordIndex
 from openscore.api.sessions import EnrolmentCodes, SessionSigner
@@ -104,6 +105,7 @@ class AppState:
     jobs: dict[str, dict] = field(default_factory=dict)
     #: background jobs under leases (audit sequencer, compaction, expiry), if enabled
     housekeeper: Housekeeper | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
     def build_housekeeper(self) -> Housekeeper:
         """The jobs this process offers to run (each runs only where its lease is held)."""
