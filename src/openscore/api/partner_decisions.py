@@ -81,6 +81,7 @@ def decide_for_partner(state: AppState, key: str, request: DecisionRequest) -> D
     for _ in range(2):
         with state.write() as conn:
             principal = authenticate(conn, key, "partner")
+            state.partner_rate.check(principal.partner_id, "decisions")
             product = state.catalogue.get(request.product_id)
             grant = registry.usable_grant(
                 conn,

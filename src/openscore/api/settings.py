@@ -68,3 +68,6 @@ class ApiSettings(BaseSettings):
     #: decisions per partner per second across all workers (0: no limit), counted in the
     #: registry database (see docs/reliability.md)
     partner_decisions_per_second: int = Field(default=0, ge=0)
+    #: where rate-limit counts are shared by every worker and server (e.g.
+    #: ``redis://127.0.0.1:6379/0``); unset: each process counts on its own
+    redis_url: str | None = None

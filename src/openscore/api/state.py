@@ -18,7 +18,14 @@ from pathlib import Path
 from sqlalchemy.engine import Connection, Engine
 
 from openscore.api.metrics import Metrics
-from openscore.api.ratelimit import AttemptLimiter, LoginLimiter
+from openscore.api.ratelimit import (
+    AttemptLimiter,
+    LoginLimiter,
+    PerSecond,
+    key_prefix,
+    redis_client,
+    redis_windows,
+)
 from openscore.api.records import PublicRecordIndex
 from openscore.api.sessions import EnrolmentCodes, SessionSigner
 from openscore.api.settings import ApiSettings
@@ -99,6 +106,8 @@ class AppState:
     logins: LoginLimiter
     signups: AttemptLimiter
     costly: AttemptLimiter
+    #: decisions per partner per second (``api.partner_decisions_per_second``)
+    partner_rate: PerSecond
     public_records: PublicRecordIndex
     #: SQLite has one writer at a time: they queue in :class:`SqliteWriters`
     _writers: SqliteWriters | None = None
@@ -131,6 +140,9 @@ class AppState:
         catalogue = (
             load_catalogue(api.catalogue_path) if api.catalogue_path else default_catalogue()
         )
+        client = redis_client(api.redis_url) if api.redis_url else None
+        prefix = key_prefix(engine.url.render_as_string(hide_password=True))
+        shared = redis_windows(client, prefix) if client is not None else None
         return cls(
             settings=settings,
             api=api,
@@ -148,9 +160,22 @@ class AppState:
                 per_account=api.login_failures_per_account,
                 per_ip=api.login_failures_per_ip,
                 window=api.login_window_seconds,
+                make=shared,
             ),
-            signups=AttemptLimiter(api.signups_per_ip, api.signup_window_seconds),
-            costly=AttemptLimiter(api.costly_requests_per_person, api.costly_window_seconds),
+            signups=AttemptLimiter(
+                api.signups_per_ip, api.signup_window_seconds, make=shared, name="signups"
+            ),
+            costly=AttemptLimiter(
+                api.costly_requests_per_person,
+                api.costly_window_seconds,
+                make=shared,
+                name="costly",
+            ),
+            partner_rate=PerSecond(
+                api.partner_decisions_per_second,
+                client=client,
+                prefix=f"{prefix}:decisions",
+            ),
             public_records=PublicRecordIndex(ledger),
             _writers=_writers(engine),
         )
