@@ -4,6 +4,7 @@ on 127.0.0.1."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -128,6 +129,11 @@ def test_a_burst_beyond_capacity_gets_503_with_retry_after_and_is_counted(
         assert seen[("openscore_audit_sequencer_lag_seconds", ())] == 0
         assert seen[("openscore_job_last_ok", (("job", "audit-sequencer"),))] == 1
         assert ("openscore_ledger_segments", ()) in seen
+        # the Grafana dashboard in docs/ asks only for metrics the server exposes
+        dashboard = (Path(__file__).parents[2] / "docs" / "grafana-openscore.json").read_text()
+        exposed = {name for name, _ in seen}
+        asked = set(re.findall(r"openscore_[a-z_]+", dashboard))
+        assert asked and asked <= exposed, asked - exposed
         with world.engine.connect() as conn:
             assert registry.audit.verify(conn).ok
             held = {lease.name: lease for lease in leases.list_leases(conn)}
