@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from openscore.api import errors
 from openscore.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from openscore.api.routes import attestations as public_attestations
 from openscore.api.routes import catalogue, health
 from openscore.api.routes.operators import audit as operator_audit
 from openscore.api.routes.operators import disputes as operator_disputes
@@ -37,6 +38,7 @@ from openscore.api.routes.operators import publications as operator_publications
 from openscore.api.routes.operators import reviews as operator_reviews
 from openscore.api.routes.partners import decisions as partner_decisions
 from openscore.api.routes.partners import fulfilment as partner_fulfilment
+from openscore.api.routes.subjects import attestations as subject_attestations
 from openscore.api.routes.subjects import consents as subject_consents
 from openscore.api.routes.subjects import decisions as subject_decisions
 from openscore.api.routes.subjects import disputes as subject_disputes
@@ -75,6 +77,8 @@ ROUTERS = (
     operator_reviews.router,
     operator_ingestion.router,
     operator_audit.router,
+    subject_attestations.router,
+    public_attestations.router,
 )
 
 _RETRY_AFTER = {

@@ -92,7 +92,10 @@ def erase_person(conn: Connection, person_id: str, *, actor: str) -> audit.Audit
     from then on the log cannot be tied to them. The ledger's erasure is the caller's
     to run in the same request.
     """
+    from openscore.registry.attestations import revoke_all_of  # imports this module
+
     get_person(conn, person_id)
+    revoke_all_of(conn, person_id)  # their attestations stay on the status list
     tombstone = audit.append(conn, action="person.erased", actor=actor, person_id=person_id)
     conn.execute(people.delete().where(people.c.id == person_id))
     return tombstone
