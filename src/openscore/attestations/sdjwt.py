@@ -201,6 +201,16 @@ def _header(jwt: str) -> dict[str, Any]:
     return header
 
 
+def _key_set(jwks: Mapping[str, Any]) -> KeySet:
+    try:
+        members = [k for k in jwks.get("keys", []) if isinstance(k, dict)]
+        # only Ed25519 public keys are ours: anything else is ignored, never trusted
+        ours = [k for k in members if k.get("kty") == "OKP" and k.get("crv") == "Ed25519"]
+        return KeySet([OKPKey.import_key(k) for k in ours])
+    except (JoseError, ValueError, TypeError, AttributeError):
+        raise Refused("the key set cannot be read (is it a JWKS?)") from None
+
+
 def verify(
     token: str,
     keys: KeySet | Mapping[str, Any],
@@ -214,9 +224,9 @@ def verify(
     ``audience``: when given, the token must name it. ``revoked``: ids from the status list.
     """
     now = now or datetime.now(UTC)
-    if not isinstance(keys, KeySet):
-        keys = KeySet.import_key_set(dict(keys))
     jwt, disclosures = _split(token)
+    if not isinstance(keys, KeySet):
+        keys = _key_set(keys)
     header = _header(jwt)
     alg = header.get("alg")
     if alg != ALGORITHM:
