@@ -66,7 +66,9 @@ def test_issue_keys_verify(api_world: ApiWorld, tmp_path: Path) -> None:
     assert isinstance(refused.exception, InputError)  # the CLI's main() exits 2 with it
     assert "the current score 672 is below 700" in str(refused.exception)
     bad = _cli(api_world, "attest", "issue", person, "--claim", "max-score:1")
-    assert isinstance(bad.exception, InputError) and "unknown claim 'max-score:1'" in str(bad.exception)
+    assert isinstance(bad.exception, InputError) and "unknown claim 'max-score:1'" in str(
+        bad.exception
+    )
 
     jwks = tmp_path / "jwks.json"
     assert _cli(api_world, "attest", "keys", "--out", str(jwks)).exit_code == 0

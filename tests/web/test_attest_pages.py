@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from openscore import registry
 from openscore.registry import ScoreToPublish
-
 from web.world import WebWorld, csrf
 
 _TOKEN = re.compile(r'<textarea id="attestation-token" readonly rows="6">([^<]+)</textarea>')
