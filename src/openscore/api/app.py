@@ -38,6 +38,7 @@ from openscore.api.routes.operators import publications as operator_publications
 from openscore.api.routes.operators import reviews as operator_reviews
 from openscore.api.routes.partners import decisions as partner_decisions
 from openscore.api.routes.partners import fulfilment as partner_fulfilment
+from openscore.api.routes.partners import webhooks as partner_webhooks
 from openscore.api.routes.subjects import attestations as subject_attestations
 from openscore.api.routes.subjects import consents as subject_consents
 from openscore.api.routes.subjects import decisions as subject_decisions
@@ -78,6 +79,7 @@ ROUTERS = (
     operator_ingestion.router,
     operator_audit.router,
     subject_attestations.router,
+    partner_webhooks.router,
     public_attestations.router,
 )
 
@@ -119,12 +121,27 @@ def create_app(
         # Index the ledger's public records before the first decision needs them.
         await run_in_threadpool(state.public_records.refresh)
         recovery = asyncio.create_task(_recover_forever(state))
+        background = [recovery]
+        if state.api.webhook_interval_seconds > 0:
+            from openscore.services.webhooks import deliver_forever, parse_networks
+
+            background.append(
+                asyncio.create_task(
+                    deliver_forever(
+                        state.engine,
+                        allow=parse_networks(state.api.webhook_allow_networks),
+                        interval=state.api.webhook_interval_seconds,
+                        timeout=state.api.webhook_timeout_seconds,
+                    )
+                )
+            )
         try:
             yield
         finally:
-            recovery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recovery
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if owns_engine:
                 state.engine.dispose()
 

@@ -51,3 +51,10 @@ class ApiSettings(BaseSettings):
     #: registry connection pool (per worker process)
     pool_size: int = Field(default=10, ge=1)
     pool_max_overflow: int = Field(default=20, ge=0)
+    #: networks partner webhooks may be sent to although they are not public addresses
+    #: (comma-separated CIDRs, e.g. "127.0.0.1/32" for a test receiver); default none
+    webhook_allow_networks: str = ""
+    #: how often the server's deliverer looks for due webhook events (0: no deliverer in
+    #: this process, e.g. when a housekeeping worker calls ``deliver_due``)
+    webhook_interval_seconds: float = Field(default=1.0, ge=0)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)

@@ -471,6 +471,8 @@ webhook_outbox = sa.Table(
         index=True,
     ),
     sa.Column("event_type", sa.String(64), nullable=False),
+    # Set for events that must be sent once (a grant's expiry), unique per partner.
+    sa.Column("dedupe_key", sa.String(128), nullable=True),
     sa.Column("payload", sa.JSON(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
@@ -481,6 +483,12 @@ webhook_outbox = sa.Table(
     sa.Column("last_error", sa.String(300), nullable=True),
     sa.Column("delivered_at", UTCDateTime(), nullable=True),
     sa.CheckConstraint(_in("status", ["pending", "delivered", "failed"]), name="status"),
+)
+sa.Index(
+    "uq_webhook_outbox_partner_id_dedupe_key",
+    webhook_outbox.c.partner_id,
+    webhook_outbox.c.dedupe_key,
+    unique=True,
 )
 sa.Index(
     "ix_webhook_outbox_status_next_attempt_at",

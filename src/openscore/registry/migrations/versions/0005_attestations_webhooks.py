@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("partner_id", sa.String(length=64), nullable=False),
         sa.Column("event_type", sa.String(length=64), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=128), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -102,6 +103,12 @@ def upgrade() -> None:
         op.f("ix_webhook_outbox_partner_id"), "webhook_outbox", ["partner_id"], unique=False
     )
     op.create_index(
+        "uq_webhook_outbox_partner_id_dedupe_key",
+        "webhook_outbox",
+        ["partner_id", "dedupe_key"],
+        unique=True,
+    )
+    op.create_index(
         op.f("ix_webhook_outbox_status_next_attempt_at"),
         "webhook_outbox",
         ["status", "next_attempt_at"],
@@ -111,6 +118,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_webhook_outbox_status_next_attempt_at"), table_name="webhook_outbox")
+    op.drop_index("uq_webhook_outbox_partner_id_dedupe_key", table_name="webhook_outbox")
     op.drop_index(op.f("ix_webhook_outbox_partner_id"), table_name="webhook_outbox")
     op.drop_table("webhook_outbox")
     op.drop_table("webhook_endpoints")
