@@ -21,6 +21,7 @@ from openscore.errors import Conflict, InputError, NotFound
 from openscore.registry import audit
 from openscore.registry.metadata import (
     PERSON_ID_LENGTH,
+    attestations,
     audit_salts,
     consents,
     credentials,
@@ -125,6 +126,7 @@ def export_person(conn: Connection, person_id: str) -> dict[str, Any]:
         "inquiries": _rows(conn, inquiries, inquiries.c.at, person_id=person_id),
         "disputes": _rows(conn, disputes, disputes.c.filed_at, person_id=person_id),
         "scores": _rows(conn, published_scores, published_scores.c.id, person_id=person_id),
+        "attestations": _rows(conn, attestations, attestations.c.issued_at, person_id=person_id),
         "decisions": _rows(conn, decisions, decisions.c.decided_at, person_id=person_id),
         "reviews": _rows(
             conn, decision_reviews, decision_reviews.c.requested_at, person_id=person_id
