@@ -64,3 +64,19 @@ def test_prove_then_anyone_checks_it(web: WebWorld) -> None:
     # issuing and both checks are in "who looked"
     looked = browser.get("/inquiries").text
     assert looked.count("attestation") >= 2
+
+
+def test_the_console_shows_a_partners_webhook_and_deliveries(web: WebWorld) -> None:
+    from openscore.registry import webhooks as store
+
+    partner = web.partner("bikes")
+    console = web.operator()
+    page = console.get(f"/console/partners/{partner}")
+    assert page.status_code == 200 and "No endpoint registered" in page.text
+    with web.engine.begin() as conn:
+        store.set_endpoint(conn, partner, "https://hooks.example.org/x")
+        store.enqueue_event(conn, partner, "webhook.ping", {})
+    page = console.get(f"/console/partners/{partner}")
+    assert "https://hooks.example.org/x" in page.text
+    assert "webhook.ping" in page.text and "pending" in page.text
+    assert "whsec_" not in page.text  # the secret is the partner's only

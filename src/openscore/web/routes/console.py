@@ -27,6 +27,7 @@ from openscore.api.schemas import (
     ReviewClose,
 )
 from openscore.errors import Conflict, NotFound, OpenscoreError, RateLimited
+from openscore.registry import webhooks as webhook_store
 from openscore.registry.metadata import decision_reviews
 from openscore.web import forms, reports
 from openscore.web.auth import (
@@ -439,12 +440,20 @@ def _partner_page(
         ),
     }
     notice = notices.get(done or "")
+    with state.read() as conn:
+        try:
+            webhook = webhook_store.get_endpoint(conn, partner_id)
+        except NotFound:
+            webhook = None
+        deliveries = webhook_store.list_deliveries(conn, partner_id, limit=20)
     return page(
         request,
         "console/partner.html",
         status=status,
         partner=partner,
         keys=keys,
+        webhook=webhook,
+        deliveries=deliveries,
         new_key=new_key,
         errors=errors or {},
         notice={"kind": notice[0], "text": notice[1]} if notice else None,
