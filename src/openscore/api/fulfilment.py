@@ -33,12 +33,15 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from openscore import registry
 from openscore.api.state import AppState
 from openscore.errors import NotFound
 from openscore.ingest import Ingester, IngestResult
 from openscore.online import registry_consent_gate, registry_suppression_check
 from openscore.registry import ApiPrincipal
+from openscore.registry.webhooks import enqueue_event
 from openscore.services.schemas import (
     FulfilmentPublic,
     FulfilmentRejection,
@@ -150,6 +153,47 @@ def _ingest(state: AppState, partner_id: str, events: list[dict[str, Any]]) -> I
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _enqueue_fulfilment_events(
+    conn: Connection, partner_id: str, body: FulfilmentRequest, answer: dict[str, Any]
+) -> None:
+    """``fulfilment.accepted`` / ``fulfilment.rejected`` webhook events for the batch
+    (in the transaction that records it; nothing is sent for a replayed key)."""
+    rejected = {r["index"]: r for r in answer["rejections"] if r.get("index") is not None}
+    accepted = [r.report_id for i, r in enumerate(body.reports) if i not in rejected]
+    if answer["accepted"] or answer["duplicates"]:
+        enqueue_event(
+            conn,
+            partner_id,
+            "fulfilment.accepted",
+            {
+                "run_id": answer["run_id"],
+                "report_ids": accepted,
+                "accepted": answer["accepted"],
+                "duplicates": answer["duplicates"],
+            },
+        )
+    if answer["rejected"]:
+        enqueue_event(
+            conn,
+            partner_id,
+            "fulfilment.rejected",
+            {
+                "run_id": answer["run_id"],
+                "rejected": answer["rejected"],
+                "rejections": [
+                    {
+                        "report_id": body.reports[r["index"]].report_id
+                        if r.get("index") is not None and r["index"] < len(body.reports)
+                        else None,
+                        "field": r.get("field"),
+                        "reason": r["reason"],
+                    }
+                    for r in answer["rejections"]
+                ],
+            },
+        )
+
+
 def report_fulfilment(
     state: AppState, principal: ApiPrincipal, key: str, body: FulfilmentRequest
 ) -> tuple[FulfilmentPublic, bool]:
@@ -206,6 +250,7 @@ def report_fulfilment(
                 actor=principal.actor,
                 report_path=result.report_path,
             )
+            _enqueue_fulfilment_events(conn, principal.partner_id, body, answer)
             return answer
 
         outcome = registry.run_idempotent(
