@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 from openscore import registry
-from openscore.api.errors import Forbidden
 from openscore.api.schemas import (
     FulfilmentPublic,
     FulfilmentRejection,
@@ -49,7 +48,7 @@ from openscore.api.schemas import (
 from openscore.api.state import AppState
 from openscore.decisions import Catalogue
 from openscore.decisions.products import ProductKind
-from openscore.errors import NotFound
+from openscore.errors import ConsentError, NotFound
 from openscore.ingest import Ingester, IngestResult
 from openscore.online import registry_consent_gate, registry_suppression_check
 from openscore.registry import ApiPrincipal
@@ -116,18 +115,18 @@ def _check_grants(
 def _check_covered(
     index: int, report: RentalReport | RepaymentReport, grant: registry.Grant, catalogue: Catalogue
 ) -> None:
-    """:class:`Forbidden` unless the grant covers what the report is about."""
+    """:class:`ConsentError` (403) unless the grant covers what the report is about."""
     covers = ", ".join(grant.products)
     if isinstance(report, RentalReport):
         if report.product not in grant.products:
-            raise Forbidden(
+            raise ConsentError(
                 f"reports[{index}]: grant {grant.id!r} does not cover product "
                 f"{report.product!r} (it covers: {covers}); report only what it covers"
             )
         return
     kinds = {p.id: p.kind for p in catalogue.products}
     if not any(kinds.get(p) is ProductKind.LOAN for p in grant.products):
-        raise Forbidden(
+        raise ConsentError(
             f"reports[{index}]: grant {grant.id!r} covers no credit product (it covers: "
             f"{covers}): a repayment can only be reported under a grant for a loan"
         )
