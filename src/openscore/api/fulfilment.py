@@ -38,13 +38,6 @@ from pathlib import Path
 from typing import Any
 
 from openscore import registry
-from openscore.api.schemas import (
-    FulfilmentPublic,
-    FulfilmentRejection,
-    FulfilmentRequest,
-    RentalReport,
-    RepaymentReport,
-)
 from openscore.api.state import AppState
 from openscore.decisions import Catalogue
 from openscore.decisions.products import ProductKind
@@ -52,6 +45,13 @@ from openscore.errors import ConsentError, NotFound
 from openscore.ingest import Ingester, IngestResult
 from openscore.online import registry_consent_gate, registry_suppression_check
 from openscore.registry import ApiPrincipal
+from openscore.services.schemas import (
+    FulfilmentPublic,
+    FulfilmentRejection,
+    FulfilmentRequest,
+    RentalReport,
+    RepaymentReport,
+)
 
 #: Rejections returned in the answer at most (the full report stays beside the run).
 MAX_REJECTIONS = 100
