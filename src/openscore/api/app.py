@@ -1,4 +1,5 @@
-"""The application factory: ``create_app(settings) -> FastAPI``.
+"""The API's factory: ``create_api(settings) -> FastAPI`` (``openscore.server.create_app``
+adds the web pages on top).
 
 Everything is under ``/v1``; the OpenAPI document is at ``/openapi.json`` (no bundled
 documentation pages: they load their scripts from a CDN, and nothing here may reference
@@ -45,10 +46,11 @@ from openscore.api.routes.subjects import inquiries as subject_inquiries
 from openscore.api.routes.subjects import me as subject_me
 from openscore.api.routes.subjects import scores as subject_scores
 from openscore.api.routes.subjects import session as subject_session
-from openscore.api.schemas import ErrorPublic
 from openscore.api.settings import ApiSettings
 from openscore.api.state import AppState
 from openscore.config import Settings, get_settings
+from openscore.domain.bands import SCORE_MAX, SCORE_MIN
+from openscore.services.schemas import ErrorPublic
 
 log = logging.getLogger("openscore.api")
 
@@ -94,13 +96,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(
+def create_api(
     settings: Settings | None = None,
     api_settings: ApiSettings | None = None,
     *,
     engine: Engine | None = None,
 ) -> FastAPI:
-    """The openscore API for ``settings`` (default: from the environment).
+    """The openscore API for ``settings`` (default: from the environment), without the
+    web pages (:func:`openscore.server.create_app` adds them).
 
     ``engine``: a registry engine to use instead of one made from the settings (it must
     carry the audit key: ``create_registry_engine(url, secret_key=...)``).
@@ -127,7 +130,9 @@ def create_app(
     app = FastAPI(
         title="openscore",
         version=_package_version("openscore"),
-        summary="An open, consent-first, explainable personal credit score (350-950).",
+        summary=(
+            f"An open, consent-first, explainable personal credit score ({SCORE_MIN}-{SCORE_MAX})."
+        ),
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -153,10 +158,6 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    # the portal and console: after errors.install, so that pages get HTML error pages
-    from openscore.web import install as install_web
-
-    install_web(app)
     return app
 
 

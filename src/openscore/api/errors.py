@@ -47,8 +47,10 @@ from openscore.errors import (
     Conflict,
     ConsentError,
     EngineError,
+    Forbidden,
     InputError,
     NotFound,
+    NotReady,
     OpenscoreError,
     RateLimited,
     StorageError,
@@ -58,18 +60,6 @@ log = logging.getLogger("openscore.api")
 
 #: Seconds a client should wait before retrying when storage is away.
 RETRY_AFTER_UNAVAILABLE = 5
-
-
-class Forbidden(OpenscoreError):
-    """Authenticated, but not allowed: the wrong role, or a request without its CSRF token."""
-
-    exit_code = 3
-
-
-class NotReady(OpenscoreError):
-    """The service cannot answer yet: no scoring model is in service."""
-
-    exit_code = 8
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -104,7 +94,7 @@ class Problem:
 
 
 #: Most specific first: ``isinstance`` picks the first row that matches.
-_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+_STATUS: tuple[tuple[type[OpenscoreError], int, str], ...] = (
     (AuthError, 401, "unauthenticated"),
     (Forbidden, 403, "forbidden"),
     (ConsentError, 403, "no_consent"),
@@ -191,7 +181,6 @@ def problem(exc: BaseException) -> Problem:
         )
     for cls, status, code in _STATUS:
         if isinstance(exc, cls):
-            assert isinstance(exc, OpenscoreError)
             headers: dict[str, str] = {}
             field_: str | None = None
             message = exc.message

@@ -1,6 +1,6 @@
 """What one running app holds: settings, the registry engine, the catalogue, the limiters.
 
-Built once by :func:`openscore.api.app.create_app` and kept on ``app.state.openscore``;
+Built once by :func:`openscore.api.app.create_api` and kept on ``app.state.openscore``;
 routes reach it through :data:`openscore.api.deps.StateDep`. Nothing here is global, so
 two apps (two tests, two databases) never share state.
 """
@@ -18,13 +18,13 @@ from pathlib import Path
 from sqlalchemy.engine import Connection, Engine
 
 from openscore.api.ratelimit import AttemptLimiter, LoginLimiter
-from openscore.api.records import PublicRecordIndex
 from openscore.api.sessions import EnrolmentCodes, SessionSigner
 from openscore.api.settings import ApiSettings
 from openscore.config import Settings
 from openscore.decisions import Catalogue, default_catalogue, load_catalogue
 from openscore.ledger import Ledger
 from openscore.registry import create_registry_engine, read_only
+from openscore.services.records import PublicRecordIndex
 
 
 class SqliteWriters:
