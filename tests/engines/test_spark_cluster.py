@@ -43,7 +43,11 @@ from openscore.synth import RunOptions, generate, parse_params
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 #: bounded for CI: a few thousand people, every feature and several reasons present
-PEOPLE, MONTHS, SEED = 2000, 13, 7
+#: (``OPENSCORE_TEST_CLUSTER_PEOPLE`` makes it smaller on a busy machine)
+PEOPLE = int(os.environ.get("OPENSCORE_TEST_CLUSTER_PEOPLE", "2000"))
+MONTHS, SEED = 13, 7
+#: seconds per command: a Spark application's start and ~250 stages on 2 one-core executors
+COMMAND_TIMEOUT = float(os.environ.get("OPENSCORE_TEST_CLUSTER_TIMEOUT", "1800"))
 AS_OF = date(2026, 6, 30)
 WORKER_USER = "nobody" if os.geteuid() == 0 else None
 #: small executors on a shared 2-core machine; few shuffle partitions for a small job
@@ -103,7 +107,7 @@ def duck() -> Iterator[DuckDBEngine]:
     engine.close()
 
 
-def openscore(world: World, cluster, *args: str, timeout: float = 900) -> subprocess.Popen:  # noqa: ANN001
+def openscore(world: World, cluster, *args: str) -> subprocess.Popen:  # noqa: ANN001
     """Start ``openscore ARGS --engine spark`` against the cluster (a driver in client mode)."""
     env = {
         **os.environ,
@@ -122,7 +126,7 @@ def openscore(world: World, cluster, *args: str, timeout: float = 900) -> subpro
     )
 
 
-def run(world: World, cluster, *args: str, timeout: float = 900) -> str:  # noqa: ANN001
+def run(world: World, cluster, *args: str, timeout: float = COMMAND_TIMEOUT) -> str:  # noqa: ANN001
     proc = openscore(world, cluster, *args)
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, f"openscore {' '.join(args)} failed:\n{err[-3000:]}"
@@ -213,7 +217,7 @@ def test_a_segment_the_workers_cannot_read_is_named(cluster, world: World) -> No
             "--out",
             str(world.out / "unreadable.parquet"),
         )
-        _, err = proc.communicate(timeout=900)
+        _, err = proc.communicate(timeout=COMMAND_TIMEOUT)
     finally:
         segment.chmod(0o644)
     assert proc.returncode != 0
@@ -246,7 +250,7 @@ def test_a_worker_killed_mid_job_is_retried_or_fails_cleanly(
         "--out",
         str(out),
     )
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + COMMAND_TIMEOUT
     busy = False
     while time.monotonic() < deadline and proc.poll() is None:
         state = cluster.state() or {}
@@ -257,7 +261,7 @@ def test_a_worker_killed_mid_job_is_retried_or_fails_cleanly(
     assert busy, "the job never ran on both workers"
     time.sleep(5)  # into the job: its first stages are running on both executors
     cluster.kill("worker-2")
-    _, err = proc.communicate(timeout=900)
+    _, err = proc.communicate(timeout=COMMAND_TIMEOUT)
     try:
         if proc.returncode == 0:
             got = by_person(pq.read_table(out).to_pandas())

@@ -97,8 +97,7 @@ class StandaloneCluster:
 
     def start_worker(self, name: str) -> subprocess.Popen:
         """Start one more worker (also to replace one that was killed)."""
-        assert self.workdir is not None
-        scratch = self.workdir / name
+        scratch = self._dir() / name
         scratch.mkdir(exist_ok=True)
         if self.user:
             os.chmod(scratch, 0o777)
@@ -124,29 +123,34 @@ class StandaloneCluster:
     def _launch(
         self, name: str, cls: str, args: list[str], user: str | None = None
     ) -> subprocess.Popen:
-        assert self.workdir is not None
+        workdir = self._dir()
         home = spark_home()
         env = {
             **os.environ,
             "SPARK_HOME": str(home),
             "SPARK_LOCAL_IP": "127.0.0.1",
-            "SPARK_LOG_DIR": str(self.workdir),
+            "SPARK_LOG_DIR": str(workdir),
             # small daemons: the work happens in the executors the workers start
             "SPARK_DAEMON_MEMORY": "256m",
         }
-        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        log = open(workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
         proc = subprocess.Popen(
             [str(home / "bin" / "spark-class"), cls, *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
-            cwd=self.workdir,
+            cwd=workdir,
             user=user,
             start_new_session=True,
         )
         log.close()
         self.processes[name] = proc
         return proc
+
+    def _dir(self) -> Path:
+        if self.workdir is None:
+            raise EngineError("the standalone cluster is not started (call start())")
+        return self.workdir
 
     def state(self) -> dict | None:
         """The master's view (its web UI's JSON: workers, applications), None if down."""
@@ -168,8 +172,7 @@ class StandaloneCluster:
         raise EngineError(f"{what} within {timeout:g} s (logs in {self.workdir})")
 
     def log_tail(self, name: str, lines: int = 5) -> str:
-        assert self.workdir is not None
-        path = self.workdir / f"{name}.log"
+        path = self._dir() / f"{name}.log"
         text = path.read_text(errors="replace") if path.exists() else ""
         return " | ".join(text.strip().splitlines()[-lines:])
 
