@@ -16,20 +16,23 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-# Debian packages the tests need (chromium; PostgreSQL only when no server answers).
+# System packages the tests need, when missing: a Java runtime (Spark), chromium (browser
+# tests), PostgreSQL and its test user (only when no server answers on 5432).
 system-deps:
 	bash scripts/system-deps.sh
 
 demo: install
-	$(PY) -m openscore --data-dir demo-data demo
+	OPENSCORE_ENVIRONMENT=development $(PY) -m openscore --data-dir demo-data demo
 
-test: install system-deps
-	$(VENV)/bin/ruff check src tests benchmarks
-	HYPOTHESIS_PROFILE=ci $(VENV)/bin/pytest
-
+# lint: ruff (rules and formatting) and mypy (strict on domain, model, scoring, registry;
+# config in pyproject.toml). test: lint, then every test.
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+
+test: lint system-deps
+	HYPOTHESIS_PROFILE=ci $(VENV)/bin/pytest
 
 bench: install
 	@echo "benchmarks are run one by one: see docs/benchmarks.md"

@@ -16,6 +16,8 @@ pytest_plugins = [
         "fixtures.spark",
         "fixtures.browser",
         "fixtures.api",
+        "fixtures.ci",
+        "fixtures.cli",
     )
     if (Path(__file__).parent / "fixtures" / f"{module.split('.')[1]}.py").exists()
 ]
