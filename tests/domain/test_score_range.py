@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 import openscore
-from openscore.api.schemas import ScorePublic
+from openscore.services.schemas import ScorePublic
 from openscore.config import Settings
 from openscore.domain.bands import BANDS, SCORE_MAX, SCORE_MIN, band_of
 from openscore.model.format import Scaling
