@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, Final, Literal, TypeVar, get_args
 
 import numpy as np
 import pandas as pd
@@ -44,8 +44,8 @@ from openscore.domain.bands import SCORE_MAX, SCORE_MIN
 from openscore.errors import InputError, SchemaVersionError
 from openscore.fsio import atomic_write
 
-SCHEMA = "openscore.scorecard"
-SCHEMA_VERSION = 1
+SCHEMA: Final = "openscore.scorecard"
+SCHEMA_VERSION: Final = 1
 
 Method = Literal["scorecard", "ebm", "expert"]
 FeatureType = Literal["numeric", "categorical"]

@@ -115,7 +115,8 @@ def binary_target(
     y = y.astype(np.int8)
     if y.min() == y.max():
         raise InputError("target has one class only; training needs goods and bads", field=name)
-    return y
+    outcomes: np.ndarray = y
+    return outcomes
 
 
 @dataclass

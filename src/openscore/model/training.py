@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ from openscore.model.apply import bin_indices, scores_of
 from openscore.model.format import (
     Feature,
     FeatureMeta,
+    Monotonic,
     Scaling,
     Scorecard,
     Term,
@@ -37,6 +38,11 @@ from openscore.model.selection import choose_method, make_estimator
 from openscore.model.tabular import fingerprint
 
 TRAIN_METHODS = ("auto", "scorecard", "ebm")
+
+
+def _as_recorded(monotonic: Literal["ascending", "descending", "none", "auto"]) -> Monotonic:
+    """``auto`` (the binning chose the direction) is recorded as ``none`` in the file."""
+    return "none" if monotonic == "auto" else monotonic
 
 
 def _check_inputs(X: pd.DataFrame, y: Any, meta: Mapping[str, FeatureMeta]) -> np.ndarray:
@@ -60,7 +66,8 @@ def _check_inputs(X: pd.DataFrame, y: Any, meta: Mapping[str, FeatureMeta]) -> n
             raise InputError(f"unknown dimension {fm.dimension!r}", field=c)
     if min(np.bincount(y, minlength=2)) < 10:
         raise InputError("fewer than 10 goods or bads: too few outcomes to train on")
-    return y
+    outcomes: np.ndarray = y
+    return outcomes
 
 
 def check_constraints(terms: Sequence[Term], meta: Mapping[str, FeatureMeta]) -> None:
@@ -199,7 +206,7 @@ def train_model(
             type=meta[c].type,
             description=meta[c].description,
             improve=meta[c].improve,
-            monotonic=meta[c].monotonic if meta[c].monotonic != "auto" else "none",
+            monotonic=_as_recorded(meta[c].monotonic),
         )
         for c in X.columns
         if c in used
