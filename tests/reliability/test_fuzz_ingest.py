@@ -349,7 +349,7 @@ def test_atheris_bounded_run(tmp_path: Path) -> None:
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=int(seconds) * 4 + 120,
+        timeout=int(seconds) * 4 + 600,  # instrumenting the imports is slow on a busy machine
         env={**os.environ, "OPENSCORE_FUZZ_DIR": str(tmp_path / "work")},
     )
     tail = run.stdout[-3000:] + run.stderr[-5000:]
