@@ -98,4 +98,7 @@ class DuckDBEngine:
             self._con.to_parquet(expr, str(tmp))
 
     def close(self) -> None:
+        from openscore.engines.base import release_cached
+
+        release_cached(self._con)
         self._con.disconnect()
