@@ -70,11 +70,11 @@ class Delivery:
     delivered_at: datetime | None
 
 
-def _endpoint(row: sa.Row) -> Endpoint:
+def _endpoint(row: sa.Row[*tuple[Any, ...]]) -> Endpoint:
     return Endpoint(row.partner_id, row.url, row.secret, row.created_at, row.updated_at)
 
 
-def _delivery(row: sa.Row) -> Delivery:
+def _delivery(row: sa.Row[*tuple[Any, ...]]) -> Delivery:
     return Delivery(
         row.id,
         row.partner_id,
@@ -116,7 +116,9 @@ def set_endpoint(
         sa.select(webhook_endpoints).where(webhook_endpoints.c.partner_id == partner_id)
     ).one_or_none()
     fresh = existing is None or rotate_secret
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32) if fresh else existing.secret
+    secret = (
+        SECRET_PREFIX + secrets.token_urlsafe(32) if fresh or existing is None else existing.secret
+    )
     if existing is None:
         conn.execute(
             webhook_endpoints.insert().values(
