@@ -157,6 +157,38 @@ def _is_counter(col: pd.Series) -> bool:
     return bool(np.all(np.diff(v) == 1) and v[0] in (0, 1))
 
 
+_ID_NAMES = frozenset({"id", "key", "uuid", "number", "no", "identifier"})
+
+
+def _named_like_id(name: str) -> bool:
+    norm = re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+    return (
+        norm in _ID_NAMES
+        or norm.endswith(("_id", "_key", "_no", "_uuid"))
+        or (norm.startswith(("id_", "key_")))
+    )
+
+
+def obvious_id(name: str, col: pd.Series) -> str | None:
+    """Why ``col`` is obviously an identifier (None if it is not).
+
+    Obvious: a distinct value on every row that is named like an id (``ID``,
+    ``customer_id``, ``loan_no`` …), or whole numbers that only go up (a counter or an
+    account number issued in order). Such a column must never become a feature: a model
+    that learns from it learns when someone became a client, or nothing at all.
+    """
+    n = len(col)
+    if n < 20 or col.isna().any() or col.nunique() != n or pd.api.types.is_bool_dtype(col):
+        return None
+    if _named_like_id(name):
+        return "named like an id, a distinct value on every row"
+    if pd.api.types.is_numeric_dtype(col):
+        v = col.to_numpy(dtype=float)
+        if np.all(np.mod(v, 1) == 0) and np.all(np.diff(v) > 0):
+            return "whole numbers, distinct on every row and always increasing"
+    return None
+
+
 def _is_id_like(name: str, col: pd.Series) -> bool:
     """A distinct value per row that is text or an integer counter / named like an id."""
     n = len(col)
@@ -243,6 +275,17 @@ def prepare_tabular(
     if date_column is not None and date_column not in df.columns:
         raise InputError(f"date column {date_column!r} is not in the table", field=date_column)
     y = binary_target(df[target], bad_value=bad_value, column=target)
+    if id_column is None:
+        for c in df.columns:
+            if c in (target, date_column) or _is_unnamed_index(str(c), df[c]):
+                continue
+            why = obvious_id(str(c), df[c])
+            if why:
+                raise InputError(
+                    f"column {c!r} looks like an id ({why}); an id is never a feature: "
+                    f"give it as --id {c} (id_column={c!r}), or drop the column",
+                    field=str(c),
+                )
     reserved = {target, id_column, date_column} - {None}
     excluded: dict[str, str] = {}
     meta: dict[str, FeatureMeta] = {}
