@@ -132,7 +132,7 @@ def test_bad_targets_are_clear_errors(values: list, message: str) -> None:
     ],
 )
 def test_an_obvious_id_without_id_column_is_refused_before_training(name, values, why) -> None:
-    df = credit_table(300).drop(columns=["customer_id"])
+    df = credit_table(800).drop(columns=["customer_id"])
     df.insert(0, name, values(len(df)))
     message = f"column '{name}' looks like an id \\(.*{why}.*--id {name}"
     with pytest.raises(InputError, match=message):
@@ -142,10 +142,25 @@ def test_an_obvious_id_without_id_column_is_refused_before_training(name, values
 
 
 def test_unique_numbers_that_are_not_an_id_stay_features() -> None:
-    df = credit_table(300, seed=1)
+    df = credit_table(800, seed=1)
     df["balance"] = np.random.default_rng(2).permutation(len(df)) * 13.5
     data = prepare_tabular(df, "default", id_column="customer_id")
     assert "balance" in data.X.columns
+
+
+def test_fewer_than_200_rows_of_a_class_is_refused_before_training() -> None:
+    df = credit_table(400, seed=4)
+    bads = int(df["default"].sum())
+    assert bads < 200 < len(df) - bads
+    with pytest.raises(InputError, match=f"only {bads} bad rows; .* at least 200 goods"):
+        prepare_tabular(df, "default", id_column="customer_id")
+
+
+def test_a_target_that_is_not_binary_is_refused() -> None:
+    df = credit_table(800)
+    df["default"] = df["default"] + (np.arange(len(df)) % 3 == 0)
+    with pytest.raises(InputError, match="target must be binary; it has 3 distinct values"):
+        prepare_tabular(df, "default", id_column="customer_id")
 
 
 def test_absent_target_is_a_clear_error() -> None:
@@ -154,12 +169,12 @@ def test_absent_target_is_a_clear_error() -> None:
 
 
 def test_numbers_with_missing_markers_are_numeric() -> None:
-    df = credit_table(200)
+    df = credit_table(1000)
     df["with_marks"] = df["income"].astype(str)
     df.loc[::5, "with_marks"] = "?"
     data = prepare_tabular(df, "default", id_column="customer_id")
     assert data.meta["with_marks"].type == "numeric"
-    assert data.X["with_marks"].isna().sum() == 40
+    assert data.X["with_marks"].isna().sum() == 200
     from openscore.model.format import Feature
 
     scored = coerce_for_model(df, [Feature("with_marks", "credit_history", "numeric")])

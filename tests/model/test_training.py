@@ -181,6 +181,9 @@ def test_a_feature_never_or_rarely_present_is_left_out_and_recorded(method: str)
     assert excluded["never"] == "present on 0 training rows (at least 20 needed)"
     assert excluded["rare"].startswith("present on ") and "at least 20 needed" in excluded["rare"]
     assert {"never", "rare"}.isdisjoint(card.feature_names) and "x" in card.feature_names
+    one_value = X.assign(same=7.0)
+    card = train_model(one_value, y, {**meta, "same": meta["x"]}, "scorecard", scaling=Scaling())
+    assert card.training["excluded"]["same"].startswith("one value on every training row")
     only_missing = pd.DataFrame({"never": [np.nan] * 100})
     with pytest.raises(InputError, match="no feature has values"):
         train_model(only_missing, [0, 1] * 50, {"never": meta["never"]}, "scorecard")

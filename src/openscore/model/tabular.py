@@ -36,6 +36,9 @@ BAD_WORDS = frozenset(
     {"1", "bad", "default", "defaulted", "yes", "y", "true", "t", "charged off", "delinquent"}
 )
 GOOD_WORDS = frozenset({"0", "good", "no", "n", "false", "f", "paid", "non-default", "current"})
+#: rows of each class (goods and bads) a table needs before training starts: fewer and
+#: the 70/30 split leaves a test part too small to measure a model on
+MIN_CLASS_ROWS = 200
 _UNNAMED = re.compile(r"^(unnamed: ?\d+|index|level_0|)$", re.IGNORECASE)
 
 
@@ -258,6 +261,7 @@ def prepare_tabular(
     audit_only: bool = False,
     protected: ProtectedAttributes = DEFAULT_PROTECTED_ATTRIBUTES,
     monotonic: Mapping[str, str] | None = None,
+    min_class_rows: int = MIN_CLASS_ROWS,
 ) -> TabularData:
     """Split a table into model inputs and target, dropping what must not be an input.
 
@@ -275,6 +279,15 @@ def prepare_tabular(
     if date_column is not None and date_column not in df.columns:
         raise InputError(f"date column {date_column!r} is not in the table", field=date_column)
     y = binary_target(df[target], bad_value=bad_value, column=target)
+    counts = {"bad": int(y.sum()), "good": int(len(y) - y.sum())}
+    short = {k: v for k, v in counts.items() if v < min_class_rows}
+    if short:
+        listed = " and ".join(f"{v} {k}" for k, v in short.items())
+        raise InputError(
+            f"only {listed} rows; training needs at least {min_class_rows} goods and "
+            f"{min_class_rows} bads (a test part of 30 % must still hold enough of each)",
+            field=target,
+        )
     if id_column is None:
         for c in df.columns:
             if c in (target, date_column) or _is_unnamed_index(str(c), df[c]):
