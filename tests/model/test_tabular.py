@@ -139,6 +139,11 @@ def test_an_obvious_id_without_id_column_is_refused_before_training(name, values
         prepare_tabular(df, "default")
     data = prepare_tabular(df, "default", id_column=name)
     assert name not in data.X.columns
+    # a dimensions map that leaves it out cannot make it a feature; one that names it can
+    dims = {"credit_history": ["late_payments"]}
+    assert list(prepare_tabular(df, "default", dimensions=dims).X.columns) == ["late_payments"]
+    with pytest.raises(InputError, match=message):
+        prepare_tabular(df, "default", dimensions={"credit_history": ["late_payments", name]})
 
 
 def test_unique_numbers_that_are_not_an_id_stay_features() -> None:

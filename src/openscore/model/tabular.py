@@ -289,8 +289,12 @@ def prepare_tabular(
             field=target,
         )
     if id_column is None:
+        # with a dimensions map only the columns it names can become features
+        named_columns = {str(c) for cols in (dimensions or {}).values() for c in cols}
         for c in df.columns:
             if c in (target, date_column) or _is_unnamed_index(str(c), df[c]):
+                continue
+            if dimensions is not None and str(c) not in named_columns:
                 continue
             why = obvious_id(str(c), df[c])
             if why:
