@@ -36,19 +36,19 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from openscore import registry
-from openscore.api.schemas import (
-    FulfilmentPublic,
-    FulfilmentRejection,
-    FulfilmentRequest,
-    RentalReport,
-    RepaymentReport,
-)
 from openscore.api.state import AppState
 from openscore.errors import NotFound
 from openscore.ingest import Ingester, IngestResult
 from openscore.online import registry_consent_gate, registry_suppression_check
 from openscore.registry import ApiPrincipal
 from openscore.registry.webhooks import enqueue_event
+from openscore.services.schemas import (
+    FulfilmentPublic,
+    FulfilmentRejection,
+    FulfilmentRequest,
+    RentalReport,
+    RepaymentReport,
+)
 
 #: Rejections returned in the answer at most (the full report stays beside the run).
 MAX_REJECTIONS = 100

@@ -45,13 +45,13 @@ def issue_command(
     """Sign the claims if the person's current published score supports them all;
     refused with the reason otherwise. Recorded as an inquiry the person sees."""
     from openscore import online
-    from openscore.api.records import PublicRecordIndex
     from openscore.attestations import ClaimRequest, parse_claim
     from openscore.config import get_settings
     from openscore.errors import NotFound
     from openscore.ledger import Ledger
     from openscore.registry import current_score, engine_from_settings, ensure_current
     from openscore.services import attestations as service
+    from openscore.services.records import PublicRecordIndex
 
     fields: dict[str, Any] = {}
     for text in claim:

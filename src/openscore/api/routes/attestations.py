@@ -7,13 +7,13 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from openscore.api.deps import StateDep
-from openscore.api.schemas_attestations import (
+from openscore.attestations import Refused
+from openscore.services import attestations as service
+from openscore.services.schemas_attestations import (
     AttestationStatusList,
     AttestationVerdict,
     AttestationVerify,
 )
-from openscore.attestations import Refused
-from openscore.services import attestations as service
 
 router = APIRouter(tags=["attestations"])
 

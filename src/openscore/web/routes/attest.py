@@ -12,12 +12,12 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from openscore import registry
-from openscore.api.scores import current_or_publish
 from openscore.attestations import ClaimRequest, Refused
 from openscore.domain.bands import BANDS
 from openscore.errors import Conflict, InputError, NotFound
 from openscore.registry import attestations as store
 from openscore.services import attestations as service
+from openscore.services.scores import current_or_publish
 from openscore.web import forms
 from openscore.web.auth import PortalSubject, app_state, optional_subject
 from openscore.web.render import PAGE_HEADERS, page

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from openscore.api.schemas import In, Out
+from openscore.services.schemas import In, Out
 
 WebhookUrl = Annotated[str, StringConstraints(pattern=r"^https?://[!-~]{1,2040}$")]
 

@@ -1,5 +1,5 @@
 """Request and answer models of score attestations (``/v1/me/attestations``,
-``/v1/attestations/*``); same conventions as :mod:`openscore.api.schemas`."""
+``/v1/attestations/*``); same conventions as :mod:`openscore.services.schemas`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from openscore.api.schemas import In, Out, WholeNumber
 from openscore.domain import BAND_NAMES, SCORE_MAX, SCORE_MIN
 from openscore.services.attestations import MAX_DAYS
+from openscore.services.schemas import In, Out, WholeNumber
 
 BandName = Literal[BAND_NAMES]  # type: ignore[valid-type]
 Audience = Annotated[str, StringConstraints(pattern=r"^[ -~]{1,200}$", strip_whitespace=True)]
