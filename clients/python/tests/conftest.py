@@ -71,6 +71,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "OPENSCORE_SECRET_KEY": SECRET,
         "OPENSCORE_API_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32",
         "OPENSCORE_API_WEBHOOK_INTERVAL_SECONDS": "0.2",
+        # a shared, busy machine: let requests queue instead of being shed with 503s
+        "OPENSCORE_API_QUEUE_TIMEOUT_SECONDS": "10",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "openscore", "serve", "--port", str(port), "--log-level", "warning"],
