@@ -210,21 +210,37 @@ def enqueue_event(
     return event_id
 
 
-def enqueue_expired_grants(
-    conn: Connection, *, now: datetime | None = None, lookback: timedelta = timedelta(days=7)
-) -> int:
-    """``grant.expired`` for every grant that expired within ``lookback`` (unrevoked),
-    once each; returns how many were queued. The deliverer calls it on each pass."""
-    now = now or utc_now()
-    rows = conn.execute(
+def _newly_expired(now: datetime, lookback: timedelta) -> sa.Select:
+    return (
         sa.select(grants.c.id, grants.c.partner_id, grants.c.person_id, grants.c.expires_at)
         .join(webhook_endpoints, webhook_endpoints.c.partner_id == grants.c.partner_id)
         .where(
             grants.c.expires_at <= now,
             grants.c.expires_at > now - lookback,
             grants.c.revoked_at.is_(None),
+            ~sa.exists().where(
+                webhook_outbox.c.partner_id == grants.c.partner_id,
+                webhook_outbox.c.dedupe_key == sa.literal("grant.expired:") + grants.c.id,
+            ),
         )
-    ).all()
+    )
+
+
+def has_newly_expired_grants(
+    conn: Connection, *, now: datetime, lookback: timedelta = timedelta(days=7)
+) -> bool:
+    """Whether :func:`enqueue_expired_grants` has anything to queue (a read only, so that
+    an idle deliverer never takes the write lock)."""
+    return conn.execute(_newly_expired(now, lookback).limit(1)).first() is not None
+
+
+def enqueue_expired_grants(
+    conn: Connection, *, now: datetime | None = None, lookback: timedelta = timedelta(days=7)
+) -> int:
+    """``grant.expired`` for every grant that expired within ``lookback`` (unrevoked),
+    once each; returns how many were queued. The deliverer calls it on each pass."""
+    now = now or utc_now()
+    rows = conn.execute(_newly_expired(now, lookback)).all()
     queued = 0
     for row in rows:
         queued += (
