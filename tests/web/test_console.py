@@ -210,11 +210,13 @@ def test_report_files_stay_inside_their_report(web: WebWorld) -> None:
 
 
 def test_a_rejection_report_is_shown(web: WebWorld) -> None:
-    from openscore.ingest import Ingester
+    from openscore.ingest import Ingester, no_consent_check
 
     bad = web.data_dir.parent / "bad.jsonl"
     bad.write_text('{"event_id": "x1", "type": "payment"}\nnot json\n')
-    result = Ingester(web.state.ledger, settings=web.settings).run([bad], "furnisher-b")
+    result = Ingester(web.state.ledger, settings=web.settings, consent_gate=no_consent_check).run(
+        [bad], "furnisher-b"
+    )
     operator = web.operator()
     runs = operator.get("/console/ingestion").text
     assert result.run_id in runs and "furnisher-b" in runs
@@ -273,3 +275,26 @@ def test_the_city_map_is_public_but_only_its_noisy_files(web: WebWorld) -> None:
         "/city-map/files/nothing.svg",
     ):
         assert anyone.get(path).status_code == 404, path
+
+
+def test_the_overview_shows_housekeeping_jobs_and_the_audit_queue(web: WebWorld) -> None:
+    from openscore.registry import audit, leases, sequencer
+
+    with web.engine.begin() as conn:
+        person = registry.create_person(conn, actor="system").id
+        sequencer.append_queued(
+            conn, [audit.PendingEntry(action="inquiry.recorded", actor="system", person_id=person)]
+        )
+        assert leases.acquire(conn, "audit-sequencer", "host:1:abc", 30)
+        leases.record_run(
+            conn,
+            "audit-sequencer",
+            "host:1:abc",
+            ok=False,
+            result="SequencerHalted: queued audit entry 'x' (audit_pending): its content does "
+            "not match its receipt's hash",
+        )
+    page = web.operator().get("/console").text
+    assert "Audit entries waiting for the sequencer: <strong>1</strong>" in page
+    assert "audit-sequencer" in page and "host:1:abc" in page
+    assert "<strong>failed:</strong> SequencerHalted" in page

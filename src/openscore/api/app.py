@@ -8,7 +8,9 @@ the migrations first — and holds all its state on ``app.state.openscore``, so 
 in one process (tests) never share anything.
 
 Middleware, outermost first: request context (request id, security headers, the access
-log line), then the body-size limit; errors are answered by ``api/errors.py``.
+log line), metrics (``api/metrics.py``), the overload limit (``api/overload.py``: 503 +
+Retry-After beyond capacity), then the body-size limit; errors are answered by
+``api/errors.py``. ``GET /metrics`` serves Prometheus metrics.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version as _package_version
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from openscore.api import errors
+from openscore.api.metrics import MetricsMiddleware, metrics_response_headers
 from openscore.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from openscore.api.overload import OverloadMiddleware
 from openscore.api.routes import catalogue, health
 from openscore.api.routes.operators import audit as operator_audit
 from openscore.api.routes.operators import disputes as operator_disputes
@@ -49,6 +53,7 @@ from openscore.api.routes.subjects import session as subject_session
 from openscore.api.settings import ApiSettings
 from openscore.api.state import AppState
 from openscore.config import Settings, get_settings
+from openscore.domain.bands import SCORE_MAX, SCORE_MIN
 from openscore.services.schemas import ErrorPublic
 
 log = logging.getLogger("openscore.api")
@@ -117,9 +122,14 @@ def create_api(
         # Index the ledger's public records before the first decision needs them.
         await run_in_threadpool(state.public_records.refresh)
         recovery = asyncio.create_task(_recover_forever(state))
+        if state.api.housekeeping:
+            state.housekeeper = state.build_housekeeper()
+            state.housekeeper.start()
         try:
             yield
         finally:
+            if state.housekeeper is not None:
+                await run_in_threadpool(state.housekeeper.stop)
             recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await recovery
@@ -129,7 +139,9 @@ def create_api(
     app = FastAPI(
         title="openscore",
         version=_package_version("openscore"),
-        summary="An open, consent-first, explainable personal credit score (350-950).",
+        summary=(
+            f"An open, consent-first, explainable personal credit score ({SCORE_MIN}-{SCORE_MAX})."
+        ),
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -139,7 +151,20 @@ def create_api(
     for router in ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)
     errors.install(app)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_page() -> Response:
+        """Prometheus metrics (``api/metrics.py``)."""
+        return Response(state.metrics.exposition(state), headers=metrics_response_headers())
+
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        OverloadMiddleware,
+        limit=api_settings.max_concurrent_requests,
+        queue_timeout=api_settings.queue_timeout_seconds,
+        on_reject=lambda _scope: state.metrics.rejections.labels("overload").inc(),
+    )
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     app.add_middleware(RequestContextMiddleware)
 
     def openapi() -> dict[str, Any]:

@@ -37,7 +37,7 @@ from openscore import registry
 from openscore.api.state import AppState
 from openscore.errors import NotFound
 from openscore.ingest import Ingester, IngestResult
-from openscore.online import registry_consent_gate
+from openscore.online import registry_consent_gate, registry_suppression_check
 from openscore.registry import ApiPrincipal
 from openscore.services.schemas import (
     FulfilmentPublic,
@@ -142,6 +142,7 @@ def _ingest(state: AppState, partner_id: str, events: list[dict[str, Any]]) -> I
             state.ledger,
             # the consent gate reads on the read-only engine, never behind the write lock
             consent_gate=registry_consent_gate(state.reader),
+            suppressed=registry_suppression_check(state.reader),
             settings=state.settings,
         )
         return ingester.run([path], partner_id)

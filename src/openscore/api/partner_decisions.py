@@ -80,6 +80,7 @@ def decide_for_partner(state: AppState, key: str, request: DecisionRequest) -> D
     for _ in range(2):
         with state.write() as conn:
             principal = authenticate(conn, key, "partner")
+            state.partner_rate.check(principal.partner_id, "decisions")
             product = state.catalogue.get(request.product_id)
             grant = registry.usable_grant(
                 conn,
@@ -119,9 +120,15 @@ def decide_for_partner(state: AppState, key: str, request: DecisionRequest) -> D
                     band=score.band,
                     answer=_answer(decision, product, grant, score),
                     actor=principal.actor,
+                    max_merge_delay=state.api.audit_max_merge_delay_seconds,
                 )
+                receipts = [r.to_json() for r in (record.receipt, inquiry.receipt) if r]
+                state.metrics.decisions.labels(decision.outcome).inc()
                 return DecisionAnswer(
-                    **inquiry.returned, inquiry_id=inquiry.id, decided_at=record.decided_at
+                    **inquiry.returned,
+                    inquiry_id=inquiry.id,
+                    decided_at=record.decided_at,
+                    receipts=receipts,
                 )
         # No published score yet: publish one (its own transactions), then decide.
         publish_now(state, person_id, actor=principal.actor)

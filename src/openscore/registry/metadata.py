@@ -97,6 +97,19 @@ people = sa.Table(
     metadata,
     sa.Column("id", sa.String(PERSON_ID_LENGTH), primary_key=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # Every session cookie carries the epoch it was issued under; a new one (password
+    # change, "log out everywhere") ends them all, and a person registered again after an
+    # erasure starts with a fresh random one, so the old cookies never come back.
+    sa.Column("session_epoch", sa.String(32), nullable=False, server_default=""),
+)
+
+#: Erased people, as keyed hashes of their ids (``registry/suppression.py``): no personal
+#: data, only enough to refuse their events and their registration again.
+erased_people = sa.Table(
+    "erased_people",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("erased_at", UTCDateTime(), nullable=False),
 )
 
 credentials = sa.Table(
@@ -204,7 +217,9 @@ inquiries = sa.Table(
     sa.Column("purpose", sa.String(64), nullable=False),
     sa.Column("returned", sa.JSON(), nullable=False),
     sa.Column("at", UTCDateTime(), nullable=False),
-    sa.Column("audit_seq", sa.BigInteger(), nullable=False),
+    # Entries appended at once carry their seq; queued ones (audit_pending) their receipt id.
+    sa.Column("audit_seq", sa.BigInteger(), nullable=True),
+    sa.Column("audit_receipt", sa.String(ID_LENGTH), nullable=True),
 )
 sa.Index("ix_inquiries_person_id_at", inquiries.c.person_id, inquiries.c.at)
 
@@ -277,7 +292,8 @@ decisions = sa.Table(
     sa.Column("terms", sa.JSON(), nullable=False),
     sa.Column("reasons", sa.JSON(), nullable=False),
     sa.Column("decided_at", UTCDateTime(), nullable=False),
-    sa.Column("audit_seq", sa.BigInteger(), nullable=False),
+    sa.Column("audit_seq", sa.BigInteger(), nullable=True),
+    sa.Column("audit_receipt", sa.String(ID_LENGTH), nullable=True),
     sa.CheckConstraint(_in("outcome", ["approve", "decline"]), name="outcome"),
 )
 sa.Index("ix_decisions_person_id_decided_at", decisions.c.person_id, decisions.c.decided_at)
@@ -402,6 +418,42 @@ audit_salts = sa.Table(
     metadata,
     _person_fk(primary_key=True),
     sa.Column("salt", sa.LargeBinary(32), nullable=False),
+)
+
+#: Entries accepted but not yet in the tree (decisions and their inquiries): written in the
+#: request's own transaction with no lock on the log, answered with a signed receipt, and
+#: integrated by the one sequencer in batches (``registry/audit.py``). Once integrated,
+#: ``seq`` says where and the pending content (``body``, ``person_id``) is cleared: the
+#: row keeps only what a receipt needs to find its entry.
+audit_pending = sa.Table(
+    "audit_pending",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("entry_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("body", sa.LargeBinary(), nullable=True),
+    # Not a foreign key: erasing a person must not drop an entry the log has promised.
+    sa.Column("person_id", sa.String(PERSON_ID_LENGTH), nullable=True),
+    sa.Column("queued_at", UTCDateTime(), nullable=False),
+    sa.Column("seq", sa.BigInteger(), nullable=True, unique=True),
+)
+sa.Index(
+    "ix_audit_pending_unsequenced",
+    audit_pending.c.queued_at,
+    sqlite_where=audit_pending.c.seq.is_(None),
+    postgresql_where=audit_pending.c.seq.is_(None),
+)
+
+#: Background jobs (the audit sequencer, ledger compaction, expiry) run where their lease
+#: is held: one holder at a time across every server and worker process.
+job_leases = sa.Table(
+    "job_leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("last_run_at", UTCDateTime(), nullable=True),
+    sa.Column("last_ok", sa.Boolean(), nullable=True),
+    sa.Column("last_result", sa.Text(), nullable=True),
 )
 
 #: Which entries concern which person (so a person can list and prove theirs); erasable.

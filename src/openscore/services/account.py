@@ -72,6 +72,12 @@ def login_of(state: Context, person_id: str) -> str | None:
         return registry.login_of(conn, person_id)
 
 
+def end_all_sessions(state: Context, person_id: str, *, actor: str = "subject") -> None:
+    """End every session of the account, on every device."""
+    with state.write() as conn:
+        registry.end_all_sessions(conn, person_id, actor=actor)
+
+
 def read_me(state: Context, person_id: str) -> MePublic:
     with state.read() as conn:
         person = registry.get_person(conn, person_id)

@@ -8,9 +8,13 @@ from openscore.services.context import Context
 from openscore.services.schemas import PersonPublic
 
 
-def create_person(state: Context, person_id: str | None, *, actor: str) -> PersonPublic:
+def create_person(
+    state: Context, person_id: str | None, *, actor: str, lift_erasure: bool = False
+) -> PersonPublic:
     with state.write() as conn:
-        person = registry.create_person(conn, actor=actor, person_id=person_id)
+        person = registry.create_person(
+            conn, actor=actor, person_id=person_id, lift_erasure=lift_erasure
+        )
     return PersonPublic(id=person.id, created_at=person.created_at, has_login=False)
 
 

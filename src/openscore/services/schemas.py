@@ -25,9 +25,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
 )
 
+from openscore.domain.bands import SCORE_MAX, SCORE_MIN
 from openscore.domain.events import RENTAL_PRODUCTS
 from openscore.features import FEATURE_NAMES
 
@@ -223,7 +225,7 @@ class ScorePublic(Out):
     """A published score: what partners are answered from."""
 
     id: int
-    score: int = Field(ge=350, le=950)
+    score: int = Field(ge=SCORE_MIN, le=SCORE_MAX)
     band: str
     dimensions: dict[str, int]
     reasons: list[ReasonPublic]
@@ -325,7 +327,9 @@ class InquiryPublic(Out):
     purpose: str
     returned: dict[str, Any]
     at: datetime
-    audit_seq: int
+    audit_seq: int | None = Field(
+        description="the audit entry's seq; null for a moment while it is queued"
+    )
 
 
 class InquiriesPublic(Out):
@@ -400,6 +404,17 @@ class DecisionRequest(In):
     purpose: Slug = Field(description="must be the grant's purpose")
 
 
+class AuditReceiptPublic(Out):
+    """A signed promise that an audit entry will be integrated into the log in time."""
+
+    v: int
+    receipt_id: str
+    entry_hash: str = Field(description="hex SHA-256 of the queued entry")
+    queued_at: str
+    max_merge_delay_seconds: float
+    mac: str = Field(description="hex HMAC-SHA256 under the log's key")
+
+
 class DecisionAnswer(Out):
     """What a partner learns. ``band`` and ``score`` are present only when the grant's
     scope allows them; a loan's ``rate_band`` is a term of the offer."""
@@ -421,6 +436,12 @@ class DecisionAnswer(Out):
     dimensions: dict[str, int] | None = None
     score_reasons: list[ReasonPublic] | None = None
     decided_at: datetime
+    receipts: list[AuditReceiptPublic] = Field(
+        default_factory=list,
+        description="signed promises that the decision's and the inquiry's audit entries "
+        "(in that order) will be in the log within max_merge_delay_seconds; check one with "
+        "`openscore audit verify-receipt FILE`",
+    )
 
 
 class PartnerDecisionPublic(Out):
@@ -624,6 +645,11 @@ class ApiKeysPublic(Out):
 class PersonCreate(In):
     person_id: PersonId | None = Field(
         default=None, description="the furnishers' id; a fresh one if left out"
+    )
+    lift_erasure: StrictBool = Field(
+        default=False,
+        description="register an id that was erased (it is on the suppression list, and "
+        "without this the answer is 409): an operator's explicit decision, audited",
     )
 
 

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from openscore import online, registry
 from openscore.api.deps import client_address
 from openscore.errors import Conflict, NotFound, OpenscoreError, RateLimited
+from openscore.registry import leases, sequencer
 from openscore.services import disputes as dispute_service
 from openscore.services import partners as partner_service
 from openscore.services import reviews as review_service
@@ -127,6 +128,8 @@ def overview(request: Request, operator: ConsoleOperator) -> HTMLResponse:
         open_disputes = registry.dispute_queue(conn, status="open", limit=1000)
         reviews = registry.review_queue(conn, status="requested", limit=1000)
         runs = registry.list_ingestion_runs(conn, limit=1)
+        jobs = leases.list_leases(conn)
+        queued = sequencer.queue_state(conn)
     try:
         card = online.current_model(state.settings)
     except NotFound:
@@ -144,6 +147,10 @@ def overview(request: Request, operator: ConsoleOperator) -> HTMLResponse:
         published=reports.published_count(state),
         fairness=reports.latest_dir(state.settings, "fairness"),
         city_map=reports.latest_dir(state.settings, "map"),
+        jobs=jobs,
+        queued=queued,
+        now=now,
+        max_merge_delay=state.api.audit_max_merge_delay_seconds,
     )
 
 

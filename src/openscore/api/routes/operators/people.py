@@ -19,7 +19,9 @@ PersonPath = Annotated[PersonId, Path(description="the person's id")]
 
 @router.post("", status_code=201, response_model=PersonPublic)
 def create_person(state: StateDep, operator: OperatorPrincipal, body: PersonCreate) -> PersonPublic:
-    return people.create_person(state, body.person_id, actor=operator.actor)
+    return people.create_person(
+        state, body.person_id, actor=operator.actor, lift_erasure=body.lift_erasure
+    )
 
 
 @router.get("/{person_id}", response_model=PersonPublic)

@@ -68,6 +68,15 @@ def read_session(state: StateDep, session: CurrentSubject) -> SessionPublic:
     return _public(session, account.login_of(state, session.person_id))
 
 
+@router.post("/logout/everywhere", status_code=204, response_class=Response)
+def logout_everywhere(state: StateDep, session: CurrentSubject) -> Response:
+    """End every session of the account, on every device (this one included)."""
+    account.end_all_sessions(state, session.person_id)
+    response = Response(status_code=204)
+    end_session(response, state, session)
+    return response
+
+
 @router.post("/logout", status_code=204, response_class=Response)
 def logout(state: StateDep, session: CurrentSubject) -> Response:
     """End the session: the cookie stops working now, even if someone kept a copy."""
