@@ -32,6 +32,7 @@ from openscore.api import errors
 from openscore.api.metrics import MetricsMiddleware, metrics_response_headers
 from openscore.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from openscore.api.overload import OverloadMiddleware
+from openscore.api.routes import attestations as public_attestations
 from openscore.api.routes import catalogue, health
 from openscore.api.routes.operators import audit as operator_audit
 from openscore.api.routes.operators import disputes as operator_disputes
@@ -42,6 +43,8 @@ from openscore.api.routes.operators import publications as operator_publications
 from openscore.api.routes.operators import reviews as operator_reviews
 from openscore.api.routes.partners import decisions as partner_decisions
 from openscore.api.routes.partners import fulfilment as partner_fulfilment
+from openscore.api.routes.partners import webhooks as partner_webhooks
+from openscore.api.routes.subjects import attestations as subject_attestations
 from openscore.api.routes.subjects import consents as subject_consents
 from openscore.api.routes.subjects import decisions as subject_decisions
 from openscore.api.routes.subjects import disputes as subject_disputes
@@ -81,6 +84,9 @@ ROUTERS = (
     operator_reviews.router,
     operator_ingestion.router,
     operator_audit.router,
+    subject_attestations.router,
+    partner_webhooks.router,
+    public_attestations.router,
 )
 
 _RETRY_AFTER = {
@@ -122,6 +128,20 @@ def create_api(
         # Index the ledger's public records before the first decision needs them.
         await run_in_threadpool(state.public_records.refresh)
         recovery = asyncio.create_task(_recover_forever(state))
+        background = [recovery]
+        if state.api.webhook_interval_seconds > 0:
+            from openscore.services.webhooks import deliver_forever, parse_networks
+
+            background.append(
+                asyncio.create_task(
+                    deliver_forever(
+                        state.engine,
+                        allow=parse_networks(state.api.webhook_allow_networks),
+                        interval=state.api.webhook_interval_seconds,
+                        timeout=state.api.webhook_timeout_seconds,
+                    )
+                )
+            )
         if state.api.housekeeping:
             state.housekeeper = state.build_housekeeper()
             state.housekeeper.start()
@@ -130,9 +150,10 @@ def create_api(
         finally:
             if state.housekeeper is not None:
                 await run_in_threadpool(state.housekeeper.stop)
-            recovery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recovery
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if owns_engine:
                 state.engine.dispose()
 

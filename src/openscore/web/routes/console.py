@@ -19,6 +19,7 @@ from openscore import online, registry
 from openscore.api.deps import client_address
 from openscore.errors import Conflict, NotFound, OpenscoreError, RateLimited
 from openscore.registry import leases, sequencer
+from openscore.registry import webhooks as webhook_store
 from openscore.services import disputes as dispute_service
 from openscore.services import partners as partner_service
 from openscore.services import reviews as review_service
@@ -453,12 +454,20 @@ def _partner_page(
         ),
     }
     notice = notices.get(done or "")
+    with state.read() as conn:
+        try:
+            webhook = webhook_store.get_endpoint(conn, partner_id)
+        except NotFound:
+            webhook = None
+        deliveries = webhook_store.list_deliveries(conn, partner_id, limit=20)
     return page(
         request,
         "console/partner.html",
         status=status,
         partner=partner,
         keys=keys,
+        webhook=webhook,
+        deliveries=deliveries,
         new_key=new_key,
         errors=errors or {},
         notice={"kind": notice[0], "text": notice[1]} if notice else None,
