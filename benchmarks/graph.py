@@ -345,9 +345,9 @@ def friends_average(engine, ledger, outcomes, card) -> dict:  # noqa: ANN001
     from openscore.features import build_features
     from openscore.features.frame import AsOf, as_of_view
     from openscore.features.graph import mutual_edges, relationship_edges
-    from openscore.jobs.graph import stage_one_card
     from openscore.jobs.train import read_outcomes
     from openscore.model.metrics import auc
+    from openscore.model.relationships import stage_one_card
     from openscore.model.training import split_rows
     from openscore.scoring import score_table
 

@@ -33,10 +33,10 @@ import psutil
 import pyarrow as pa
 
 from openscore.domain.events import EVENT_TYPES
-from openscore.synth.columns import EVENT_FILE_SCHEMA
+from openscore.eventfiles.columns import EVENT_FILE_SCHEMA
+from openscore.eventfiles.writer import RowGroupWriter
 from openscore.synth.params import RunOptions, parse_params
 from openscore.synth.run import default_workers, generate
-from openscore.synth.writer import RowGroupWriter
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

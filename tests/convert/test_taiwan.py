@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from openscore.convert.taiwan import AS_OF, PROTECTED, REQUIRED, convert
 from openscore.domain.events import EVENT_TYPES
 from openscore.errors import InputError
-from openscore.synth.columns import EVENT_FILE_SCHEMA
-from openscore.synth.writer import sha256_file
+from openscore.eventfiles.columns import EVENT_FILE_SCHEMA
+from openscore.eventfiles.writer import sha256_file
 
 
 @pytest.fixture(scope="module")

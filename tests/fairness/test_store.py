@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from openscore.errors import InputError
-from openscore.fairness.store import (
+from openscore.artifacts import (
     LATEST,
     OUT_NOT_EMPTY,
     latest_report_dir,
@@ -16,6 +15,7 @@ from openscore.fairness.store import (
     report_name,
     writing_report,
 )
+from openscore.errors import InputError
 
 
 def test_latest_moves_only_when_a_report_is_complete(data_dir: Path) -> None:

@@ -15,11 +15,16 @@ from openscore.engines.duckdb import DuckDBEngine
 from openscore.features.expert import expert_scorecard
 from openscore.features.graph import GraphParams
 from openscore.ingest import Ingester, no_consent_check
-from openscore.jobs import stage_one_card, train_from_events
-from openscore.jobs.graph import check_relationships_rule, relationships_cap
-from openscore.jobs.train import NO_TRUST, feature_meta, fit_offset_term
+from openscore.jobs import train_from_events
+from openscore.jobs.train import feature_meta
 from openscore.ledger import Ledger
 from openscore.model import FeatureMeta, Scaling, Scorecard, train_model
+from openscore.model.offset import NO_TRUST, fit_offset_term
+from openscore.model.relationships import (
+    check_relationships_rule,
+    relationships_cap,
+    stage_one_card,
+)
 from openscore.scoring import score_person
 from openscore.synth.params import RunOptions, parse_params
 from openscore.synth.run import generate

@@ -17,16 +17,15 @@ from openscore.engines.duckdb import DuckDBEngine
 from openscore.errors import InputError
 from openscore.features.expert import expert_scorecard
 from openscore.ingest import Ingester, no_consent_check
-from openscore.jobs import batch_scores, snapshot_info, stage_one_card
-from openscore.jobs.graph import (
-    MAX_AGE_DAYS,
-    check_relationships_rule,
-    forget_person,
-    relationships_cap,
-    snapshot_path,
-)
+from openscore.jobs import batch_scores, snapshot_info
+from openscore.jobs.graph import MAX_AGE_DAYS, forget_person, snapshot_path
 from openscore.ledger import Ledger, purge_source
 from openscore.model import Term
+from openscore.model.relationships import (
+    check_relationships_rule,
+    relationships_cap,
+    stage_one_card,
+)
 from openscore.online import person_features, rescore
 from openscore.scoring import score_person
 

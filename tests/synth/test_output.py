@@ -15,9 +15,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from openscore.domain.events import EVENT_COLUMNS, EVENT_TYPES
-from openscore.synth.columns import EVENT_FILE_SCHEMA
+from openscore.eventfiles.columns import EVENT_FILE_SCHEMA
+from openscore.eventfiles.writer import ROW_GROUP, sha256_file
 from openscore.synth.run import SOURCES
-from openscore.synth.writer import ROW_GROUP, sha256_file
 
 from .conftest import SMALL
 

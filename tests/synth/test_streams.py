@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openscore.synth.columns import digits
+from openscore.eventfiles.columns import digits
 from openscore.synth.streams import Streams
 from openscore.synth.world import IdPermutation, default_intercept, sigmoid
 

@@ -42,8 +42,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from openscore.errors import InputError
-from openscore.synth import columns as col
-from openscore.synth.writer import RowGroupWriter, Staging, check_output_dir, sha256_file
+from openscore.eventfiles import columns as col
+from openscore.eventfiles.writer import RowGroupWriter, Staging, check_output_dir, sha256_file
 
 AS_OF = date(2005, 9, 30)
 OPENED = date(2005, 3, 15)

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from openscore.artifacts import REPORT_GONE, latest_report_dir, writing_report
 from openscore.config import Settings
 from openscore.errors import StorageError
 from openscore.fairness.audit import FairnessReport
 from openscore.fairness.charts import approval_chart, calibration_chart, thin_file_chart
 from openscore.fairness.metrics import FOUR_FIFTHS
-from openscore.fairness.store import REPORT_GONE, latest_report_dir, writing_report
 
 KIND = "fairness"
 SCHEMA = "openscore.fairness/1"

@@ -4,7 +4,7 @@ The graph needs other people's standing, which is their score without the relati
 dimension; so scoring runs in two stages:
 
 1. **stage 1**: everyone in the ledger is scored with the model *minus* its relationships
-   terms (:func:`stage_one_card`), and each score becomes a standing in [0, 1];
+   terms (``model/relationships.py``), and each score becomes a standing in [0, 1];
 2. **stage 2**: trust is propagated over mutual connections (``features/graph.py``), the
    result joins the feature table and everyone is scored with the full model.
 
@@ -20,14 +20,14 @@ before the scoring date, or later than it, is not used: the feature is then miss
 (neutral) for everyone online.
 
 The scorecard file has no field for "this term may only raise a score", so the rule is
-checked on every card whose terms use the graph (:func:`check_relationships_rule`).
+checked on every card whose terms use the graph
+(:func:`openscore.model.relationships.check_relationships_rule`).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -37,13 +37,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from openscore.domain import DIMENSION_WEIGHTS, Dimension
 from openscore.engines.base import Engine
-from openscore.errors import InputError
 from openscore.features import build_features
 from openscore.features.frame import AsOf, as_of_view
 from openscore.features.graph import (
-    GRAPH_FEATURES,
     GraphParams,
     graph_people,
     mutual_edges,
@@ -52,7 +49,8 @@ from openscore.features.graph import (
 )
 from openscore.fsio import atomic_path
 from openscore.ledger import Ledger
-from openscore.model.format import Scaling, Scorecard, dimension_ranges
+from openscore.model.format import Scorecard
+from openscore.model.relationships import graph_params_of, stage_one_card
 from openscore.scoring import score_table
 
 #: where the snapshot lives, under the data directory (beside ``ledger/``)
@@ -66,78 +64,7 @@ _META_KEY = b"openscore.graph"
 GRAPH_SCHEMA = pa.schema([("person_id", pa.string()), ("network_trust", pa.float64())])
 
 
-# -- the model side --------------------------------------------------------------------
-
-
-def is_graph_term(term: Any) -> bool:
-    return term.dimension == Dimension.RELATIONSHIPS.value or any(
-        f in GRAPH_FEATURES for f in term.features
-    )
-
-
-def uses_graph(card: Scorecard) -> bool:
-    """Whether scoring with ``card`` needs the graph (stage 2)."""
-    return any(is_graph_term(t) for t in card.terms)
-
-
-def stage_one_card(card: Scorecard) -> Scorecard:
-    """``card`` without its relationships terms: the score that standing comes from.
-
-    Intercept and every other term are unchanged, so a person's stage-1 score is exactly
-    their full score with the relationships points left out.
-    """
-    terms = tuple(t for t in card.terms if not is_graph_term(t))
-    if len(terms) == len(card.terms):
-        return card
-    used = {f for t in terms for f in t.features}
-    return replace(
-        card,
-        terms=terms,
-        features=tuple(f for f in card.features if f.name in used),
-        dimensions=dimension_ranges(terms),
-    )
-
-
-def relationships_cap(scaling: Scaling) -> int:
-    """The most points relationships may add: their prior weight (5 %) of the scale."""
-    weight = DIMENSION_WEIGHTS[Dimension.RELATIONSHIPS]
-    return int(round(weight * (scaling.score_max - scaling.score_min)))
-
-
-def check_relationships_rule(card: Scorecard) -> None:
-    """Raise :class:`InputError` unless the card's relationships terms can only raise.
-
-    Every such term is over one feature, has no cell below 0 (the missing cell, which is
-    0, is the least) and none above :func:`relationships_cap`; all of its features are
-    graph features and vice versa.
-    """
-    cap = relationships_cap(card.scaling)
-    for t in card.terms:
-        if not is_graph_term(t):
-            continue
-        where = f"model {card.model_id}, term {t.name!r}"
-        if t.dimension != Dimension.RELATIONSHIPS.value or not all(
-            f in GRAPH_FEATURES for f in t.features
-        ):
-            raise InputError(f"{where}: graph features belong to the relationships dimension")
-        if t.is_pair:
-            raise InputError(f"{where}: relationships terms are over one feature")
-        if min(t.points) < 0:
-            raise InputError(
-                f"{where}: relationships can only raise a score, but a bin has "
-                f"{min(t.points)} points (below the 0 of not sharing)"
-            )
-        if max(t.points) > cap:
-            raise InputError(f"{where}: relationships may add at most {cap} points")
-
-
-def graph_params_of(card: Scorecard) -> GraphParams:
-    """The propagation parameters a card was trained with (defaults otherwise)."""
-    stored = (card.training or {}).get("relationships", {}).get("graph")
-    return GraphParams(**stored) if stored else GraphParams()
-
-
-# -- the batch computation ------------------------------------------------------------
+# -- the model side: openscore.model.relationships ---------------------------------------
 
 
 def stage_one_scores(
@@ -278,15 +205,10 @@ def forget_person(ledger: Ledger, person_id: str) -> bool:
 __all__ = [
     "GRAPH_SCHEMA",
     "MAX_AGE_DAYS",
-    "check_relationships_rule",
     "compute_graph",
     "forget_person",
-    "graph_params_of",
-    "relationships_cap",
     "snapshot_for",
     "snapshot_info",
     "snapshot_path",
-    "stage_one_card",
-    "uses_graph",
     "write_snapshot",
 ]

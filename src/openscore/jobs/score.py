@@ -14,9 +14,10 @@ from openscore.engines.base import Engine
 from openscore.features import build_features, with_graph
 from openscore.features.graph import GraphParams
 from openscore.jobs.features import feature_table
-from openscore.jobs.graph import check_relationships_rule, compute_graph, uses_graph
+from openscore.jobs.graph import compute_graph
 from openscore.ledger import Ledger
 from openscore.model import Scorecard
+from openscore.model.relationships import check_relationships_rule, uses_graph
 from openscore.registry import ScoreToPublish, publish_scores
 from openscore.scoring import score_table
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from openscore.domain.sources import Source
-from openscore.engines.duckdb import sql_literal
 from openscore.ledger.pending import PendingOp
-from openscore.ledger.rewrite import remove_rows
+from openscore.ledger.rewrite import PersonRows, SourceRows, remove_rows
 from openscore.ledger.store import Ledger
 
 
@@ -18,10 +17,9 @@ def erase_person(ledger: Ledger, person_id: str) -> int:
     personal data of the erased person too, so every segment is looked at. A pending
     erasure of the person (``pending.py``) is cleared in the same commit.
     """
-    pid = sql_literal(person_id)
     return remove_rows(
         ledger,
-        f"person_id = {pid} OR counterparty_id = {pid}",
+        PersonRows(person_id, counterparty=True),
         reason={"kind": "erasure"},
         finishes=PendingOp("erasure", person_id),
     )
@@ -39,15 +37,9 @@ def purge_source(
     ``ingested_before``: only rows ingested before then (a revocation followed by a new
     grant: what came under the new grant stays).
     """
-    src = Source(source).value
-    pid = sql_literal(person_id)
-    where = f"person_id = {pid} AND source = {sql_literal(src)}"
-    if ingested_before is not None:
-        at = sql_literal(ingested_before.astimezone(UTC).isoformat())
-        where += f" AND ingested_at < CAST({at} AS TIMESTAMPTZ)"
+    src = Source(source)
     return remove_rows(
         ledger,
-        where,
-        reason={"kind": "consent_purge", "source": src},
-        candidates=lambda seg: seg.may_hold(person_id),
+        SourceRows(person_id, src, ingested_before=ingested_before),
+        reason={"kind": "consent_purge", "source": src.value},
     )

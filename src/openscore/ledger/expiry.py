@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from openscore.engines.duckdb import sql_literal
-from openscore.ledger.rewrite import remove_rows
+from openscore.ledger.rewrite import ExpiredRows, remove_rows
 from openscore.ledger.store import Ledger
 
 
@@ -42,6 +42,6 @@ def expire(ledger: Ledger, *, retention_years: int, now: datetime | None = None)
     now = now or datetime.now(UTC)
     return remove_rows(
         ledger,
-        expired_sql(now, retention_years),
+        ExpiredRows(now, retention_years),
         reason={"kind": "expiry", "retention_years": retention_years, "as_of": now.isoformat()},
     )

@@ -1,12 +1,22 @@
 """Removing rows from immutable segments: the one mechanism behind erasure, consent
-purges and expiry. Affected segments are rewritten without the rows, then swapped in by a
-single manifest commit; the old files are deleted only after the commit."""
+purges, resolved disputes and expiry. Affected segments are rewritten without the rows,
+then swapped in by a single manifest commit; the old files are deleted only after the
+commit.
+
+Which rows go is said with a typed selection (:class:`PersonRows`, :class:`SourceRows`,
+:class:`EventRows`, :class:`ExpiredRows`), never with SQL text: the selection is turned
+into a predicate here, every value quoted, and it also says which segments can hold the
+rows (a person's rows are only in segments whose person range covers them).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from openscore.domain.sources import Source
 from openscore.engines.duckdb import connect, sql_literal
 from openscore.ledger.durable import storage_guard
 from openscore.ledger.manifest import Segment
@@ -16,20 +26,99 @@ from openscore.ledger.store import ROW_GROUP_ROWS, Ledger
 PARQUET_OPTIONS = f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS}"
 
 
+@dataclass(frozen=True)
+class PersonRows:
+    """Every row of ``person_id``; with ``counterparty``, also other people's rows that
+    name them as counterparty (erasure: those are the person's data too)."""
+
+    person_id: str
+    counterparty: bool = False
+
+
+@dataclass(frozen=True)
+class SourceRows:
+    """A person's rows of one source, optionally only those ingested before a time."""
+
+    person_id: str
+    source: Source
+    ingested_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EventRows:
+    """A person's rows with these ``(furnisher_id, event_id)`` keys."""
+
+    person_id: str
+    events: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ExpiredRows:
+    """Negative records past their retention at ``now`` (``expiry.py`` says which)."""
+
+    now: datetime
+    retention_years: int
+
+
+RowSelection = PersonRows | SourceRows | EventRows | ExpiredRows
+
+
+def selection_sql(rows: RowSelection) -> str:
+    """The DuckDB predicate for ``rows`` (every value quoted with ``sql_literal``)."""
+    if isinstance(rows, PersonRows):
+        pid = sql_literal(rows.person_id)
+        if rows.counterparty:
+            return f"person_id = {pid} OR counterparty_id = {pid}"
+        return f"person_id = {pid}"
+    if isinstance(rows, SourceRows):
+        where = (
+            f"person_id = {sql_literal(rows.person_id)}"
+            f" AND source = {sql_literal(Source(rows.source).value)}"
+        )
+        if rows.ingested_before is not None:
+            at = sql_literal(rows.ingested_before.astimezone(UTC).isoformat())
+            where += f" AND ingested_at < CAST({at} AS TIMESTAMPTZ)"
+        return where
+    if isinstance(rows, EventRows):
+        if not rows.events:
+            return "false"
+        keys = " OR ".join(
+            f"(furnisher_id = {sql_literal(furnisher)} AND event_id = {sql_literal(event)})"
+            for furnisher, event in rows.events
+        )
+        return f"person_id = {sql_literal(rows.person_id)} AND ({keys})"
+    if isinstance(rows, ExpiredRows):
+        from openscore.ledger.expiry import expired_sql  # expiry.py calls remove_rows
+
+        return expired_sql(rows.now, rows.retention_years)
+    raise TypeError(f"not a row selection: {rows!r}")
+
+
+def _candidates(rows: RowSelection) -> Callable[[Segment], bool] | None:
+    """The segments that can hold ``rows`` (``None``: every segment)."""
+    if isinstance(rows, SourceRows | EventRows) or (
+        isinstance(rows, PersonRows) and not rows.counterparty
+    ):
+        person_id = rows.person_id
+        return lambda segment: segment.may_hold(person_id)
+    return None
+
+
 def remove_rows(
     ledger: Ledger,
-    where: str,
+    rows: RowSelection,
     *,
     reason: dict,
-    candidates: Callable[[Segment], bool] | None = None,
     finishes: PendingOp | None = None,
 ) -> int:
-    """Delete every row matching the SQL predicate ``where``; return how many went.
+    """Delete every row of the selection ``rows``; return how many went.
 
-    ``candidates`` narrows the segments looked at (e.g. by person range); the predicate
-    decides. A predicate that is NULL for a row keeps the row. ``finishes``: a pending
-    operation (``pending.py``) that this removal completes, cleared in the same commit.
+    Only the segments that can hold the rows are read (a person's: by person range). A
+    row for which the predicate is NULL is kept. ``finishes``: a pending operation
+    (``pending.py``) that this removal completes, cleared in the same commit.
     """
+    where = selection_sql(rows)
+    candidates = _candidates(rows)
     keep = f"NOT coalesce(({where}), false)"
     removed = 0
     with storage_guard(ledger.segments_dir / "segment"), ledger.writing() as txn:

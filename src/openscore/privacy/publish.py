@@ -24,14 +24,14 @@ from typing import Any
 
 from sqlalchemy.engine import Engine as SqlEngine
 
-from openscore.config import Settings
-from openscore.errors import Conflict, StorageError
-from openscore.fairness.store import (
+from openscore.artifacts import (
     REPORT_GONE,
     latest_report_dir,
     report_name,
     writing_report,
 )
+from openscore.config import Settings
+from openscore.errors import Conflict, StorageError
 from openscore.privacy.charts import map_chart
 from openscore.privacy.city_map import MAX_RELEASE_EPSILON, CityMapRelease, release_city_map
 

@@ -98,7 +98,7 @@ def public_cities(path: Path | None = None, country: str = "CN") -> pd.DataFrame
         if "population" in df.columns:
             df = df.sort_values("population", ascending=False, kind="stable")
         return df.reset_index(drop=True)
-    from openscore.synth.cities import load_cities
+    from openscore.geo.cities import load_cities
 
     return load_cities(country.upper()).table().to_pandas()
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from openscore import registry
-from openscore.engines.duckdb import sql_literal
 from openscore.errors import Conflict, NotFound
-from openscore.ledger.rewrite import remove_rows
+from openscore.ledger.rewrite import EventRows, remove_rows
 from openscore.registry.metadata import disputes
 from openscore.services.context import Context
 from openscore.services.presenters import dispute_public, queued_dispute_public, record_public
@@ -156,10 +155,8 @@ def close(
         furnisher_id, _, event_id = dispute.record_ref.partition("/")
         removed = remove_rows(
             state.ledger,
-            f"person_id = {sql_literal(dispute.person_id)} AND furnisher_id = "
-            f"{sql_literal(furnisher_id)} AND event_id = {sql_literal(event_id)}",
+            EventRows(dispute.person_id, ((furnisher_id, event_id),)),
             reason={"kind": "dispute_resolved"},
-            candidates=lambda segment: segment.may_hold(dispute.person_id),
         )
     with state.write() as conn:
         closed = registry.close_dispute(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from openscore.synth.columns import digits, fixed_strings, text_matrix
+from openscore.eventfiles.columns import digits, fixed_strings, text_matrix
 from openscore.synth.streams import Streams
 from openscore.synth.timeline import Timeline
 from openscore.synth.world import People, World

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from openscore.synth.columns import US_PER_DAY
+from openscore.eventfiles.columns import US_PER_DAY
 from openscore.synth.streams import BLOCK, Streams
 from openscore.synth.timeline import EARLIEST_DAY, Timeline
 from openscore.synth.world import People, World

@@ -27,9 +27,10 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from openscore.domain.events import EVENT_TYPES
+from openscore.eventfiles.columns import EVENT_FILE_SCHEMA, fixed_strings
+from openscore.eventfiles.writer import RowGroupWriter, Staging, sha256_file
+from openscore.geo.cities import load_cities
 from openscore.synth.chunk import Chunk, interleave_blocks
-from openscore.synth.cities import load_cities
-from openscore.synth.columns import EVENT_FILE_SCHEMA, fixed_strings
 from openscore.synth.events.credit import credit_events
 from openscore.synth.events.profile import profile_events
 from openscore.synth.events.public_records import public_record_events
@@ -46,7 +47,6 @@ from openscore.synth.world import (
     make_people,
     people_table,
 )
-from openscore.synth.writer import RowGroupWriter, Staging, sha256_file
 
 FORMAT = "openscore-synth/1"
 SOURCES = ("wallet", "credit", "rentals", "profile", "social", "public_records")

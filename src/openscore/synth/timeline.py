@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from openscore.synth.columns import US_PER_DAY, day_number
+from openscore.eventfiles.columns import US_PER_DAY, day_number
 from openscore.synth.params import SynthParams
 
 #: Nothing is dated before this (1900-01-01 in days since 1970-01-01).

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from openscore.domain.sources import CONSENTABLE_SOURCES
-from openscore.synth.cities import BAND_NAMES, Cities
+from openscore.geo.cities import BAND_NAMES, Cities
 from openscore.synth.params import SynthParams
 from openscore.synth.streams import BLOCK, Streams
 

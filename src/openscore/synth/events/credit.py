@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from openscore.domain.events import ACCOUNT_KINDS
-from openscore.synth import columns as col
+from openscore.eventfiles import columns as col
 from openscore.synth.chunk import Chunk, expand, rank_within
 from openscore.synth.events.settlement import settle
 from openscore.synth.timeline import EARLIEST_DAY

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from openscore.domain.events import PROFILE_FACTS
-from openscore.synth import columns as col
+from openscore.eventfiles import columns as col
 from openscore.synth.chunk import Chunk
 from openscore.synth.world import sigmoid
 

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from openscore.domain.events import RECORD_KINDS
-from openscore.synth import columns as col
+from openscore.eventfiles import columns as col
 from openscore.synth.chunk import Chunk, expand
 
 # RECORD_KINDS = court_judgment_default, tax_arrears, bankruptcy, enforcement_order

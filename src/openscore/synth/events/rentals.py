@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from openscore.domain.events import RENTAL_PRODUCTS
-from openscore.synth import columns as col
+from openscore.eventfiles import columns as col
 from openscore.synth.chunk import Chunk, expand
 from openscore.synth.world import sigmoid
 

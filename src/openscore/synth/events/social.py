@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from openscore.synth import columns as col
+from openscore.eventfiles import columns as col
 from openscore.synth.chunk import Chunk
 from openscore.synth.graph import neighbourhood
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from openscore.synth import columns as col
+from openscore.eventfiles import columns as col
 from openscore.synth.chunk import Chunk, expand
 from openscore.synth.events.settlement import settle
 
