@@ -87,3 +87,44 @@ def test_verify_on_an_unmigrated_registry_says_so(
     get_settings.cache_clear()
     assert run(monkeypatch, "audit", "verify") == 7  # StorageError
     assert "run the migrations" in capsys.readouterr().err
+
+
+def test_verify_receipt_says_queued_integrated_or_mismatch(
+    cli_env: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    from openscore.registry import audit, sequencer
+
+    with cli_env.begin() as conn:
+        person = registry.create_person(conn, actor="system").id
+        receipts = sequencer.append_queued(
+            conn,
+            [audit.PendingEntry(action="inquiry.recorded", actor="system", person_id=person)] * 2,
+        )
+    answer = tmp_path / "answer.json"  # a decision's answer holds its receipts
+    answer.write_text(json.dumps({"decision_id": "d", "receipts": [r.to_json() for r in receipts]}))
+    assert run(monkeypatch, "audit", "verify-receipt", str(answer)) == 3
+    out = capsys.readouterr().out
+    assert out.count("queued: receipt") == 2 and "not yet integrated" in out
+
+    assert run(monkeypatch, "audit", "verify") == 0
+    assert "2 queued entries not yet integrated" in capsys.readouterr().out
+    assert run(monkeypatch, "audit", "sequence") == 0
+    assert "integrated 2 entries" in capsys.readouterr().out
+    assert run(monkeypatch, "audit", "verify-receipt", str(answer)) == 0
+    out = capsys.readouterr().out
+    assert out.count("integrated as entry") == 2 and "verifies" in out
+
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(
+        json.dumps({**receipts[0].to_json(), "queued_at": "2020-01-01T00:00:00.000000Z"})
+    )
+    assert run(monkeypatch, "audit", "verify-receipt", str(tampered)) == 1
+    assert "MAC does not verify" in capsys.readouterr().out
+
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({**receipts[0].to_json(), "entry_hash": "zz"}))
+    assert run(monkeypatch, "audit", "verify-receipt", str(broken)) != 0
+    assert "entry_hash" in capsys.readouterr().err
