@@ -285,7 +285,10 @@ def inquiry(request: Request, subject: PortalSubject, inquiry_id: str) -> HTMLRe
     require_id(inquiry_id, "inquiry")
     state = app_state(request)
     found = api_inquiries.read_inquiry(state, subject.session, inquiry_id)
-    proof = api_inquiries.prove_inquiry(state, subject.session, inquiry_id)
+    try:
+        proof = api_inquiries.prove_inquiry(state, subject.session, inquiry_id)
+    except Conflict:  # queued for the audit log, integrated within the merge delay
+        proof = None
     grant = None
     if found.grant_id:
         with state.read() as conn:
@@ -298,6 +301,7 @@ def inquiry(request: Request, subject: PortalSubject, inquiry_id: str) -> HTMLRe
         "portal/inquiry.html",
         inquiry=found,
         proof=proof,
+        max_merge_delay=state.api.audit_max_merge_delay_seconds,
         grant=grant,
         names=partner_names(request),
     )
