@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from openscore.api import ApiSettings, create_app
+from openscore.api import ApiSettings
+from openscore.server import create_app
 
 from fixtures.api import build_world
 

@@ -25,13 +25,12 @@ from typing import Any
 
 from openscore import registry
 from openscore.api.deps import authenticate
-from openscore.api.errors import NotReady
-from openscore.api.schemas import DecisionAnswer, DecisionRequest
-from openscore.api.scores import publish_now
 from openscore.api.state import AppState
 from openscore.decisions import BELOW_THRESHOLD, Decision, Product, decide
-from openscore.errors import ConsentError, NotFound
+from openscore.errors import ConsentError, NotFound, NotReady
 from openscore.registry import Grant, PublishedScore
+from openscore.services.schemas import DecisionAnswer, DecisionRequest
+from openscore.services.scores import publish_now
 
 
 def _minimised(decision: Decision, product: Product, grant: Grant) -> list[dict[str, Any]]:

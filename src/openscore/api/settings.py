@@ -71,3 +71,10 @@ class ApiSettings(BaseSettings):
     #: where rate-limit counts are shared by every worker and server (e.g.
     #: ``redis://127.0.0.1:6379/0``); unset: each process counts on its own
     redis_url: str | None = None
+    #: networks partner webhooks may be sent to although they are not public addresses
+    #: (comma-separated CIDRs, e.g. "127.0.0.1/32" for a test receiver); default none
+    webhook_allow_networks: str = ""
+    #: how often the server's deliverer looks for due webhook events (0: no deliverer in
+    #: this process, e.g. when a housekeeping worker calls ``deliver_due``)
+    webhook_interval_seconds: float = Field(default=1.0, ge=0)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)

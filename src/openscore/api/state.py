@@ -1,6 +1,6 @@
 """What one running app holds: settings, the registry engine, the catalogue, the limiters.
 
-Built once by :func:`openscore.api.app.create_app` and kept on ``app.state.openscore``;
+Built once by :func:`openscore.api.app.create_api` and kept on ``app.state.openscore``;
 routes reach it through :data:`openscore.api.deps.StateDep`. Nothing here is global, so
 two apps (two tests, two databases) never share state.
 """
@@ -26,7 +26,6 @@ from openscore.api.ratelimit import (
     redis_client,
     redis_windows,
 )
-from openscore.api.records import PublicRecordIndex
 from openscore.api.sessions import EnrolmentCodes, SessionSigner
 from openscore.api.settings import ApiSettings
 from openscore.config import Settings
@@ -41,6 +40,7 @@ from openscore.jobs.housekeeping import (
 )
 from openscore.ledger import Ledger
 from openscore.registry import create_registry_engine, read_only
+from openscore.services.records import PublicRecordIndex
 
 
 class SqliteWriters:

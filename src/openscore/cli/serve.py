@@ -77,7 +77,7 @@ def serve(
         highlight=False,
     )
     config = uvicorn.Config(
-        "openscore.api:create_app",
+        "openscore.server:create_app",
         factory=True,
         host=host,
         port=port,

@@ -463,3 +463,87 @@ audit_links = sa.Table(
     _person_fk(primary_key=True),
     sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
 )
+
+# --- attestations and partner webhooks (migration 0005) -------------------------------
+
+#: Score attestations a person issued (SD-JWTs): the claims signed, never the token.
+attestations = sa.Table(
+    "attestations",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),  # the token's jti
+    _person_fk(index=True),
+    sa.Column("kid", sa.String(64), nullable=False),
+    sa.Column("claims", sa.JSON(), nullable=False),
+    sa.Column("audience", sa.String(200), nullable=True),
+    sa.Column("score_id", sa.BigInteger(), nullable=False),
+    sa.Column("issued_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    sa.Column("revoked_reason", sa.String(200), nullable=True),
+)
+
+#: The public status list: revoked attestation ids (random, so no personal data). No
+#: foreign key to the person: erasing them must not un-revoke their attestations.
+attestation_revocations = sa.Table(
+    "attestation_revocations",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("revoked_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.CheckConstraint(_in("reason", ["withdrawn", "unsupported", "erased"]), name="reason"),
+)
+
+#: One webhook endpoint per partner, with the secret that signs what is sent to it.
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column(
+        "partner_id",
+        sa.String(64),
+        sa.ForeignKey("partners.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+#: The durable outbox: one row per event to deliver to one partner.
+webhook_outbox = sa.Table(
+    "webhook_outbox",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column(
+        "partner_id",
+        sa.String(64),
+        sa.ForeignKey("partners.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    # Set for events that must be sent once (a grant's expiry), unique per partner.
+    sa.Column("dedupe_key", sa.String(128), nullable=True),
+    sa.Column("payload", sa.JSON(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("last_attempt_at", UTCDateTime(), nullable=True),
+    sa.Column("last_status_code", sa.Integer(), nullable=True),
+    sa.Column("last_error", sa.String(300), nullable=True),
+    sa.Column("delivered_at", UTCDateTime(), nullable=True),
+    sa.CheckConstraint(_in("status", ["pending", "delivered", "failed"]), name="status"),
+)
+sa.Index(
+    "uq_webhook_outbox_partner_id_dedupe_key",
+    webhook_outbox.c.partner_id,
+    webhook_outbox.c.dedupe_key,
+    unique=True,
+)
+sa.Index(
+    "ix_webhook_outbox_status_next_attempt_at",
+    webhook_outbox.c.status,
+    webhook_outbox.c.next_attempt_at,
+)

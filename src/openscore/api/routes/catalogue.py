@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from openscore import registry
 from openscore.api.deps import StateDep
-from openscore.api.schemas import (
-    PartnerDirectoryEntry,
+from openscore.services import partners
+from openscore.services.schemas import (
     PartnerDirectoryPublic,
     ProductPublic,
     ProductsPublic,
@@ -42,8 +41,4 @@ def list_products(state: StateDep) -> ProductsPublic:
 @router.get("/partners", response_model=PartnerDirectoryPublic)
 def list_partners(state: StateDep) -> PartnerDirectoryPublic:
     """Active partners (not operators): who a grant can be given to."""
-    with state.read() as conn:
-        partners = registry.list_partners(conn, role="partner")
-    return PartnerDirectoryPublic(
-        items=[PartnerDirectoryEntry(id=p.id, name=p.name) for p in partners if p.active]
-    )
+    return partners.directory(state)
