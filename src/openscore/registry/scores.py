@@ -52,7 +52,7 @@ class PublishedScore:
     published_at: datetime
 
 
-def _published(row: sa.Row) -> PublishedScore:
+def _published(row: sa.Row[*tuple[Any, ...]]) -> PublishedScore:
     return PublishedScore(
         int(row.id),
         row.person_id,
