@@ -469,7 +469,8 @@ def integrity(settings, url: str, book: Book, batches: list[dict]) -> dict:  # n
             if not want and (s, src) not in book.unsure
         ]
         con.execute("CREATE TEMP TABLE revoked (person_id VARCHAR, source VARCHAR)")
-        con.executemany("INSERT INTO revoked VALUES (?, ?)", revoked)
+        if revoked:  # executemany refuses an empty list (a short soak may revoke nothing)
+            con.executemany("INSERT INTO revoked VALUES (?, ?)", revoked)
         leftover = con.execute(
             "SELECT count(*) FROM stored JOIN revoked USING (person_id, source)"
         ).fetchone()[0]

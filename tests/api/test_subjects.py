@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from openscore import registry
+from openscore.registry import sequencer
 from openscore.registry.metadata import audit_entries, metadata
 
 from fixtures.api import PASSWORD, ApiWorld
@@ -93,6 +94,11 @@ def test_grants_inquiries_and_the_inclusion_proof(api_world: ApiWorld) -> None:
     inquiries = subject.get("/v1/me/inquiries?limit=1").json()
     assert inquiries["items"][0]["id"] == answer["inquiry_id"]
     assert inquiries["next_before"] is not None  # a full page: there may be more
+    # queued for the audit log: a proof only once the sequencer has integrated it
+    waiting = subject.get(f"/v1/me/proofs/inquiries/{answer['inquiry_id']}")
+    assert waiting.status_code == 409 and "not yet integrated" in waiting.json()["message"]
+    with api_world.engine.begin() as conn:
+        sequencer.integrate(conn)
     proof = subject.get(f"/v1/me/proofs/inquiries/{answer['inquiry_id']}").json()
     assert proof["verified"] is True
     # check it by hand, with SHA-256 alone (RFC 9162 2.1.3.2)

@@ -81,3 +81,44 @@ def test_verify_on_an_unmigrated_registry_says_so(
     result = run(monkeypatch, capsys, "audit", "verify")
     assert result.code == 7  # StorageError
     assert "run the migrations" in result.err
+
+
+def test_verify_receipt_says_queued_integrated_or_mismatch(
+    cli_env: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    from openscore.registry import audit, sequencer
+
+    with cli_env.begin() as conn:
+        person = registry.create_person(conn, actor="system").id
+        receipts = sequencer.append_queued(
+            conn,
+            [audit.PendingEntry(action="inquiry.recorded", actor="system", person_id=person)] * 2,
+        )
+    answer = tmp_path / "answer.json"  # a decision's answer holds its receipts
+    answer.write_text(json.dumps({"decision_id": "d", "receipts": [r.to_json() for r in receipts]}))
+    result = run(monkeypatch, capsys, "audit", "verify-receipt", str(answer))
+    assert result.code == 3
+    assert result.out.count("queued: receipt") == 2 and "not yet integrated" in result.out
+
+    result = run(monkeypatch, capsys, "audit", "verify")
+    assert result.code == 0 and "2 queued entries not yet integrated" in result.out
+    result = run(monkeypatch, capsys, "audit", "sequence")
+    assert result.code == 0 and "integrated 2 entries" in result.out
+    result = run(monkeypatch, capsys, "audit", "verify-receipt", str(answer))
+    assert result.code == 0
+    assert result.out.count("integrated as entry") == 2 and "verifies" in result.out
+
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(
+        json.dumps({**receipts[0].to_json(), "queued_at": "2020-01-01T00:00:00.000000Z"})
+    )
+    result = run(monkeypatch, capsys, "audit", "verify-receipt", str(tampered))
+    assert result.code == 1 and "MAC does not verify" in result.out
+
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({**receipts[0].to_json(), "entry_hash": "zz"}))
+    result = run(monkeypatch, capsys, "audit", "verify-receipt", str(broken))
+    assert result.code != 0 and "entry_hash" in result.err

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from openscore import registry
 from openscore.errors import Conflict, InputError, NotFound
+from openscore.registry import sequencer
 
 from .conftest import NOW, OPERATOR
 from fixtures.postgres import TEST_SECRET_KEY
@@ -340,15 +341,29 @@ def test_an_answered_decision_is_a_decision_and_its_inquiry_in_one_batch(
         record, inquiry = registry.record_answered_decision(
             conn, usable, answer=answer, **decision_kw
         )
+        # queued with receipts, not appended: the sequencer puts them in the tree
+        assert (record.audit_seq, inquiry.audit_seq) == (None, None)
+        assert record.receipt and inquiry.receipt
+        assert registry.audit.tree_size(conn) == start
+        assert sequencer.integrate(conn).integrated == 2
+        record = registry.get_decision(conn, alice, record.id)
+        inquiry = registry.get_inquiry(conn, alice, inquiry.id)
         entries = [registry.audit.get_entry(conn, s) for s in (start, start + 1)]
-    # the same rows but for the fresh ids
+    # the same rows but for the fresh ids (and the receipt that says where the entry is)
     assert (record.audit_seq, inquiry.audit_seq) == (start, start + 1)
-    assert replace(record, id=old.id) == old
+    assert replace(record, id=old.id, audit_receipt=None) == old
     assert inquiry.returned == {"decision_id": record.id, **answer}
-    assert replace(inquiry, id=old_inquiry.id, returned=old_inquiry.returned) == old_inquiry
-    # the same entries but for the refs, which are HMACs of those ids
+    assert (
+        replace(inquiry, id=old_inquiry.id, returned=old_inquiry.returned, audit_receipt=None)
+        == old_inquiry
+    )
+    # the same entries but for the refs, which are HMACs of those ids, and the receipt
     for new, was in zip(entries, old_entries, strict=True):
-        assert {**new.content, "refs": None} == {**was.content, "refs": None}
+        assert {**new.content, "refs": None, "receipt": None} == {
+            **was.content,
+            "refs": None,
+            "receipt": None,
+        }
         assert new.content["refs"].keys() == was.content["refs"].keys()
     with engine.connect() as conn:
         assert registry.get_decision(conn, alice, record.id) == record

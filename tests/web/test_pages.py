@@ -299,3 +299,40 @@ def test_signup_then_log_out(web: WebWorld) -> None:
     out = client.post("/logout", data={"csrf_token": csrf(page)})
     assert out.status_code == 303 and out.headers["location"] == "/login?bye=1"
     assert client.get("/dashboard").status_code == 303
+
+
+def test_an_inquiry_page_says_when_its_entry_is_still_queued(web: WebWorld) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from openscore import registry
+    from openscore.registry import sequencer
+
+    subject = web.subject()
+    partner = web.partner()
+    with web.engine.begin() as conn:
+        grant = registry.create_grant(
+            conn,
+            subject.person_id,
+            partner_id=partner,
+            products=["bike"],
+            purpose="deposit_waiver",
+            expires_at=datetime.now(UTC) + timedelta(days=30),
+            actor="subject",
+        )
+        _, inquiry = registry.record_answered_decision(
+            conn,
+            registry.usable_grant(conn, partner_id=partner, grant_id=grant.id, product_id="bike"),
+            product_id="bike",
+            outcome="approve",
+            terms={},
+            reasons=[],
+            answer={"approved": True},
+            actor=f"partner:{partner}",
+        )
+    queued = subject.get(f"/inquiries/{inquiry.id}")
+    assert queued.status_code == 200
+    assert "being added to the tamper-evident audit log" in queued.text
+    with web.engine.begin() as conn:
+        sequencer.integrate(conn)
+    proved = subject.get(f"/inquiries/{inquiry.id}").text
+    assert "Verified: this inquiry is entry" in proved

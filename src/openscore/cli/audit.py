@@ -127,3 +127,28 @@ def sequence_command(
     finally:
         engine.dispose()
     console.print(f"integrated {total} entries; tree size {step.tree_size}", highlight=False)
+
+
+@audit_app.command("proof")
+def proof_command(
+    entry_seq: Annotated[int, typer.Argument(help="The entry's sequence number (from 0).")],
+    size: Annotated[
+        int | None,
+        typer.Option("--size", help="Prove against the tree of this many entries (default: all)."),
+    ] = None,
+) -> None:
+    """Print the inclusion proof (audit path) of one entry as JSON, checked before printing."""
+    from openscore.config import get_settings
+    from openscore.registry import audit, derive_audit_key, engine_from_settings, ensure_current
+
+    engine = engine_from_settings()
+    try:
+        ensure_current(engine)
+        with engine.connect() as conn:
+            proof = audit.inclusion_proof(conn, entry_seq, size=size)
+    finally:
+        engine.dispose()
+    verified = proof.verify(derive_audit_key(get_settings().secret_key))
+    if not verified:
+        raise IntegrityError(f"the proof of audit entry {entry_seq} does not verify: run verify")
+    typer.echo(json.dumps({**proof.to_json(), "verified": verified}, indent=2))

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from openscore.ledger import Ledger, compact, expire
 from openscore.registry import leases, sequencer
+from openscore.registry.metadata import utc_now
 
 log = logging.getLogger("openscore.housekeeping")
 
@@ -85,7 +86,15 @@ class Housekeeper:
             return True
         with self.write() as conn:
             held = leases.acquire(conn, job.name, self.holder, job.ttl)
+            last = leases.last_run_at(conn, job.name) if held and job.interval >= 60 else None
         job.lease_until = now + job.ttl if held else 0.0
+        if last is not None:
+            # A slow job's schedule survives restarts and hand-overs: it is due an interval
+            # after its last run by anyone, not at every process start.
+            wait = job.interval - (utc_now() - last).total_seconds()
+            if wait > 0:
+                job.next_due = now + wait
+                return False
         return held
 
     def run_due(self, now: float | None = None) -> dict[str, str]:
@@ -114,11 +123,13 @@ class Housekeeper:
             job.runs += 1
             job.last_error = None
             done[job.name] = result
-            if result:  # a pass that did nothing leaves the last real result shown
-                self._record(job, ok=True, result=result)
+            # A pass that did nothing leaves the last real result shown; slow jobs note
+            # every run (their schedule is kept in the registry), frequent ones do not.
+            if result or job.interval >= 60:
+                self._record(job, ok=True, result=result or None)
         return done
 
-    def _record(self, job: Job, *, ok: bool, result: str) -> None:
+    def _record(self, job: Job, *, ok: bool, result: str | None) -> None:
         with contextlib.suppress(Exception):
             with self.write() as conn:
                 leases.record_run(conn, job.name, self.holder, ok=ok, result=result)

@@ -77,15 +77,26 @@ def record_run(
     holder: str,
     *,
     ok: bool,
-    result: str,
+    result: str | None,
     now: datetime | None = None,
 ) -> None:
-    """Note how the holder's last run went (shown in the console)."""
+    """Note how the holder's last run went (shown in the console); ``result=None`` keeps
+    the last result shown."""
+    values: dict = {"last_run_at": now or utc_now(), "last_ok": ok}
+    if result is not None:
+        values["last_result"] = result[:MAX_RESULT]
     conn.execute(
         job_leases.update()
         .where(job_leases.c.name == name, job_leases.c.holder == holder)
-        .values(last_run_at=now or utc_now(), last_ok=ok, last_result=result[:MAX_RESULT])
+        .values(**values)
     )
+
+
+def last_run_at(conn: Connection, name: str) -> datetime | None:
+    """When job ``name`` last ran (by any holder), if ever."""
+    return conn.execute(
+        sa.select(job_leases.c.last_run_at).where(job_leases.c.name == name)
+    ).scalar_one_or_none()
 
 
 def list_leases(conn: Connection) -> list[Lease]:

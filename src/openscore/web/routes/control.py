@@ -301,7 +301,10 @@ def inquiry(request: Request, subject: PortalSubject, inquiry_id: str) -> HTMLRe
     require_id(inquiry_id, "inquiry")
     state = app_state(request)
     found = inquiry_service.read_inquiry(state, subject.person_id, inquiry_id)
-    proof = inquiry_service.prove_inquiry(state, subject.person_id, inquiry_id)
+    try:
+        proof = inquiry_service.prove_inquiry(state, subject.person_id, inquiry_id)
+    except Conflict:  # queued for the audit log, integrated within the merge delay
+        proof = None
     grant = None
     if found.grant_id:
         with state.read() as conn:
@@ -314,6 +317,7 @@ def inquiry(request: Request, subject: PortalSubject, inquiry_id: str) -> HTMLRe
         "portal/inquiry.html",
         inquiry=found,
         proof=proof,
+        max_merge_delay=state.api.audit_max_merge_delay_seconds,
         grant=grant,
         names=partner_names(request),
     )
