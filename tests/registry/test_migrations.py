@@ -58,4 +58,4 @@ def test_the_migrations_ship_inside_the_package() -> None:
 
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert any((MIGRATIONS_DIR / "versions").glob("0001_*.py"))
-    assert registry.head_revision() == "0001"
+    assert registry.head_revision() == "0003"

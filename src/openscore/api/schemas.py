@@ -213,23 +213,43 @@ class LockPublic(Out):
 
 
 class ReasonPublic(Out):
+    """A factor that costs the person points: ``points_lost`` against the term's best."""
+
     code: str
     text: str
     improve: str | None = None
     points_lost: int | None = None
+    #: only missing information (nothing on file): never cited on a decline
+    missing: bool = False
+
+
+class HelpPublic(Out):
+    """A factor that helps: ``points`` above an average person who shares it."""
+
+    code: str
+    text: str
+    points: int
 
 
 class ScorePublic(Out):
-    """A published score: what partners are answered from."""
+    """A published score: what partners are answered from.
+
+    ``status`` ``unscorable``: not enough data to score (``docs/model.md``): ``score``,
+    ``band`` and every dimension are null, and ``scorable_when`` says what would change it.
+    A dimension is null ("no data") when nothing of it is on file.
+    """
 
     id: int
-    score: int = Field(ge=350, le=950)
-    band: str
-    dimensions: dict[str, int]
+    status: Literal["scored", "unscorable"] = "scored"
+    score: int | None = Field(default=None, ge=350, le=950)
+    band: str | None = None
+    dimensions: dict[str, int | None]
     reasons: list[ReasonPublic]
+    helps: list[HelpPublic] = Field(default_factory=list)
     model_id: str
     as_of: datetime
     published_at: datetime
+    scorable_when: str | None = None
 
 
 class ScoreHistoryPublic(Out):
@@ -244,10 +264,12 @@ class WhatIfRequest(In):
 
 
 class ComputedScorePublic(Out):
-    score: int
-    band: str
-    dimensions: dict[str, int]
+    status: Literal["scored", "unscorable"] = "scored"
+    score: int | None = None
+    band: str | None = None
+    dimensions: dict[str, int | None]
     reasons: list[ReasonPublic]
+    helps: list[HelpPublic] = Field(default_factory=list)
     contributions: dict[str, int]
     model_id: str
 
@@ -255,9 +277,10 @@ class ComputedScorePublic(Out):
 class WhatIfPublic(Out):
     before: ComputedScorePublic
     after: ComputedScorePublic
-    change: int
+    #: null when either side is unscorable (no number to compare)
+    change: int | None
     contribution_changes: dict[str, int]
-    dimension_changes: dict[str, int]
+    dimension_changes: dict[str, int | None]
     overrides: dict[str, float | None]
 
 
@@ -418,8 +441,14 @@ class DecisionAnswer(Out):
     reasons: list[AdverseReasonPublic] = Field(description="adverse-action reasons (on decline)")
     band: str | None = None
     score: int | None = None
-    dimensions: dict[str, int] | None = None
+    dimensions: dict[str, int | None] | None = None
     score_reasons: list[ReasonPublic] | None = None
+    #: false: not enough data to score; the product's declared treatment was applied
+    scorable: bool = True
+    #: a record on the person's file is under an open dispute: the decision may change
+    #: when it is resolved, and the person is offered a human review of this decision
+    open_dispute: bool = False
+    human_review_offered: bool = False
     decided_at: datetime
 
 
@@ -690,6 +719,8 @@ class DisputeClose(In):
 class DisputeClosedPublic(QueuedDisputePublic):
     score: ScorePublic
     records_removed: int
+    #: partners that got a correction notice (resolved disputes only)
+    partners_notified: int = 0
 
 
 class QueuedReviewPublic(ReviewPublic):

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from openscore import online
 from openscore.api.errors import NotReady
-from openscore.api.schemas import ComputedScorePublic, ReasonPublic, ScorePublic
+from openscore.api.schemas import ComputedScorePublic, HelpPublic, ReasonPublic, ScorePublic
 from openscore.api.state import AppState
 from openscore.errors import NotFound
 from openscore.registry import PublishedScore, current_score
 from openscore.scoring import ScoreResult
+from openscore.scoring.eligibility import ScoringRule
 
 
 def ensure_model(state: AppState) -> None:
@@ -46,22 +47,27 @@ def current_or_publish(state: AppState, person_id: str, *, actor: str) -> Publis
 def score_public(score: PublishedScore) -> ScorePublic:
     return ScorePublic(
         id=score.id,
+        status=score.status,  # type: ignore[arg-type]
         score=score.score,
         band=score.band,
         dimensions=score.dimensions,
         reasons=[ReasonPublic.model_validate(r) for r in score.reasons],
+        helps=[HelpPublic.model_validate(h) for h in score.helps],
         model_id=score.model_id,
         as_of=score.as_of,
         published_at=score.published_at,
+        scorable_when=None if score.scored else ScoringRule.from_settings().describe(),
     )
 
 
 def computed_public(result: ScoreResult) -> ComputedScorePublic:
     return ComputedScorePublic(
+        status=result.status,  # type: ignore[arg-type]
         score=result.score,
         band=result.band,
         dimensions=result.dimensions,
         reasons=[ReasonPublic.model_validate(r.to_dict()) for r in result.reasons],
+        helps=[HelpPublic.model_validate(h.to_dict()) for h in result.helps],
         contributions=result.contributions,
         model_id=result.model_id,
     )

@@ -1,6 +1,8 @@
 """The disputes queue (nearest deadline first), one dispute with its record, and the
 answer: ``resolved`` (the person was right: the record is removed from the ledger) or
-``rejected`` (it stands). Either way the person is rescored and the score published.
+``rejected`` (it stands). Either way the person is rescored and the score published; on
+``resolved`` every partner that got a decision about the person in the last 6 months
+gets a correction notice (``api/corrections.py``).
 
 Order on resolving: the record leaves the ledger first, then the dispute is closed. A
 crash in between leaves an open dispute about a record that is gone, which the operator
@@ -15,6 +17,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query
 
 from openscore import registry
+from openscore.api.corrections import notify_partners
 from openscore.api.deps import OperatorPrincipal, PageDep, StateDep
 from openscore.api.presenters import queued_dispute_public, record_public
 from openscore.api.records import own_records
@@ -117,10 +120,15 @@ def close(
             conn, dispute_id, status=body.status, resolution=body.resolution, actor=operator.actor
         )
     publish_now(state, dispute.person_id, actor=operator.actor)
+    notices = []
+    if body.status == "resolved":
+        # The person was right: every partner that decided on them lately is told.
+        notices = notify_partners(state, closed, actor=operator.actor)
     with state.read() as conn:
         score = registry.current_score(conn, dispute.person_id)
     return DisputeClosedPublic(
         **queued_dispute_public(closed).model_dump(),
         score=score_public(score),
         records_removed=removed,
+        partners_notified=len({n.partner_id for n in notices}),
     )
