@@ -212,6 +212,25 @@ class LockPublic(Out):
 # -- scores ----------------------------------------------------------------------------
 
 
+class DimensionWeightPublic(Out):
+    """A dimension's weight in the model in service: its share of the point range."""
+
+    dimension: str
+    label: str
+    weight: float = Field(ge=0, le=1)
+    #: why a dimension carries no weight (null when it carries some)
+    note: str | None = None
+
+
+class ModelWeightsPublic(Out):
+    model_id: str
+    method: str
+    measure: Literal["share_of_point_range"] = "share_of_point_range"
+    dimensions: list[DimensionWeightPublic]
+    #: the minimum scoring rule, in words
+    scorable_when: str
+
+
 class ReasonPublic(Out):
     """A factor that costs the person points: ``points_lost`` against the term's best."""
 
@@ -591,6 +610,8 @@ class ProductPublic(Out):
     deposit: int | None
     decline_on_public_records: list[str]
     loan: dict[str, Any] | None
+    #: what the product does for a person with not enough data to score
+    unscorable: dict[str, Any]
 
 
 class ProductsPublic(Out):
