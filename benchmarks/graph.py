@@ -274,7 +274,8 @@ def auc_study(people: int, seed: int, methods: list[str]) -> None:
         )
         env = {**os.environ, "OPENSCORE_DATA_DIR": str(data)}
         subprocess.run(
-            [*exe, "ingest", str(world / "events"), "--furnisher", "synth"],
+            # a synthetic world and no registry: nobody's data, consent not checked
+            [*exe, "ingest", str(world / "events"), "--furnisher", "synth", "--no-consent-check"],
             check=True,
             env=env,
             capture_output=True,

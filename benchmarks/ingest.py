@@ -138,6 +138,8 @@ def main() -> None:
                 str(data),
                 "ingest",
                 "--json",
+                # synthetic events and no registry: the consent gate is not what is measured
+                "--no-consent-check",
                 "--furnisher",
                 "bench",
                 str(path),

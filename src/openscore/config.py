@@ -30,8 +30,6 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     secret_key: str = DEFAULT_DEV_SECRET
 
-    score_min: int = 350
-    score_max: int = 950
     base_score: int = 600
     base_odds: float = 20.0
     pdo: float = 40.0

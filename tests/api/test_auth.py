@@ -9,6 +9,7 @@ import time
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from openscore import registry
 from openscore.api.sessions import SESSION_PURPOSE, derive_key
 
 from fixtures.api import PASSWORD, ApiWorld
@@ -17,7 +18,9 @@ from fixtures.postgres import TEST_SECRET_KEY
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 
-def _session_cookie(person_id: str, *, age_seconds: int = 0, secret: str = TEST_SECRET_KEY) -> str:
+def _session_cookie(
+    person_id: str, *, age_seconds: int = 0, secret: str = TEST_SECRET_KEY, epoch: str = ""
+) -> str:
     class Backdated(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time()) - age_seconds
@@ -25,17 +28,20 @@ def _session_cookie(person_id: str, *, age_seconds: int = 0, secret: str = TEST_
     serializer = URLSafeTimedSerializer(
         derive_key(secret, SESSION_PURPOSE), salt="session", signer=Backdated
     )
-    return serializer.dumps({"p": person_id, "s": "0" * 32, "c": "csrf"})
+    return serializer.dumps({"p": person_id, "s": "0" * 32, "c": "csrf", "g": epoch})
 
 
 def test_subject_routes_need_a_valid_session(api_world: ApiWorld) -> None:
     person = api_world.person()
+    with api_world.engine.connect() as conn:
+        epoch = registry.session_epoch(conn, person)
     client = api_world.client()
     cases = {
         "none": None,
-        "forged": _session_cookie(person, secret="not-the-server-secret"),
-        "expired": _session_cookie(person, age_seconds=9 * 3600),
+        "forged": _session_cookie(person, secret="not-the-server-secret", epoch=epoch),
+        "expired": _session_cookie(person, age_seconds=9 * 3600, epoch=epoch),
         "garbage": "x" * 50,
+        "old epoch": _session_cookie(person, epoch="0" * 32),
     }
     for name, cookie in cases.items():
         client.cookies.clear()
@@ -46,7 +52,7 @@ def test_subject_routes_need_a_valid_session(api_world: ApiWorld) -> None:
             assert response.status_code == 401, (name, path, response.text)
             assert response.json()["error"] == "unauthenticated"
     # a valid, fresh cookie minted the same way works: the test cookies fail for their flaw
-    client.cookies.set("openscore_session", _session_cookie(person))
+    client.cookies.set("openscore_session", _session_cookie(person, epoch=epoch))
     assert client.get("/v1/me").status_code == 200
 
 

@@ -45,6 +45,7 @@ def test_openapi_conformance(
         "OPENSCORE_ST_OPERATOR_KEY": operator.secret or "",
         "OPENSCORE_ST_PARTNER_KEY": partner.secret or "",
         "OPENSCORE_ST_PERSON": subject.id,
+        "OPENSCORE_ST_REGISTRY_URL": api_world.engine.url.render_as_string(hide_password=False),
     }
     run = subprocess.run(
         [

@@ -23,7 +23,7 @@ from openscore.engines.duckdb import DuckDBEngine
 from openscore.features import FEATURE_NAMES
 from openscore.features.expert import expert_scorecard
 from openscore.features.graph import GRAPH_FEATURES
-from openscore.ingest import Ingester
+from openscore.ingest import Ingester, no_consent_check
 from openscore.jobs import batch_scores, feature_table, train_from_events
 from openscore.ledger import Ledger
 from openscore.model import Scorecard
@@ -52,7 +52,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         RunOptions(workers=1),
     )
     ledger = Ledger(root / "ledger")
-    result = Ingester(ledger).run([root / "synth" / "events"], "synth")
+    result = Ingester(ledger, consent_gate=no_consent_check).run(
+        [root / "synth" / "events"], "synth"
+    )
     assert result.accepted > 50 * PEOPLE and result.rejected == 0
     return World(ledger, root / "synth" / "outcomes.parquet")
 

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from openscore.errors import InputError
-from openscore.ingest import Ingester
+from openscore.ingest import Ingester, no_consent_check
 from openscore.ledger import Ledger
 
 from fixtures.data import make_events, write_events
@@ -23,7 +23,9 @@ GOOD = "g{i},payment,p1,wallet,2024-01-0{i}T10:00:00Z,online,10,CNY"
 
 
 def run(data_dir: Path, *paths: Path):
-    return Ingester(Ledger(data_dir / "ledger")).run(list(paths), "fx")
+    return Ingester(Ledger(data_dir / "ledger"), consent_gate=no_consent_check).run(
+        list(paths), "fx"
+    )
 
 
 def report(result) -> list[dict]:
@@ -210,7 +212,7 @@ def test_gzip_that_is_not_gzip(data_dir: Path, tmp_path: Path) -> None:
 
 def test_blank_furnisher_is_refused(data_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="furnisher"):
-        Ingester(Ledger(data_dir / "ledger")).run([tmp_path], "  ")
+        Ingester(Ledger(data_dir / "ledger"), consent_gate=no_consent_check).run([tmp_path], "  ")
 
 
 def test_cli_exits_non_zero_only_when_nothing_was_ingested(data_dir: Path, tmp_path: Path) -> None:
@@ -225,6 +227,7 @@ def test_cli_exits_non_zero_only_when_nothing_was_ingested(data_dir: Path, tmp_p
         "ingest",
         "--furnisher",
         "fx",
+        "--no-consent-check",
         "--json",
     ]
     mixed = subprocess.run([*cmd, str(good), str(bad)], capture_output=True, text=True)

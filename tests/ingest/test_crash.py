@@ -43,6 +43,7 @@ def test_sigkill_during_ingest_leaves_all_or_nothing(tmp_path: Path) -> None:
         str(data),
         "ingest",
         "--json",
+        "--no-consent-check",
         "--furnisher",
         "fx",
     ]

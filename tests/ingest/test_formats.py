@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from openscore.ingest import Ingester
+from openscore.ingest import Ingester, no_consent_check
 from openscore.ledger import Ledger
 
 from fixtures.data import make_events, write_events
@@ -43,7 +43,7 @@ def test_each_format_stores_every_event_exactly(data_dir: Path, tmp_path: Path, 
     events = make_events(120)
     path = write_events(events, tmp_path / name)
     ledger = Ledger(data_dir / "ledger")
-    result = Ingester(ledger).run([path], "fx")
+    result = Ingester(ledger, consent_gate=no_consent_check).run([path], "fx")
     assert (result.accepted, result.rejected, result.duplicates) == (120, 0, 0)
     assert not result.failed
     stored = ledger_rows(ledger)
@@ -61,7 +61,7 @@ def test_a_directory_is_read_recursively_as_one_batch(data_dir: Path, tmp_path: 
     write_events(events.slice(30, 30), tmp_path / "in" / "sub" / "b.jsonl")
     write_events(events.slice(60, 30), tmp_path / "in" / "sub" / "c.parquet")
     ledger = Ledger(data_dir / "ledger")
-    result = Ingester(ledger).run([tmp_path / "in"], "fx")
+    result = Ingester(ledger, consent_gate=no_consent_check).run([tmp_path / "in"], "fx")
     assert result.files == 3 and result.accepted == 90
     assert len(ledger.manifest().batches) == 1
     assert ledger.manifest().rows == 90
@@ -73,7 +73,7 @@ def test_a_file_with_several_types_is_split_by_the_type_column(
     events = make_events(16)
     path = write_events(events, tmp_path / "mixed.csv")
     ledger = Ledger(data_dir / "ledger")
-    Ingester(ledger).run([path], "fx")
+    Ingester(ledger, consent_gate=no_consent_check).run([path], "fx")
     stored = pq.read_table(ledger.snapshot().paths[0])
     assert sorted(set(stored.column("type").to_pylist())) == sorted(
         [

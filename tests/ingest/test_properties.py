@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openscore.ingest import Ingester
+from openscore.ingest import Ingester, no_consent_check
 from openscore.ledger import Ledger
 
 from fixtures.data import make_events, write_events
@@ -40,7 +40,9 @@ def test_ingestion_is_idempotent_whatever_the_batches(
     for n, (idx, fmt) in enumerate(batches):
         table = POOL.take(idx)
         path = write_events(table, root / f"b{n}.{fmt}")
-        result = Ingester(ledger, settings=settings_).run([path], "fx")
+        result = Ingester(ledger, settings=settings_, consent_gate=no_consent_check).run(
+            [path], "fx"
+        )
         ids = [POOL["event_id"][i].as_py() for i in idx]
         new = {i for i in ids if i not in seen}
         assert result.accepted == len(new)
@@ -56,9 +58,9 @@ def test_ingestion_is_idempotent_whatever_the_batches(
 def test_the_same_file_twice_adds_nothing(data_dir: Path, tmp_path: Path) -> None:
     path = write_events(make_events(100), tmp_path / "e.csv")
     ledger = Ledger(data_dir / "ledger")
-    first = Ingester(ledger).run([path], "fx")
+    first = Ingester(ledger, consent_gate=no_consent_check).run([path], "fx")
     version = ledger.manifest().version
-    second = Ingester(ledger).run([path], "fx")
+    second = Ingester(ledger, consent_gate=no_consent_check).run([path], "fx")
     assert (first.accepted, second.accepted, second.duplicates) == (100, 0, 100)
     assert ledger.manifest().version == version  # nothing committed
     assert not second.failed
@@ -67,8 +69,8 @@ def test_the_same_file_twice_adds_nothing(data_dir: Path, tmp_path: Path) -> Non
 def test_other_furnishers_may_reuse_an_event_id(data_dir: Path, tmp_path: Path) -> None:
     path = write_events(make_events(10), tmp_path / "e.csv")
     ledger = Ledger(data_dir / "ledger")
-    assert Ingester(ledger).run([path], "bank-a").accepted == 10
-    assert Ingester(ledger).run([path], "bank-b").accepted == 10
+    assert Ingester(ledger, consent_gate=no_consent_check).run([path], "bank-a").accepted == 10
+    assert Ingester(ledger, consent_gate=no_consent_check).run([path], "bank-b").accepted == 10
     assert ledger.manifest().rows == 20
 
 

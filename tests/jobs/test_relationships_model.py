@@ -14,7 +14,7 @@ from openscore.config import Settings
 from openscore.engines.duckdb import DuckDBEngine
 from openscore.features.expert import expert_scorecard
 from openscore.features.graph import GraphParams
-from openscore.ingest import Ingester
+from openscore.ingest import Ingester, no_consent_check
 from openscore.jobs import stage_one_card, train_from_events
 from openscore.jobs.graph import check_relationships_rule, relationships_cap
 from openscore.jobs.train import NO_TRUST, feature_meta, fit_offset_term
@@ -138,7 +138,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scorecard, Scorec
     )
     settings = Settings(data_dir=root / "data")
     ledger = Ledger(settings.ledger_dir)
-    Ingester(ledger, settings=settings).run([root / "world" / "events"], "synth")
+    Ingester(ledger, settings=settings, consent_gate=no_consent_check).run(
+        [root / "world" / "events"], "synth"
+    )
     engine = DuckDBEngine()
     outcomes = root / "world" / "outcomes.parquet"
     params = GraphParams(min_history_months=6)  # 13 months of events: a shorter history

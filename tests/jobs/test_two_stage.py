@@ -16,7 +16,7 @@ from openscore.config import get_settings
 from openscore.engines.duckdb import DuckDBEngine
 from openscore.errors import InputError
 from openscore.features.expert import expert_scorecard
-from openscore.ingest import Ingester
+from openscore.ingest import Ingester, no_consent_check
 from openscore.jobs import batch_scores, snapshot_info, stage_one_card
 from openscore.jobs.graph import (
     MAX_AGE_DAYS,
@@ -123,7 +123,9 @@ def world(data_dir: Path) -> tuple[Ledger, object]:
     settings = get_settings()
     path = write_events(_events(), data_dir.parent / "events.parquet")
     ledger = Ledger.open(settings)
-    result = Ingester(ledger, settings=settings).run([path], "test-furnisher")
+    result = Ingester(ledger, settings=settings, consent_gate=no_consent_check).run(
+        [path], "test-furnisher"
+    )
     assert result.rejected == 0, result.examples
     return ledger, settings
 

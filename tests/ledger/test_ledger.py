@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from openscore.ingest import Ingester
+from openscore.ingest import Ingester, no_consent_check
 from openscore.ledger import (
     Ledger,
     compact,
@@ -33,7 +33,7 @@ def ledger(data_dir: Path, tmp_path: Path) -> Ledger:
     led = Ledger(data_dir / "ledger")
     for i in range(3):
         path = write_events(make_events(300, seed=i, prefix=f"b{i}-"), tmp_path / f"b{i}.parquet")
-        assert Ingester(led).run([path], f"f{i % 2}").accepted == 300
+        assert Ingester(led, consent_gate=no_consent_check).run([path], f"f{i % 2}").accepted == 300
     return led
 
 
@@ -107,7 +107,7 @@ def test_expiry_drops_only_old_negative_records(data_dir: Path, tmp_path: Path) 
     now = datetime(2031, 6, 1, tzinfo=UTC)
     led = Ledger(data_dir / "ledger")
     path = write_events(make_events(400), tmp_path / "e.parquet")
-    Ingester(led).run([path], "f")
+    Ingester(led, consent_gate=no_consent_check).run([path], "f")
     rows = all_rows(led).to_pylist()
 
     def negative_expired(r: dict) -> bool:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from openscore.ingest import Ingester
+from openscore.ingest import Ingester, no_consent_check
 from openscore.ledger import Ledger
 from openscore.privacy import place_people, public_cities, residences_from_ledger
 from openscore.synth import RunOptions, generate, parse_params
@@ -16,7 +16,9 @@ def test_people_are_placed_by_their_latest_address_fact(data_dir: Path, tmp_path
     world = tmp_path / "world"
     generate(parse_params(people=300, months=13, seed=2), world, RunOptions(workers=1))
     ledger = Ledger.open()
-    result = Ingester(ledger).run([world / "events" / "profile"], "synth")
+    result = Ingester(ledger, consent_gate=no_consent_check).run(
+        [world / "events" / "profile"], "synth"
+    )
     assert not result.failed
     found = residences_from_ledger(ledger)
     truth = pd.read_parquet(world / "people.parquet").set_index("person_id")

@@ -23,7 +23,7 @@ import atheris
 with atheris.instrument_imports():
     from openscore.config import Settings
     from openscore.errors import InputError
-    from openscore.ingest import Ingester
+    from openscore.ingest import Ingester, no_consent_check
     from openscore.ledger import Ledger
 
 WORK = Path(os.environ.get("OPENSCORE_FUZZ_DIR") or tempfile.mkdtemp(prefix="openscore-fuzz-"))
@@ -43,7 +43,9 @@ def one_input(data: bytes) -> None:
     path.write_bytes(gzip.compress(body) if gz else body)
     ledger = Ledger(root / "data" / "ledger")
     try:
-        Ingester(ledger, settings=Settings(data_dir=root / "data")).run([path], "fx")
+        Ingester(
+            ledger, settings=Settings(data_dir=root / "data"), consent_gate=no_consent_check
+        ).run([path], "fx")
     except InputError:
         pass
 

@@ -76,12 +76,13 @@ class World:
 
     def ingest(self, table: pa.Table, path: Path, furnisher: str = "fx") -> int:
         from openscore.ingest import Ingester
-        from openscore.online import registry_consent_gate
+        from openscore.online import registry_consent_gate, registry_suppression_check
 
         write_events(table, path)
         gate = registry_consent_gate(self.engine)
+        suppressed = registry_suppression_check(self.engine)
         return (
-            Ingester(self.ledger, consent_gate=gate, settings=self.settings)
+            Ingester(self.ledger, consent_gate=gate, suppressed=suppressed, settings=self.settings)
             .run([path], furnisher)
             .accepted
         )

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from openscore.config import Settings
 from openscore.domain.events import EVENT_COLUMNS
 from openscore.errors import InputError
-from openscore.ingest import Ingester
+from openscore.ingest import Ingester, no_consent_check
 from openscore.ledger import Ledger, verify
 
 from fixtures.data import make_events, write_events
@@ -106,7 +106,9 @@ def _ingest(tmp: Path, path: Path):  # noqa: ANN202
     ledger = Ledger(tmp / "data" / "ledger")
     settings_ = Settings(data_dir=tmp / "data")
     try:
-        result = Ingester(ledger, settings=settings_).run([path], "fx")
+        result = Ingester(ledger, settings=settings_, consent_gate=no_consent_check).run(
+            [path], "fx"
+        )
     except InputError as exc:  # the whole file refused: it must say which
         assert str(path) in exc.message or exc.path, exc.message
         assert verify(ledger).ok

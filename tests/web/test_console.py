@@ -210,11 +210,13 @@ def test_report_files_stay_inside_their_report(web: WebWorld) -> None:
 
 
 def test_a_rejection_report_is_shown(web: WebWorld) -> None:
-    from openscore.ingest import Ingester
+    from openscore.ingest import Ingester, no_consent_check
 
     bad = web.data_dir.parent / "bad.jsonl"
     bad.write_text('{"event_id": "x1", "type": "payment"}\nnot json\n')
-    result = Ingester(web.state.ledger, settings=web.settings).run([bad], "furnisher-b")
+    result = Ingester(web.state.ledger, settings=web.settings, consent_gate=no_consent_check).run(
+        [bad], "furnisher-b"
+    )
     operator = web.operator()
     runs = operator.get("/console/ingestion").text
     assert result.run_id in runs and "furnisher-b" in runs

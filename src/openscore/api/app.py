@@ -49,6 +49,7 @@ from openscore.api.schemas import ErrorPublic
 from openscore.api.settings import ApiSettings
 from openscore.api.state import AppState
 from openscore.config import Settings, get_settings
+from openscore.domain.bands import SCORE_MAX, SCORE_MIN
 
 log = logging.getLogger("openscore.api")
 
@@ -127,7 +128,9 @@ def create_app(
     app = FastAPI(
         title="openscore",
         version=_package_version("openscore"),
-        summary="An open, consent-first, explainable personal credit score (350-950).",
+        summary=(
+            f"An open, consent-first, explainable personal credit score ({SCORE_MIN}-{SCORE_MAX})."
+        ),
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,

@@ -24,6 +24,7 @@ one of the wrong role, or a missing CSRF token, is 403.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -37,7 +38,7 @@ from openscore.api.errors import Forbidden
 from openscore.api.sessions import Session, csrf_matches
 from openscore.api.state import AppState
 from openscore.errors import AuthError, InputError
-from openscore.registry import ApiPrincipal, authenticate_api_key, person_exists
+from openscore.registry import ApiPrincipal, authenticate_api_key, session_epoch
 from openscore.registry.partners import Role
 
 SESSION_COOKIE = "openscore_session"
@@ -130,17 +131,21 @@ async def current_session(
         ),
     ] = None,
 ) -> Session:
-    """The signed-in subject. An erased person's cookie is refused like a forged one."""
+    """The signed-in subject. A cookie of an erased account, or one issued before the
+    account's sessions were ended (password change, log out everywhere), is refused like
+    a forged one."""
     session = state.sessions.verify(cookie)
     await require_csrf(request, session, csrf)
-
-    def exists() -> bool:
-        with state.read() as conn:
-            return person_exists(conn, session.person_id)
-
-    if not await run_in_threadpool(exists):
+    if not await run_in_threadpool(session_current, state, session):
         raise AuthError("log in first")
     return session
+
+
+def session_current(state: AppState, session: Session) -> bool:
+    """Whether the session's account exists and its epoch is still the account's."""
+    with state.read() as conn:
+        epoch = session_epoch(conn, session.person_id)
+    return epoch is not None and hmac.compare_digest(epoch, session.epoch)
 
 
 CurrentSubject = Annotated[Session, Depends(current_session)]
@@ -164,7 +169,11 @@ def cookie_secure(state: AppState) -> bool:
 
 def start_session(response: Response, state: AppState, person_id: str) -> Session:
     """Sign in: set the session cookie (HttpOnly) and the CSRF cookie (readable)."""
-    value, session = state.sessions.issue(person_id)
+    with state.read() as conn:
+        epoch = session_epoch(conn, person_id)
+    if epoch is None:
+        raise AuthError("log in first")
+    value, session = state.sessions.issue(person_id, epoch)
     secure = cookie_secure(state)
     max_age = state.api.session_max_age_seconds
     response.set_cookie(

@@ -104,7 +104,7 @@ class Problem:
 
 
 #: Most specific first: ``isinstance`` picks the first row that matches.
-_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+_STATUS: tuple[tuple[type[OpenscoreError], int, str], ...] = (
     (AuthError, 401, "unauthenticated"),
     (Forbidden, 403, "forbidden"),
     (ConsentError, 403, "no_consent"),
@@ -191,7 +191,6 @@ def problem(exc: BaseException) -> Problem:
         )
     for cls, status, code in _STATUS:
         if isinstance(exc, cls):
-            assert isinstance(exc, OpenscoreError)
             headers: dict[str, str] = {}
             field_: str | None = None
             message = exc.message

@@ -44,7 +44,7 @@ from openscore.api.schemas import (
 from openscore.api.state import AppState
 from openscore.errors import NotFound
 from openscore.ingest import Ingester, IngestResult
-from openscore.online import registry_consent_gate
+from openscore.online import registry_consent_gate, registry_suppression_check
 from openscore.registry import ApiPrincipal
 
 #: Rejections returned in the answer at most (the full report stays beside the run).
@@ -142,6 +142,7 @@ def _ingest(state: AppState, partner_id: str, events: list[dict[str, Any]]) -> I
             state.ledger,
             # the consent gate reads on the read-only engine, never behind the write lock
             consent_gate=registry_consent_gate(state.reader),
+            suppressed=registry_suppression_check(state.reader),
             settings=state.settings,
         )
         return ingester.run([path], partner_id)

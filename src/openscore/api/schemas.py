@@ -25,9 +25,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
 )
 
+from openscore.domain.bands import SCORE_MAX, SCORE_MIN
 from openscore.domain.events import RENTAL_PRODUCTS
 from openscore.features import FEATURE_NAMES
 
@@ -260,7 +262,7 @@ class ScorePublic(Out):
 
     id: int
     status: Literal["scored", "unscorable"] = "scored"
-    score: int | None = Field(default=None, ge=350, le=950)
+    score: int | None = Field(default=None, ge=SCORE_MIN, le=SCORE_MAX)
     band: str | None = None
     dimensions: dict[str, int | None]
     reasons: list[ReasonPublic]
@@ -674,6 +676,11 @@ class ApiKeysPublic(Out):
 class PersonCreate(In):
     person_id: PersonId | None = Field(
         default=None, description="the furnishers' id; a fresh one if left out"
+    )
+    lift_erasure: StrictBool = Field(
+        default=False,
+        description="register an id that was erased (it is on the suppression list, and "
+        "without this the answer is 409): an operator's explicit decision, audited",
     )
 
 

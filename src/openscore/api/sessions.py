@@ -7,6 +7,12 @@ scripts do not send it), Secure in production, and valid for a fixed time from l
 Log-out forgets the session id until the session would have expired anyway, so a copied
 cookie stops working at once (in this process: see ``docs/api.md`` on several workers).
 
+Every session also carries its account's **session epoch** (``people.session_epoch``),
+and a request is served only while it still matches the registry's: a password change or
+"log out everywhere" draws a new epoch and so ends every session of the account, in every
+worker; an erasure deletes the account, and a person registered again under the same id
+starts with a fresh random epoch, so the old cookies never come back.
+
 The **CSRF token** lives inside the signed session (so it cannot be swapped) and is also
 handed to the client — in the log-in answer and in a readable cookie — to echo back in
 the ``X-CSRF-Token`` header or the ``csrf_token`` form field of every state-changing
@@ -54,6 +60,8 @@ class Session:
     csrf_token: str
     issued_at: datetime
     expires_at: datetime
+    #: the account's session epoch when it was issued (must still match the registry's)
+    epoch: str = ""
 
 
 class SessionSigner:
@@ -67,15 +75,16 @@ class SessionSigner:
         self._revoked: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def issue(self, person_id: str) -> tuple[str, Session]:
-        """A new session for ``person_id``: the cookie value and what it holds."""
+    def issue(self, person_id: str, epoch: str) -> tuple[str, Session]:
+        """A new session for ``person_id`` under the account's current ``epoch``: the
+        cookie value and what it holds."""
         session_id = secrets.token_hex(16)
         csrf = secrets.token_urlsafe(32)
-        value = self._serializer.dumps({"p": person_id, "s": session_id, "c": csrf})
+        value = self._serializer.dumps({"p": person_id, "s": session_id, "c": csrf, "g": epoch})
         # Read the stamp back rather than trusting our clock twice.
         _, issued = self._serializer.loads(value, return_timestamp=True)
         return value, Session(
-            person_id, session_id, csrf, issued, issued + timedelta(seconds=self.max_age)
+            person_id, session_id, csrf, issued, issued + timedelta(seconds=self.max_age), epoch
         )
 
     def verify(self, value: str | None) -> Session:
@@ -92,14 +101,20 @@ class SessionSigner:
         except BadSignature:
             raise AuthError("log in first") from None
         if not (
-            isinstance(body, dict) and all(isinstance(body.get(k), str) for k in ("p", "s", "c"))
+            isinstance(body, dict)
+            and all(isinstance(body.get(k), str) for k in ("p", "s", "c", "g"))
         ):
             raise AuthError("log in first")
         with self._lock:
             if body["s"] in self._revoked:
                 raise AuthError("log in first")
         return Session(
-            body["p"], body["s"], body["c"], issued, issued + timedelta(seconds=self.max_age)
+            body["p"],
+            body["s"],
+            body["c"],
+            issued,
+            issued + timedelta(seconds=self.max_age),
+            body["g"],
         )
 
     def revoke(self, session: Session) -> None:

@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from openscore.domain.bands import SCORE_MAX, SCORE_MIN
+
 app = typer.Typer(
     name="openscore",
-    help="openscore: an open, consent-first, explainable credit score (350-950).",
+    help=f"openscore: an open, consent-first, explainable credit score ({SCORE_MIN}-{SCORE_MAX}).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

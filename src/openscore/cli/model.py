@@ -9,13 +9,18 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from openscore.cli.app import app, console, err_console
 from openscore.errors import InputError
+
+if TYPE_CHECKING:  # pyarrow and the model load lazily: the CLI starts fast
+    import pyarrow as pa
+
+    from openscore.model import Scorecard
 
 model_app = typer.Typer(help="Inspect, export and write scorecard files.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -172,13 +177,11 @@ def _report_trained(card, out: Path, card_dir: Path | None) -> None:  # noqa: AN
         console.print(f"model card written to {path}", highlight=False)
 
 
-def _write_frame(table: object, out: Path) -> None:
+def _write_frame(table: pa.Table, out: Path) -> None:
     """Write an Arrow table as CSV or Parquet (by extension) via temp file + rename."""
-    import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    assert isinstance(table, pa.Table)
     suffix = out.suffix.lower()
     if suffix not in {".csv", ".parquet", ".pq"}:
         raise InputError("--out must end in .csv or .parquet", path=str(out))
@@ -196,15 +199,13 @@ def _write_frame(table: object, out: Path) -> None:
         raise
 
 
-def _with_reason_texts(card: object, table: object) -> object:
+def _with_reason_texts(card: Scorecard, table: pa.Table) -> pa.Table:
     """Insert ``reason_k_text`` / ``reason_k_improve`` after each ``reason_k`` code."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from openscore.model import Scorecard
     from openscore.scoring import MAX_REASONS
 
-    assert isinstance(card, Scorecard) and isinstance(table, pa.Table)
     names = pa.array([t.name for t in card.terms], pa.string())
     texts = pa.array([t.reason for t in card.terms], pa.string())
     improves = pa.array([t.improve for t in card.terms], pa.string())

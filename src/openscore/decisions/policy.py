@@ -249,7 +249,8 @@ def decide(
             reasons=tuple(adverse),
         )
     if product.kind is ProductKind.LOAN:
-        assert product.loan is not None  # the catalogue's validator guarantees it
+        if product.loan is None:  # the catalogue's validator refuses this; a hand-made one
+            raise InputError("a loan product needs loan terms", field=f"{product.id}.loan")
         return Decision(
             product.id,
             product.kind,

@@ -116,16 +116,18 @@ def _registry(world: DemoWorld, say: Say):  # noqa: ANN202
 def _ingest(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
     from openscore.ingest import Ingester
     from openscore.ledger import Ledger, compact, ledger_stats
-    from openscore.online import registry_consent_gate
+    from openscore.online import registry_consent_gate, registry_suppression_check
 
     ledger = Ledger.open()
     if ledger.manifest().batches:
         say("events already ingested")
     else:
         say("ingesting the events through the consent gate")
-        result = Ingester(ledger, consent_gate=registry_consent_gate(registry)).run(
-            [world.world_dir / "events"], "synth-furnisher"
-        )
+        result = Ingester(
+            ledger,
+            consent_gate=registry_consent_gate(registry),
+            suppressed=registry_suppression_check(registry),
+        ).run([world.world_dir / "events"], "synth-furnisher")
         world.facts["ingest"] = {"accepted": result.accepted, "rejected": result.rejected}
         say(f"  {result.accepted:,} events accepted, {result.rejected:,} rejected")
         say("compacting the ledger (sorted by person)")

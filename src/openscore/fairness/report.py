@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 
 from openscore.config import Settings
+from openscore.errors import StorageError
 from openscore.fairness.audit import FairnessReport
 from openscore.fairness.charts import approval_chart, calibration_chart, thin_file_chart
 from openscore.fairness.metrics import FOUR_FIFTHS
-from openscore.fairness.store import latest_report_dir, writing_report
+from openscore.fairness.store import REPORT_GONE, latest_report_dir, writing_report
 
 KIND = "fairness"
 SCHEMA = "openscore.fairness/1"
@@ -334,7 +335,8 @@ def publish_report(
     if out is not None:
         return Path(out)
     found = latest_report_dir(KIND, settings)
-    assert found is not None
+    if found is None:
+        raise StorageError(REPORT_GONE.format(kind=KIND))
     return found
 
 

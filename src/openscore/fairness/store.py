@@ -27,6 +27,10 @@ _KIND = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _NAME = re.compile(r"^\d{8}T\d{6}Z(-[0-9a-f]{4})?$")
 
 OUT_NOT_EMPTY = "the output directory {path} exists and is not empty"
+REPORT_GONE = (
+    "the {kind} report was written, but its 'latest' pointer no longer names a report: "
+    "another process removed or replaced it meanwhile; run again"
+)
 
 
 def reports_root(kind: str, settings: Settings | None = None) -> Path:

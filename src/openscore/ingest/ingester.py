@@ -4,9 +4,10 @@ Steps, each in DuckDB over a work database on disk (so memory stays bounded):
 
 1. read each file in batches (``readers``) and validate every row (``validation``) into
    the ``staged`` table;
-2. ask the consent gate about the distinct (person, source) pairs;
+2. refuse the rows of erased people (the suppression check), then ask the consent gate
+   about the distinct (person, source) pairs (there is no default gate: see ``consent``);
 3. keep the first of rows sharing an ``event_id`` within the batch;
-4. under the ledger's writer lock, ask the consent gate again (a revocation or an
+4. under the ledger's writer lock, ask both again (a revocation or an
    erasure that committed since step 2 purges the ledger only after this batch lets go
    of the lock, and would miss rows committed after its purge), and compare with what
    the ledger already holds from this furnisher: the same id with the same content is a
@@ -22,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -36,7 +38,7 @@ from openscore.config import Settings, get_settings
 from openscore.domain.events import EVENT_COLUMNS, LEDGER_SCHEMA
 from openscore.engines.duckdb import connect, parquet_list, sql_literal
 from openscore.errors import InputError
-from openscore.ingest.consent import ConsentGate, allow_all
+from openscore.ingest.consent import ConsentGate, SuppressionCheck, no_consent_check
 from openscore.ingest.readers import RawFile, iter_batches, open_raw
 from openscore.ingest.rejections import Rejection
 from openscore.ingest.validation import validation_sql
@@ -63,7 +65,11 @@ class IngestResult:
     duplicates: int = 0
     conflicts: int = 0
     no_consent: int = 0
+    #: rows of erased people (the suppression list), rejected
+    erased: int = 0
     unreadable: int = 0
+    #: False when the run was told not to check consent (``--no-consent-check``)
+    consent_checked: bool = True
     report_path: str | None = None
     batch_id: str | None = None
     file_errors: list[str] = field(default_factory=list)
@@ -106,18 +112,25 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 class Ingester:
-    """Ingests furnisher files into a ledger. ``consent_gate`` decides per (person, source)."""
+    """Ingests furnisher files into a ledger.
+
+    ``consent_gate`` decides per (person, source) and has no default (the caller names
+    it: the registry's, or ``no_consent_check`` for public datasets); ``suppressed``
+    names the erased people among a batch's ids, whose rows are refused whatever the gate.
+    """
 
     def __init__(
         self,
         ledger: Ledger,
         *,
-        consent_gate: ConsentGate = allow_all,
+        consent_gate: ConsentGate,
+        suppressed: SuppressionCheck | None = None,
         settings: Settings | None = None,
         now: datetime | None = None,
     ) -> None:
         self.ledger = ledger
         self.consent_gate = consent_gate
+        self.suppressed = suppressed
         self.settings = settings or get_settings()
         self.now = now
 
@@ -128,9 +141,15 @@ class Ingester:
         if not furnisher_id or len(furnisher_id) > 128:
             raise InputError("--furnisher must be 1 to 128 characters", field="furnisher")
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        result = IngestResult(run_id=run_id, furnisher_id=furnisher_id)
+        result = IngestResult(
+            run_id=run_id,
+            furnisher_id=furnisher_id,
+            consent_checked=self.consent_gate is not no_consent_check,
+        )
         run_dir = self.settings.runs_dir / run_id
-        work = self.settings.data_dir / "tmp" / f"ingest-{run_id}"
+        # The owner's pid is in the name, so the directory and its owner appear together:
+        # another run's clean-up can never see it without knowing it is alive.
+        work = self.settings.data_dir / "tmp" / f"ingest-{run_id}-p{os.getpid()}"
         # A full (or failing) disk anywhere on the way is one clear StorageError; nothing
         # is committed until the manifest is, so the ledger stays as it was.
         with storage_guard(work / "staged"):
@@ -142,7 +161,6 @@ class Ingester:
         _clean_stale_work(work.parent)
         try:
             work.mkdir(parents=True, exist_ok=True)
-            (work / "pid").write_text(str(os.getpid()))
             files = expand_paths(paths)
             if not files:
                 raise InputError("no input files given (or the directories hold none)")
@@ -318,19 +336,8 @@ class Ingester:
         """Rows that are valid but may not be stored: without consent, or a repeat of an
         event_id earlier in the batch. Kept as a small table of (file, line, status)."""
         con.execute("CREATE TABLE excluded (_file INTEGER, _line BIGINT, status VARCHAR)")
-        pairs = con.sql(
-            "SELECT DISTINCT person_id, source FROM staged WHERE _errors IS NULL ORDER BY ALL"
-        ).to_arrow_table()
-        allowed = self.consent_gate(pairs) if pairs.num_rows else None
-        if allowed is not None:
-            denied = pairs.filter(pc.invert(pc.fill_null(allowed, False)))
-            if denied.num_rows:
-                con.register("denied", denied)
-                con.execute(
-                    "INSERT INTO excluded SELECT s._file, s._line, 'no_consent' FROM staged s "
-                    "JOIN denied d USING (person_id, source) WHERE s._errors IS NULL"
-                )
-                con.unregister("denied")
+        self._exclude_erased(con)
+        self._exclude_without_consent(con)
         seq = "(_file * 10000000000 + _line)"
         con.execute(
             "INSERT INTO excluded SELECT _file, _line, 'batch_duplicate' FROM ("
@@ -341,18 +348,45 @@ class Ingester:
             "AND x._line = d._line)"
         )
 
-    def _recheck_consent(self, con) -> None:  # noqa: ANN001
-        """(Under the writer lock.) The gate again, for the pairs it allowed before: a
-        consent revoked (or a person erased) in between is honoured. Revocation and
-        erasure commit to the registry first and purge the ledger under this lock after,
-        so a batch that passes here either commits before that purge (and is purged with
-        the rest) or sees the revocation."""
-        if self.consent_gate is allow_all:
+    _STILL_IN = (
+        "s._errors IS NULL AND NOT EXISTS (SELECT 1 FROM excluded x "
+        "WHERE x._file = s._file AND x._line = s._line)"
+    )
+
+    def _exclude_erased(self, con) -> None:  # noqa: ANN001
+        """Rows about people on the erasure suppression list — as the person, or as the
+        counterparty of someone else's relationship — are refused (``erased``,
+        ``erased_counterparty``)."""
+        if self.suppressed is None:
+            return
+        ids = [
+            r[0]
+            for r in con.execute(
+                f"SELECT person_id FROM staged s WHERE {self._STILL_IN} UNION "
+                f"SELECT counterparty_id FROM staged s WHERE {self._STILL_IN} "
+                "AND counterparty_id IS NOT NULL"
+            ).fetchall()
+        ]
+        erased = self.suppressed(ids) if ids else set()
+        if not erased:
+            return
+        con.register("erased", pa.table({"id": pa.array(sorted(erased), pa.string())}))
+        try:
+            con.execute(
+                "INSERT INTO excluded SELECT s._file, s._line, CASE WHEN s.person_id IN "
+                "(SELECT id FROM erased) THEN 'erased' ELSE 'erased_counterparty' END "
+                f"FROM staged s WHERE {self._STILL_IN} AND (s.person_id IN (SELECT id FROM "
+                "erased) OR s.counterparty_id IN (SELECT id FROM erased))"
+            )
+        finally:
+            con.unregister("erased")
+
+    def _exclude_without_consent(self, con) -> None:  # noqa: ANN001
+        """Rows whose (person, source) the gate does not allow (status ``no_consent``)."""
+        if self.consent_gate is no_consent_check:
             return
         pairs = con.sql(
-            "SELECT DISTINCT person_id, source FROM staged s WHERE _errors IS NULL AND NOT "
-            "EXISTS (SELECT 1 FROM excluded x WHERE x._file = s._file AND x._line = s._line) "
-            "ORDER BY ALL"
+            f"SELECT DISTINCT person_id, source FROM staged s WHERE {self._STILL_IN} ORDER BY ALL"
         ).to_arrow_table()
         allowed = self.consent_gate(pairs) if pairs.num_rows else None
         if allowed is None:
@@ -364,11 +398,19 @@ class Ingester:
         try:
             con.execute(
                 "INSERT INTO excluded SELECT s._file, s._line, 'no_consent' FROM staged s "
-                "JOIN denied d USING (person_id, source) WHERE s._errors IS NULL AND NOT "
-                "EXISTS (SELECT 1 FROM excluded x WHERE x._file = s._file AND x._line = s._line)"
+                f"JOIN denied d USING (person_id, source) WHERE {self._STILL_IN}"
             )
         finally:
             con.unregister("denied")
+
+    def _recheck_consent(self, con) -> None:  # noqa: ANN001
+        """(Under the writer lock.) Both checks again, for the rows they allowed before: a
+        consent revoked (or a person erased) in between is honoured. Revocation and
+        erasure commit to the registry first and purge the ledger under this lock after,
+        so a batch that passes here either commits before that purge (and is purged with
+        the rest) or sees the revocation."""
+        self._exclude_erased(con)
+        self._exclude_without_consent(con)
 
     def _check_ledger(self, con, furnisher_id: str) -> None:  # noqa: ANN001
         """(Under the writer lock.) The same id stored before: duplicate or conflict."""
@@ -411,9 +453,11 @@ class Ingester:
         result.duplicates = counts.get("duplicate", 0)
         result.conflicts = counts.get("conflict", 0)
         result.no_consent = counts.get("no_consent", 0)
+        result.erased = counts.get("erased", 0) + counts.get("erased_counterparty", 0)
         result.rejected = (
             invalid
             + result.no_consent
+            + result.erased
             + counts.get("batch_duplicate", 0)
             + result.conflicts
             + result.unreadable
@@ -427,10 +471,16 @@ class Ingester:
             "FROM (SELECT _file, _line, unnest(_errors) AS e FROM staged "
             "WHERE _errors IS NOT NULL) s JOIN file_names n USING (_file) "
             "UNION ALL SELECT n.name, x._line, "
-            "CASE x.status WHEN 'no_consent' THEN 'source' ELSE 'event_id' END, "
-            "CASE x.status WHEN 'no_consent' THEN s.source ELSE s.event_id END, "
+            "CASE x.status WHEN 'no_consent' THEN 'source' WHEN 'erased' THEN 'person_id' "
+            "WHEN 'erased_counterparty' THEN 'counterparty_id' ELSE 'event_id' END, "
+            # an erased person's id is not written anywhere again, not even in a report
+            "CASE WHEN x.status = 'no_consent' THEN s.source WHEN x.status LIKE 'erased%' "
+            "THEN NULL ELSE s.event_id END, "
             "CASE x.status "
             "WHEN 'no_consent' THEN 'the person has not consented to this source: not stored' "
+            "WHEN 'erased' THEN 'the person was erased (suppression list): not stored' "
+            "WHEN 'erased_counterparty' THEN "
+            "'the counterparty was erased (suppression list): not stored' "
             "WHEN 'batch_duplicate' THEN 'event_id appears earlier in this batch: first kept' "
             "WHEN 'conflict' THEN 'event_id already stored with different content (conflict)' "
             "END FROM excluded x JOIN staged s ON s._file = x._file AND s._line = x._line "
@@ -514,18 +564,39 @@ def _duck_type(name: str) -> str:
     return "VARCHAR"
 
 
+#: a work directory without an owner in its name (an older version's) is left this long
+_UNOWNED_GRACE_SECONDS = 24 * 3600
+
+
 def _clean_stale_work(parent: Path) -> None:
-    """Remove work directories of ingest runs whose process is gone (killed runs)."""
+    """Remove work directories of ingest runs whose process is gone (killed runs).
+
+    The owner's pid is part of the directory's name (``ingest-RUN-pPID``), so a directory
+    never exists without its owner being known; a run in this process (another thread)
+    is never touched, and nor is a directory of unknown owner younger than a day.
+    """
     if not parent.exists():
         return
     for d in parent.glob("ingest-*"):
-        try:
-            pid = int((d / "pid").read_text())
-        except (OSError, ValueError):
-            pid = 0
-        if pid and _alive(pid):
+        owner = _work_owner(d)
+        if owner is None:
+            try:
+                age = time.time() - d.stat().st_mtime
+            except OSError:
+                continue
+            if age < _UNOWNED_GRACE_SECONDS:
+                continue
+        elif owner == os.getpid() or _alive(owner):
             continue
         shutil.rmtree(d, ignore_errors=True)
+
+
+def _work_owner(d: Path) -> int | None:
+    """The pid a work directory's name records (None for a name without one)."""
+    head, sep, pid = d.name.rpartition("-p")
+    if sep and head and pid.isdigit():
+        return int(pid)
+    return None
 
 
 def _alive(pid: int) -> bool:

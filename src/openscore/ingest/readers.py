@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from openscore.errors import InputError
+from openscore.errors import InputError, StorageError
 from openscore.ingest.rejections import Rejection, clip_value
 
 #: a line longer than this is rejected as a whole (detected for sure from 2x the window)
@@ -114,7 +114,8 @@ def open_raw(path: Path, work_dir: Path) -> RawFile:
 
 def iter_batches(raw: RawFile) -> Iterator[pa.Table]:
     """Batches of raw columns with ``_line``; issues found while reading go to ``raw``."""
-    assert raw.work_path is not None
+    if raw.work_path is None:
+        raise StorageError(f"{raw.path} was not opened for reading (use open_raw)")
     if raw.format == "csv":
         yield from _csv_batches(raw, raw.work_path)
     elif raw.format == "jsonl":

@@ -142,4 +142,4 @@ def compile_expert(
             training={"source": path, "excluded": {}},
         )
     except InputError as exc:
-        raise InputError(exc.reason, path=path) from exc
+        raise InputError(exc.reason, path=path, field=exc.field) from exc

@@ -19,22 +19,40 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import numpy as np
 import pandas as pd
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from openscore.domain import Dimension
+from openscore.domain.bands import SCORE_MAX, SCORE_MIN
 from openscore.errors import InputError, SchemaVersionError
 
 SCHEMA = "openscore.scorecard"
 SCHEMA_VERSION = 1
-METHODS = ("scorecard", "ebm", "expert")
-MONOTONIC = ("ascending", "descending", "none")
-FEATURE_TYPES = ("numeric", "categorical")
 
+Method = Literal["scorecard", "ebm", "expert"]
 FeatureType = Literal["numeric", "categorical"]
 Monotonic = Literal["ascending", "descending", "none"]
+METHODS: tuple[str, ...] = get_args(Method)
+MONOTONIC: tuple[str, ...] = get_args(Monotonic)
+FEATURE_TYPES: tuple[str, ...] = get_args(FeatureType)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +62,8 @@ class Scaling:
     base_score: float = 600.0
     base_odds: float = 20.0
     pdo: float = 40.0
-    score_min: int = 350
-    score_max: int = 950
+    score_min: int = SCORE_MIN
+    score_max: int = SCORE_MAX
 
     @property
     def factor(self) -> float:
@@ -73,16 +91,10 @@ class Scaling:
         from openscore.config import get_settings
 
         s = get_settings()
-        return cls(s.base_score, s.base_odds, s.pdo, s.score_min, s.score_max)
+        return cls(s.base_score, s.base_odds, s.pdo)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "base_score": self.base_score,
-            "base_odds": self.base_odds,
-            "pdo": self.pdo,
-            "score_min": self.score_min,
-            "score_max": self.score_max,
-        }
+        return declared(ScalingFile, self).model_dump(mode="json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +140,7 @@ class NumericBinning:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "numeric", "edges": [float(v) for v in self.edges]}
+        return declared(NumericBinningFile, self).model_dump(mode="json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +178,7 @@ class CategoricalBinning:
         return [", ".join(g) for g in self.groups] + ["missing", "other"]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "categorical", "groups": [list(g) for g in self.groups]}
+        return declared(CategoricalBinningFile, self).model_dump(mode="json")
 
 
 Binning = NumericBinning | CategoricalBinning
@@ -202,14 +214,7 @@ class Feature:
     monotonic: Monotonic = "none"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "dimension": self.dimension,
-            "type": self.type,
-            "description": self.description,
-            "improve": self.improve,
-            "monotonic": self.monotonic,
-        }
+        return declared(FeatureFile, self).model_dump(mode="json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,21 +305,7 @@ class Term:
         return tuple(b.index(v) for b, v in zip(self.binnings, values, strict=True))
 
     def to_dict(self) -> dict[str, Any]:
-        points: Any
-        if self.is_pair:
-            points = [[int(v) for v in row] for row in self.points]
-        else:
-            points = [int(v) for v in self.points]
-        return {
-            "name": self.name,
-            "features": list(self.features),
-            "dimension": self.dimension,
-            "binnings": [b.to_dict() for b in self.binnings],
-            "points": points,
-            "labels": [list(x) if isinstance(x, list | tuple) else x for x in self.labels],
-            "reason": self.reason,
-            "improve": self.improve,
-        }
+        return declared(TermFile, self).model_dump(mode="json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +315,7 @@ class DimensionRange:
     weight: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"min_points": self.min_points, "max_points": self.max_points, "weight": self.weight}
+        return declared(DimensionRangeFile, self).model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -363,23 +354,7 @@ class Scorecard:
 
     # -- (de)serialisation ---------------------------------------------------------
     def _body(self) -> dict[str, Any]:
-        return {
-            "schema": SCHEMA,
-            "schema_version": self.schema_version,
-            "model_id": self.model_id,
-            "method": self.method,
-            "created_at": self.created_at,
-            "audit_only": self.audit_only,
-            "id_column": self.id_column,
-            "target": self.target,
-            "scaling": self.scaling.to_dict(),
-            "intercept_points": int(self.intercept_points),
-            "features": [f.to_dict() for f in self.features],
-            "terms": [t.to_dict() for t in self.terms],
-            "dimensions": {k: v.to_dict() for k, v in self.dimensions.items()},
-            "training": _json_safe(self.training),
-            "metrics": _json_safe(self.metrics),
-        }
+        return declared(ScorecardFile, self).model_dump(mode="json")
 
     def to_dict(self) -> dict[str, Any]:
         body = self._body()
@@ -391,7 +366,6 @@ class Scorecard:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Validate, then write atomically (temp file + rename): never a half-written model."""
-        validate(self)
         return write_atomic(Path(path), self.to_json())
 
     @classmethod
@@ -414,12 +388,7 @@ class Scorecard:
                 "damaged after it was written",
                 path=path,
             )
-        try:
-            card = _parse(data)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise InputError(f"malformed scorecard: {exc!r}", path=path) from exc
-        validate(card, path=path)
-        return card
+        return declared(ScorecardFile, body, path=path).to_card()
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Scorecard:
@@ -468,125 +437,273 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _parse_binning(d: Mapping[str, Any]) -> Binning:
-    if d["type"] == "numeric":
-        return NumericBinning(tuple(float(e) for e in d["edges"]))
-    if d["type"] == "categorical":
-        return CategoricalBinning(tuple(tuple(str(c) for c in g) for g in d["groups"]))
-    raise ValueError(f"unknown binning type {d['type']!r}")
+# -- the file, declared ------------------------------------------------------------------
+# What a scorecard file may hold is declared once, here, as pydantic models with the same
+# field names as the classes above. Loading validates a file's JSON through them; saving
+# (and ``validate``) reads an in-memory card through them, so the rules are the same both
+# ways, and the JSON written is their dump. Rules about one field are in its type; rules
+# across fields are the models' validators, whose messages name the term or feature.
 
 
-def _parse(data: Mapping[str, Any]) -> Scorecard:
-    terms = []
-    for t in data["terms"]:
-        pts = t["points"]
-        points = tuple(tuple(row) for row in pts) if len(t["features"]) == 2 else tuple(pts)
-        labels = tuple(tuple(x) if isinstance(x, list) else x for x in t.get("labels", []))
-        terms.append(
-            Term(
-                name=t["name"],
-                features=tuple(t["features"]),
-                dimension=t["dimension"],
-                binnings=tuple(_parse_binning(b) for b in t["binnings"]),
-                points=points,
-                labels=labels,
-                reason=t.get("reason", ""),
-                improve=t.get("improve", ""),
+def _whole_points(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"points must be integers, got {value!r}")
+    return value
+
+
+def _known_dimension(value: str) -> str:
+    if value not in _DIMENSIONS:
+        raise ValueError(f"unknown dimension {value!r}; one of {', '.join(_DIMENSIONS)}")
+    return value
+
+
+def _table_shape(value: Any) -> str:
+    rows = isinstance(value, list | tuple) and value and isinstance(value[0], list | tuple)
+    return "grid" if rows else "row"
+
+
+_DIMENSIONS = tuple(d.value for d in Dimension)
+#: integer points (``True`` and ``1.5`` are not points)
+Points = Annotated[int, BeforeValidator(_whole_points)]
+DimensionName = Annotated[str, AfterValidator(_known_dimension)]
+#: one feature's points (a row) or a pair's (a grid, rows over the first feature's bins)
+PointsTable = Annotated[
+    Annotated[list[Points], Tag("row")] | Annotated[list[list[Points]], Tag("grid")],
+    Discriminator(_table_shape),
+]
+#: free-form figures: NaN/inf become null and numpy scalars plain numbers (strict JSON)
+Figures = Annotated[dict[str, Any], BeforeValidator(lambda v: _json_safe(dict(v or {})))]
+#: the tags pydantic adds to an error's location inside a union; not field names
+_UNION_TAGS = frozenset({"row", "grid", "numeric", "categorical"})
+
+
+class _FileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, from_attributes=True)
+
+
+class ScalingFile(_FileModel):
+    base_score: StrictInt | StrictFloat
+    base_odds: StrictInt | StrictFloat = Field(gt=0)
+    pdo: StrictInt | StrictFloat = Field(gt=0)
+    score_min: StrictInt
+    score_max: StrictInt
+
+    @model_validator(mode="after")
+    def _the_score_range(self) -> ScalingFile:
+        if (self.score_min, self.score_max) != (SCORE_MIN, SCORE_MAX):
+            raise ValueError(
+                f"scaling: the score range is {SCORE_MIN}-{SCORE_MAX}, "
+                f"not {self.score_min}-{self.score_max}"
             )
+        return self
+
+
+class NumericBinningFile(_FileModel):
+    type: Literal["numeric"]
+    edges: list[float]
+
+    @field_validator("edges")
+    @classmethod
+    def _increasing(cls, edges: list[float]) -> list[float]:
+        if any(not math.isfinite(e) for e in edges) or any(
+            a >= b for a, b in zip(edges, edges[1:], strict=False)
+        ):
+            raise ValueError("edges must be finite and strictly increasing")
+        return edges
+
+
+class CategoricalBinningFile(_FileModel):
+    type: Literal["categorical"]
+    groups: list[list[StrictStr]]
+
+    @field_validator("groups")
+    @classmethod
+    def _disjoint(cls, groups: list[list[str]]) -> list[list[str]]:
+        seen: set[str] = set()
+        for group in groups:
+            if seen & set(group):
+                raise ValueError("a category appears in two groups")
+            seen |= set(group)
+        return groups
+
+
+BinningFile = Annotated[NumericBinningFile | CategoricalBinningFile, Field(discriminator="type")]
+
+
+class FeatureFile(_FileModel):
+    name: StrictStr
+    dimension: DimensionName
+    type: FeatureType = "numeric"
+    description: StrictStr = ""
+    improve: StrictStr = ""
+    monotonic: Monotonic = "none"
+
+    def to_feature(self) -> Feature:
+        return Feature(**self.model_dump())
+
+
+class TermFile(_FileModel):
+    name: StrictStr
+    features: list[StrictStr] = Field(min_length=1, max_length=2)
+    dimension: DimensionName
+    binnings: list[BinningFile]
+    points: PointsTable
+    labels: list[StrictStr | list[StrictStr]] = []
+    reason: StrictStr = ""
+    improve: StrictStr = ""
+
+    def to_term(self) -> Term:
+        binnings: list[Binning] = [
+            NumericBinning(tuple(b.edges))
+            if isinstance(b, NumericBinningFile)
+            else CategoricalBinning(tuple(tuple(g) for g in b.groups))
+            for b in self.binnings
+        ]
+        points: tuple[Any, ...] = tuple(
+            tuple(row) if isinstance(row, list) else row for row in self.points
         )
-    return Scorecard(
-        model_id=data["model_id"],
-        method=data["method"],
-        created_at=data["created_at"],
-        scaling=Scaling(**data["scaling"]),
-        intercept_points=data["intercept_points"],
-        features=tuple(Feature(**f) for f in data["features"]),
-        terms=tuple(terms),
-        dimensions={k: DimensionRange(**v) for k, v in data["dimensions"].items()},
-        training=dict(data.get("training") or {}),
-        metrics=dict(data.get("metrics") or {}),
-        audit_only=bool(data.get("audit_only", False)),
-        id_column=data.get("id_column"),
-        target=data.get("target"),
-        schema_version=data["schema_version"],
-    )
+        labels = tuple(tuple(x) if isinstance(x, list) else x for x in self.labels)
+        return Term(
+            name=self.name,
+            features=tuple(self.features),
+            dimension=self.dimension,
+            binnings=tuple(binnings),
+            points=points,
+            labels=labels,
+            reason=self.reason,
+            improve=self.improve,
+        )
+
+    @model_validator(mode="after")
+    def _table_fits_the_binnings(self) -> TermFile:
+        where = f"term {self.name!r}"
+        if len(self.binnings) != len(self.features):
+            raise ValueError(f"{where}: one or two features, one binning each")
+        t = self.to_term()
+        sizes = [b.size for b in t.binnings]
+        grid = bool(t.points) and isinstance(t.points[0], tuple)
+        if t.is_pair:
+            if not grid or len(t.points) != sizes[0] or any(len(r) != sizes[1] for r in t.points):
+                raise ValueError(f"{where}: points grid must be {sizes[0]}×{sizes[1]}")
+        elif grid or len(t.points) != sizes[0]:
+            raise ValueError(f"{where}: {sizes[0]} points expected, got {len(t.points)}")
+        for idx, v in t.cells():
+            if t.is_missing(idx) and v != 0:
+                raise ValueError(f"{where}: missing is neutral, its points must be 0 (got {v})")
+        return self
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+class DimensionRangeFile(_FileModel):
+    min_points: StrictInt
+    max_points: StrictInt
+    weight: float
+
+    def to_range(self) -> DimensionRange:
+        return DimensionRange(**self.model_dump())
+
+
+class ScorecardFile(_FileModel):
+    """The whole file but its checksum (which is over exactly this, canonically dumped)."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    schema_: Literal["openscore.scorecard"] = Field(default=SCHEMA, alias="schema")
+    schema_version: Literal[1] = SCHEMA_VERSION
+    model_id: StrictStr
+    method: Method
+    created_at: StrictStr
+    audit_only: StrictBool = False
+    id_column: StrictStr | None = None
+    target: StrictStr | None = None
+    scaling: ScalingFile
+    intercept_points: Points
+    features: list[FeatureFile]
+    terms: list[TermFile]
+    dimensions: dict[DimensionName, DimensionRangeFile]
+    training: Figures = {}
+    metrics: Figures = {}
+
+    def to_card(self) -> Scorecard:
+        plain = {
+            k: getattr(self, k)
+            for k in type(self).model_fields
+            if k not in {"schema_", "scaling", "features", "terms", "dimensions"}
+        }
+        return Scorecard(
+            **plain,
+            scaling=Scaling(**self.scaling.model_dump()),
+            features=tuple(f.to_feature() for f in self.features),
+            terms=tuple(t.to_term() for t in self.terms),
+            dimensions={k: v.to_range() for k, v in self.dimensions.items()},
+        )
+
+    @model_validator(mode="after")
+    def _parts_agree(self) -> ScorecardFile:
+        names = [f.name for f in self.features]
+        if len(set(names)) != len(names):
+            raise ValueError("feature names must be unique")
+        if len({t.name for t in self.terms}) != len(self.terms):
+            raise ValueError("term names must be unique")
+        by_name = {f.name: f for f in self.features}
+        for t in self.terms:
+            where = f"term {t.name!r}"
+            for fname, b in zip(t.features, t.binnings, strict=True):
+                if fname not in by_name:
+                    raise ValueError(
+                        f"{where}: feature {fname!r} is not among the model's features"
+                    )
+                if by_name[fname].type != b.type:
+                    raise ValueError(
+                        f"{where}: binning type {b.type} does not match feature {fname!r}"
+                    )
+                if by_name[fname].dimension != t.dimension:
+                    raise ValueError(
+                        f"{where}: feature {fname!r} belongs to {by_name[fname].dimension}, "
+                        f"not {t.dimension} (interactions stay within one dimension)"
+                    )
+        terms = [t.to_term() for t in self.terms]
+        for d, r in self.dimensions.items():
+            lo = sum(t.min_points for t in terms if t.dimension == d)
+            hi = sum(t.max_points for t in terms if t.dimension == d)
+            if (r.min_points, r.max_points) != (lo, hi):
+                raise ValueError(f"dimension {d}: min/max points do not match its terms")
+        return self
+
+
+_FileModelT = TypeVar("_FileModelT", bound=_FileModel)
+
+
+def declared(model: type[_FileModelT], value: Any, *, path: str | None = None) -> _FileModelT:
+    """``value`` (a file's parsed JSON, or one of the classes above) read through ``model``;
+    the first rule it breaks raised as an InputError naming the field."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise _input_error(exc, path) from None
+
+
+def _input_error(exc: ValidationError, path: str | None) -> InputError:
+    error = exc.errors(include_url=False)[0]
+    where = ""
+    for part in error["loc"]:
+        if isinstance(part, int):
+            where += f"[{part}]"
+        elif part not in _UNION_TAGS:
+            where += f".{part}" if where else str(part)
+    if error["type"] == "value_error":
+        message = str(error["ctx"]["error"])
+    elif error["type"] == "missing":
+        message = str(error["msg"])
+    else:
+        shown = repr(error.get("input"))
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        message = f"{error['msg']} (got {shown})"
+    return InputError(message, path=path, field=where.replace("schema_", "schema") or None)
 
 
 def validate(card: Scorecard, *, path: str | None = None) -> None:
     """Check every rule of the format; raise InputError naming the first one broken."""
-
-    def fail(message: str) -> None:
-        raise InputError(message, path=path)
-
-    dims = {d.value for d in Dimension}
-    if card.method not in METHODS:
-        fail(f"method {card.method!r} is not one of {', '.join(METHODS)}")
-    if not _is_int(card.intercept_points):
-        fail("intercept_points must be an integer")
-    if card.scaling.score_min >= card.scaling.score_max or card.scaling.pdo <= 0:
-        fail("scaling: score_min must be below score_max and pdo positive")
-    names = [f.name for f in card.features]
-    if len(set(names)) != len(names):
-        fail("feature names must be unique")
-    by_name = {f.name: f for f in card.features}
-    for f in card.features:
-        if f.dimension not in dims:
-            fail(f"feature {f.name!r}: unknown dimension {f.dimension!r}")
-        if f.type not in FEATURE_TYPES:
-            fail(f"feature {f.name!r}: type must be numeric or categorical")
-        if f.monotonic not in MONOTONIC:
-            fail(f"feature {f.name!r}: monotonic must be one of {', '.join(MONOTONIC)}")
-    term_names = [t.name for t in card.terms]
-    if len(set(term_names)) != len(term_names):
-        fail("term names must be unique")
-    for t in card.terms:
-        where = f"term {t.name!r}"
-        if len(t.features) not in (1, 2) or len(t.binnings) != len(t.features):
-            fail(f"{where}: one or two features, one binning each")
-        for fname, b in zip(t.features, t.binnings, strict=True):
-            if fname not in by_name:
-                fail(f"{where}: feature {fname!r} is not among the model's features")
-            if by_name[fname].type != b.type:
-                fail(f"{where}: binning type {b.type} does not match feature {fname!r}")
-            if by_name[fname].dimension != t.dimension:
-                fail(
-                    f"{where}: feature {fname!r} belongs to {by_name[fname].dimension}, "
-                    f"not {t.dimension} (interactions stay within one dimension)"
-                )
-            if isinstance(b, NumericBinning):
-                if any(not math.isfinite(e) for e in b.edges) or any(
-                    a >= c for a, c in zip(b.edges, b.edges[1:], strict=False)
-                ):
-                    fail(f"{where}: edges must be finite and strictly increasing")
-            else:
-                seen: set[str] = set()
-                for g in b.groups:
-                    if seen & set(g):
-                        fail(f"{where}: a category appears in two groups")
-                    seen |= set(g)
-        if t.is_pair:
-            if len(t.points) != t.binnings[0].size or any(
-                len(row) != t.binnings[1].size for row in t.points
-            ):
-                fail(f"{where}: points grid must be {t.binnings[0].size}×{t.binnings[1].size}")
-        elif len(t.points) != t.binnings[0].size:
-            fail(f"{where}: {t.binnings[0].size} points expected, got {len(t.points)}")
-        for idx, v in t.cells():
-            if not _is_int(v):
-                fail(f"{where}: points must be integers")
-            if t.is_missing(idx) and v != 0:
-                fail(f"{where}: missing is neutral, its points must be 0 (got {v})")
-    for d, r in card.dimensions.items():
-        if d not in dims:
-            fail(f"unknown dimension {d!r} in dimensions")
-        expect_min = sum(t.min_points for t in card.terms if t.dimension == d)
-        expect_max = sum(t.max_points for t in card.terms if t.dimension == d)
-        if (r.min_points, r.max_points) != (expect_min, expect_max):
-            fail(f"dimension {d}: min/max points do not match its terms")
+    declared(ScorecardFile, card, path=path)
 
 
 def dimension_ranges(terms: Sequence[Term]) -> dict[str, DimensionRange]:

@@ -7,6 +7,7 @@ from openscore.online.consent import (
     publish,
     recover,
     registry_consent_gate,
+    registry_suppression_check,
     revoke_source,
 )
 from openscore.online.models import current_model, current_model_path, install_model
@@ -23,6 +24,7 @@ __all__ = [
     "publish",
     "recover",
     "registry_consent_gate",
+    "registry_suppression_check",
     "rescore",
     "revoke_source",
     "scoring_date",

@@ -38,6 +38,7 @@ from openscore.registry import (
     publish_score,
     read_only,
     revoke_consent,
+    suppressed_ids,
 )
 from openscore.registry import erase_person as erase_registry_person
 from openscore.scoring.person import ScoreResult
@@ -221,7 +222,8 @@ def registry_consent_gate(engine: Engine):  # noqa: ANN201
     """The ingestion gate: a row is stored only if its person shares its source now.
 
     People unknown to the registry have consented to nothing; public records are held on
-    a legal basis and pass.
+    a legal basis and pass (an erased person's are refused by the suppression check,
+    :func:`registry_suppression_check`, which every caller passes beside this gate).
     """
 
     reader = read_only(engine)
@@ -242,6 +244,17 @@ def registry_consent_gate(engine: Engine):  # noqa: ANN201
         )
 
     return gate
+
+
+def registry_suppression_check(engine: Engine):  # noqa: ANN201
+    """The ingestion's suppression check: the ids among a batch's that were erased."""
+    reader = read_only(engine)
+
+    def check(person_ids: list[str]) -> set[str]:
+        with reader.connect() as conn:
+            return suppressed_ids(conn, person_ids)
+
+    return check
 
 
 def require_person(engine: Engine, person_id: str) -> None:

@@ -27,8 +27,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from openscore.domain.bands import SCORE_MAX, SCORE_MIN
+
 #: scores are clamped to the score range and centred, so one person moves a sum by 300
-SCORE_LOW, SCORE_HIGH = 350, 950
+SCORE_LOW, SCORE_HIGH = SCORE_MIN, SCORE_MAX
 SCORE_CENTRE = (SCORE_LOW + SCORE_HIGH) // 2
 SCORE_HALF_RANGE = (SCORE_HIGH - SCORE_LOW) // 2
 

@@ -25,8 +25,13 @@ from typing import Any
 from sqlalchemy.engine import Engine as SqlEngine
 
 from openscore.config import Settings
-from openscore.errors import Conflict
-from openscore.fairness.store import latest_report_dir, report_name, writing_report
+from openscore.errors import Conflict, StorageError
+from openscore.fairness.store import (
+    REPORT_GONE,
+    latest_report_dir,
+    report_name,
+    writing_report,
+)
 from openscore.privacy.charts import map_chart
 from openscore.privacy.city_map import MAX_RELEASE_EPSILON, CityMapRelease, release_city_map
 
@@ -173,7 +178,8 @@ def publish_city_map(
     if out is not None:
         return Path(out)
     found = latest_report_dir(KIND, settings)
-    assert found is not None
+    if found is None:
+        raise StorageError(REPORT_GONE.format(kind=KIND))
     return found
 
 

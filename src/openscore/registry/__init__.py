@@ -143,10 +143,12 @@ from openscore.registry.partners import (
 from openscore.registry.people import (
     Person,
     create_person,
+    end_all_sessions,
     erase_person,
     export_person,
     get_person,
     person_exists,
+    session_epoch,
 )
 from openscore.registry.scores import (
     PublishedScore,
@@ -155,6 +157,12 @@ from openscore.registry.scores import (
     publish_score,
     publish_scores,
     score_history,
+)
+from openscore.registry.suppression import (
+    is_suppressed,
+    lift_suppression,
+    suppress,
+    suppressed_ids,
 )
 
 __all__ = [
@@ -203,6 +211,7 @@ __all__ = [
     "dispute_queue",
     "downgrade",
     "dp_budget_spent",
+    "end_all_sessions",
     "engine_from_settings",
     "ensure_current",
     "ensure_unlocked",
@@ -225,6 +234,8 @@ __all__ = [
     "head_revision",
     "inquiry_proof",
     "is_locked",
+    "is_suppressed",
+    "lift_suppression",
     "list_api_keys",
     "list_correction_notices",
     "list_decisions",
@@ -260,9 +271,12 @@ __all__ = [
     "revoke_grant",
     "run_idempotent",
     "score_history",
+    "session_epoch",
     "set_credentials",
     "start_ingestion_run",
     "stored_answer",
+    "suppress",
+    "suppressed_ids",
     "unlock_file",
     "upgrade",
     "usable_grant",

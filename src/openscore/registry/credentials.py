@@ -8,6 +8,7 @@ computation, so timing does not tell whether a login exists.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from functools import lru_cache
 
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from openscore.errors import Conflict, InputError
 from openscore.registry import audit
-from openscore.registry.metadata import credentials, utc_now
+from openscore.registry.metadata import credentials, people, utc_now
 from openscore.registry.people import get_person
 
 MIN_PASSWORD_LENGTH = 10
@@ -60,7 +61,8 @@ def set_credentials(
     now: datetime | None = None,
 ) -> None:
     """Set (or replace) a person's login and password. :class:`Conflict` if the login is
-    another person's."""
+    another person's. Replacing them ends every session of the account (a new session
+    epoch): whoever knew the old password is logged out everywhere."""
     login = _check(login, password)
     get_person(conn, person_id)
     now = now or utc_now()
@@ -80,6 +82,11 @@ def set_credentials(
                     credentials.update()
                     .where(credentials.c.person_id == person_id)
                     .values(login=login, password_hash=password_hash, updated_at=now)
+                )
+                conn.execute(
+                    people.update()
+                    .where(people.c.id == person_id)
+                    .values(session_epoch=secrets.token_hex(16))
                 )
             else:
                 conn.execute(

@@ -97,6 +97,19 @@ people = sa.Table(
     metadata,
     sa.Column("id", sa.String(PERSON_ID_LENGTH), primary_key=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # Every session cookie carries the epoch it was issued under; a new one (password
+    # change, "log out everywhere") ends them all, and a person registered again after an
+    # erasure starts with a fresh random one, so the old cookies never come back.
+    sa.Column("session_epoch", sa.String(32), nullable=False, server_default=""),
+)
+
+#: Erased people, as keyed hashes of their ids (``registry/suppression.py``): no personal
+#: data, only enough to refuse their events and their registration again.
+erased_people = sa.Table(
+    "erased_people",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("erased_at", UTCDateTime(), nullable=False),
 )
 
 credentials = sa.Table(

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from openscore.errors import Conflict, InputError, NotFound
-from openscore.registry import audit
+from openscore.registry import audit, suppression
 from openscore.registry.metadata import (
     PERSON_ID_LENGTH,
     audit_salts,
@@ -52,19 +52,33 @@ def create_person(
     actor: str,
     person_id: str | None = None,
     now: datetime | None = None,
+    lift_erasure: bool = False,
 ) -> Person:
     """Register a person (a fresh id unless the furnishers' id is given).
 
-    :class:`Conflict` if the id is taken.
+    :class:`Conflict` if the id is taken, or if it belongs to a person who was erased
+    (``registry/suppression.py``) and ``lift_erasure`` is not set: an operator who
+    registers an erased person again on purpose says so, and that is audited.
     """
     if person_id is None:
         person_id = new_id()
     elif not _PERSON_ID.match(person_id):
         raise InputError("must be 1-128 printable characters without spaces", field="person_id")
+    if suppression.is_suppressed(conn, person_id):
+        if not lift_erasure:
+            raise Conflict(
+                f"person {person_id!r} was erased: an erased person is not registered again "
+                "unless an operator lifts the erasure (lift_erasure: true)"
+            )
+        suppression.lift_suppression(conn, person_id, actor=actor)
     now = now or utc_now()
     try:
         with conn.begin_nested():
-            conn.execute(people.insert().values(id=person_id, created_at=now))
+            conn.execute(
+                people.insert().values(
+                    id=person_id, created_at=now, session_epoch=secrets.token_hex(16)
+                )
+            )
     except sa.exc.IntegrityError:
         raise Conflict(f"person {person_id!r} already exists") from None
     conn.execute(audit_salts.insert().values(person_id=person_id, salt=secrets.token_bytes(32)))
@@ -95,7 +109,28 @@ def erase_person(conn: Connection, person_id: str, *, actor: str) -> audit.Audit
     get_person(conn, person_id)
     tombstone = audit.append(conn, action="person.erased", actor=actor, person_id=person_id)
     conn.execute(people.delete().where(people.c.id == person_id))
+    suppression.suppress(conn, person_id)
     return tombstone
+
+
+def session_epoch(conn: Connection, person_id: str) -> str | None:
+    """The epoch a session of the person must carry to be valid (None: no such person)."""
+    return conn.execute(
+        sa.select(people.c.session_epoch).where(people.c.id == person_id)
+    ).scalar_one_or_none()
+
+
+def end_all_sessions(conn: Connection, person_id: str, *, actor: str) -> str:
+    """A new session epoch: every session issued before ends (log out everywhere, a
+    password change). Returns the new epoch. :class:`NotFound` for an unknown person."""
+    epoch = secrets.token_hex(16)
+    updated = conn.execute(
+        people.update().where(people.c.id == person_id).values(session_epoch=epoch)
+    )
+    if not updated.rowcount:
+        raise NotFound(f"person {person_id!r} not found")
+    audit.append(conn, action="sessions.ended", actor=actor, person_id=person_id)
+    return epoch
 
 
 def _rows(conn: Connection, table: sa.Table, *order: Any, **where: Any) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 import time
@@ -180,8 +181,9 @@ async def portal_subject(request: Request) -> Visitor:
 
     def login_of() -> tuple[bool, str | None]:
         with state.read() as conn:
-            if not registry.person_exists(conn, session.person_id):
-                return False, None
+            epoch = registry.session_epoch(conn, session.person_id)
+            if epoch is None or not hmac.compare_digest(epoch, session.epoch):
+                return False, None  # erased, or its sessions were ended
             return True, registry.login_of(conn, session.person_id)
 
     exists, login = await run_in_threadpool(login_of)
@@ -205,8 +207,9 @@ async def optional_subject(request: Request) -> Visitor | None:
 
     def login_of() -> tuple[bool, str | None]:
         with state.read() as conn:
-            if not registry.person_exists(conn, session.person_id):
-                return False, None
+            epoch = registry.session_epoch(conn, session.person_id)
+            if epoch is None or not hmac.compare_digest(epoch, session.epoch):
+                return False, None  # erased, or its sessions were ended
             return True, registry.login_of(conn, session.person_id)
 
     exists, login = await run_in_threadpool(login_of)

@@ -100,7 +100,7 @@ def gauge(score: int, band: str, *, chart_id: str = "gauge", before: int | None 
             f'<path d="M{_f(x1)} {_f(y1)} A{_f(r)} {_f(r)} 0 0 1 {_f(x2)} {_f(y2)}" '
             f'fill="none" stroke="{BAND_COLOURS[b.name]}" stroke-width="{_f(width)}"/>'
         )
-    for value in (SCORE_MIN, 550, 600, 650, 700, SCORE_MAX):
+    for value in (*(b.low for b in BANDS), SCORE_MAX):
         x1, y1 = _gauge_point(value, cx, cy, r - width / 2)
         x2, y2 = _gauge_point(value, cx, cy, r + width / 2)
         parts.append(

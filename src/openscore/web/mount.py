@@ -166,7 +166,8 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 async def _to_login(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, LoginRequired)
+    if not isinstance(exc, LoginRequired):  # registered for it alone; not ours otherwise
+        raise exc
     if request.method in UNSAFE_METHODS:
         target = await resume_url(request, "/dashboard")
     else:
@@ -178,7 +179,8 @@ async def _to_login(request: Request, exc: Exception) -> Response:
 
 
 async def _to_console_login(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ConsoleLoginRequired)
+    if not isinstance(exc, ConsoleLoginRequired):
+        raise exc
     target = _here(request) if request.method not in UNSAFE_METHODS else "/console"
     if not target.startswith("/console") or target.startswith("/console/login"):
         target = "/console"

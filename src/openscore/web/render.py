@@ -21,6 +21,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from openscore.domain.bands import SCORE_MAX, SCORE_MIN
 from openscore.web import vocabulary
 
 STATIC_DIR = Path(str(files("openscore.web") / "static"))
@@ -64,6 +65,8 @@ def environment() -> Environment:
         SCOPES=vocabulary.SCOPES,
         STATUSES=vocabulary.STATUSES,
         OUTCOMES=vocabulary.OUTCOMES,
+        SCORE_MIN=SCORE_MIN,
+        SCORE_MAX=SCORE_MAX,
     )
     env.filters.update(
         when=vocabulary.when,

@@ -27,7 +27,9 @@ def _public(state, person_id: str) -> PersonPublic:  # noqa: ANN001
 @router.post("", status_code=201, response_model=PersonPublic)
 def create_person(state: StateDep, operator: OperatorPrincipal, body: PersonCreate) -> PersonPublic:
     with state.write() as conn:
-        person = registry.create_person(conn, actor=operator.actor, person_id=body.person_id)
+        person = registry.create_person(
+            conn, actor=operator.actor, person_id=body.person_id, lift_erasure=body.lift_erasure
+        )
     return PersonPublic(id=person.id, created_at=person.created_at, has_login=False)
 
 

@@ -80,6 +80,16 @@ def read_session(state: StateDep, session: CurrentSubject) -> SessionPublic:
     return _public(session, login)
 
 
+@router.post("/logout/everywhere", status_code=204, response_class=Response)
+def logout_everywhere(state: StateDep, session: CurrentSubject) -> Response:
+    """End every session of the account, on every device (this one included)."""
+    with state.write() as conn:
+        registry.end_all_sessions(conn, session.person_id, actor="subject")
+    response = Response(status_code=204)
+    end_session(response, state, session)
+    return response
+
+
 @router.post("/logout", status_code=204, response_class=Response)
 def logout(state: StateDep, session: CurrentSubject) -> Response:
     """End the session: the cookie stops working now, even if someone kept a copy."""
