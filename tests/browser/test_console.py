@@ -72,6 +72,10 @@ def test_operator_resolves_a_dispute(page, browser_world: BrowserWorld) -> None:
     body = page.locator("main").inner_text()
     assert "Resolved: the record was corrected" in body
     assert "The bank confirmed" in body
+    # the partner that decided about the person was sent a correction notice, shown here
+    notices = page.get_by_role("region", name="Partners told of the correction").inner_text()
+    assert "City Bikes" in notices and "bike decision" in notices
+    shot(page, "22-portal-dispute-correction-notice")
     page.goto("/inquiries")
     assert "dispute investigation" in page.locator("main").inner_text()
 
