@@ -1,6 +1,14 @@
 """Features + batch scores of everyone, on DuckDB and on Spark local mode, by size.
 
     .venv/bin/python benchmarks/engines.py [--people 100000,1000000,5000000] [--months 24]
+        [--engines duckdb,spark,spark-cluster]
+
+``spark-cluster`` is a Spark standalone cluster started here for the run (one master and
+two workers on 127.0.0.1 with pyspark's own ``bin/spark-class``, ``--cluster-cores`` and
+``--cluster-memory`` each; ``engines/standalone.py``) and stopped at the end; the job is
+the same child process with ``OPENSCORE_SPARK_MASTER`` set to it (a client-mode driver,
+executors in the workers' JVMs, the ledger read in place from the shared directory). Its
+peak RSS is the driver's (the executors are the workers' children, not the job's).
 
 For each size: a synthetic world (``openscore.synth``, ``--months`` of history: about 100
 events a person at 24 months) is turned into a ledger **directly** -- one segment per
@@ -207,14 +215,27 @@ def remove(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+#: the standalone cluster of a ``spark-cluster`` run (started by main)
+CLUSTER: dict = {}
+
+
 def run_engine(engine: str, info: dict, out: Path, spark_memory: str | None) -> dict:
     remove(out)
     remove(out.with_suffix(".features.parquet"))
-    cmd = [sys.executable, str(HERE), "--child", engine, info["ledger"], str(out)]
-    if spark_memory:
+    runs_on = "spark" if engine == "spark-cluster" else engine
+    cmd = [sys.executable, str(HERE), "--child", runs_on, info["ledger"], str(out)]
+    env = None
+    if engine == "spark-cluster":
+        env = {
+            "OPENSCORE_SPARK_MASTER": CLUSTER["master"],
+            "SPARK_LOCAL_IP": "127.0.0.1",
+            "OPENSCORE_SPARK_START_TIMEOUT": "300",
+            "PYSPARK_SUBMIT_ARGS": CLUSTER["submit_args"],
+        }
+    elif spark_memory:
         cmd += ["--spark-memory", spark_memory]
     load_before = os.getloadavg()
-    run = run_measured(cmd)
+    run = run_measured(cmd, env=env)
     inner = json.loads(run.stdout.strip().splitlines()[-1])
     return {
         "wall_seconds": round(run.seconds, 2),
@@ -282,7 +303,9 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=24)
     ap.add_argument("--seed", type=int, default=8)
     ap.add_argument("--tiny", type=int, default=1000, help="people in the fixed-overhead run")
-    ap.add_argument("--engines", default="duckdb,spark")
+    ap.add_argument("--engines", default="duckdb,spark", help="of duckdb,spark,spark-cluster")
+    ap.add_argument("--cluster-cores", type=int, default=1, help="cores of each worker")
+    ap.add_argument("--cluster-memory", default="2g", help="memory of each worker")
     ap.add_argument("--spark-memory", default=None, help="spark.driver.memory (local mode)")
     ap.add_argument("--work", type=Path, default=WORK / "engines")
     ap.add_argument("--fresh", action="store_true", help="regenerate the worlds")
@@ -318,6 +341,51 @@ def main() -> None:
     }
     print(f"free disk: {figures['disk_free_gb_at_start']} GB", flush=True)
 
+    cluster = None
+    if "spark-cluster" in engines:
+        from openscore.engines.standalone import StandaloneCluster
+
+        cluster = StandaloneCluster(
+            workers=2, cores=args.cluster_cores, memory=args.cluster_memory
+        ).start()
+        executor_mb = int(cluster_mb(args.cluster_memory) * 0.8)
+        CLUSTER.update(
+            master=cluster.master_url,
+            submit_args=f"--conf spark.executor.memory={executor_mb}m "
+            f"--conf spark.sql.shuffle.partitions={4 * 2 * args.cluster_cores} pyspark-shell",
+        )
+        figures["cluster"] = {
+            "master": cluster.master_url,
+            "workers": 2,
+            "cores_per_worker": args.cluster_cores,
+            "memory_per_worker": args.cluster_memory,
+            "executor_memory_mb": executor_mb,
+        }
+    try:
+        run_sizes(args, figures, sizes, engines)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    figures["slopes"] = slopes(figures, engines)
+    if args.clean:
+        shutil.rmtree(args.work, ignore_errors=True)
+    command = "python benchmarks/engines.py" + (
+        f" --people {args.people}" if args.people != ap.get_default("people") else ""
+    )
+    if args.engines != ap.get_default("engines"):
+        command += f" --engines {args.engines}"
+    save("engines", figures, summary(figures, sizes, engines), command)
+
+
+def cluster_mb(memory: str) -> int:
+    """``2g`` / ``1536m`` in MiB."""
+    unit = memory[-1].lower()
+    return int(memory[:-1]) * (1024 if unit == "g" else 1) if unit in "gm" else int(memory)
+
+
+def run_sizes(
+    args: argparse.Namespace, figures: dict, sizes: list[int], engines: list[str]
+) -> None:
     tiny = make_world(args.tiny, args.months, args.seed, args.work, args.fresh)
     figures["tiny"]["world"] = tiny
     for engine in engines:
@@ -335,31 +403,26 @@ def main() -> None:
             outs[engine] = args.work / f"scores-{people}-{engine}.parquet"
             entry[engine] = run_engine(engine, info, outs[engine], args.spark_memory)
             print(people, engine, entry[engine], flush=True)
-        if {"duckdb", "spark"} <= set(engines):
-            entry["parity"] = compare(outs["duckdb"], outs["spark"])
-            entry["spark_to_duckdb_job"] = round(
-                entry["spark"]["job_seconds"] / entry["duckdb"]["job_seconds"], 2
+        for spark in ("spark", "spark-cluster"):
+            if "duckdb" not in engines or spark not in engines:
+                continue
+            prefix = "" if spark == "spark" else "cluster_"
+            entry[f"{prefix}parity"] = compare(outs["duckdb"], outs[spark])
+            entry[f"{prefix}spark_to_duckdb_job"] = round(
+                entry[spark]["job_seconds"] / entry["duckdb"]["job_seconds"], 2
             )
-            entry["spark_to_duckdb_job_cpu"] = round(
-                entry["spark"]["job_cpu_seconds"] / entry["duckdb"]["job_cpu_seconds"], 2
+            entry[f"{prefix}spark_to_duckdb_job_cpu"] = round(
+                entry[spark]["job_cpu_seconds"] / entry["duckdb"]["job_cpu_seconds"], 2
             )
-            entry["spark_to_duckdb_wall"] = round(
-                entry["spark"]["wall_seconds"] / entry["duckdb"]["wall_seconds"], 2
+            entry[f"{prefix}spark_to_duckdb_wall"] = round(
+                entry[spark]["wall_seconds"] / entry["duckdb"]["wall_seconds"], 2
             )
-            print(people, "parity", entry["parity"], flush=True)
+            print(people, f"{prefix}parity", entry[f"{prefix}parity"], flush=True)
         for out in outs.values():
             remove(out)
             remove(out.with_suffix(".features.parquet"))
         figures["sizes"][str(people)] = entry
         write_partial(figures)
-
-    figures["slopes"] = slopes(figures, engines)
-    if args.clean:
-        shutil.rmtree(args.work, ignore_errors=True)
-    command = "python benchmarks/engines.py" + (
-        f" --people {args.people}" if args.people != ap.get_default("people") else ""
-    )
-    save("engines", figures, summary(figures, sizes, engines), command)
 
 
 def slopes(figures: dict, engines: list[str]) -> dict:
@@ -386,10 +449,11 @@ def finalize(log: Path) -> None:
 
     figures = json.loads((WORK / "engines-partial.json").read_text())
     cut: list[str] = []
+    known = ("duckdb", "spark", "spark-cluster")
     for line in log.read_text().splitlines():
         head, _, rest = line.partition(" {")
         parts = head.split()
-        if len(parts) == 2 and parts[0].isdigit() and parts[1] in ("duckdb", "spark"):
+        if len(parts) == 2 and parts[0].isdigit() and parts[1] in known:
             entry = figures["sizes"].setdefault(parts[0], {})
             if parts[1] not in entry:
                 entry[parts[1]] = ast.literal_eval("{" + rest)
@@ -398,7 +462,7 @@ def finalize(log: Path) -> None:
             n = line.split()[1].rstrip(":").replace(",", "")
             if n.isdigit() and n in figures["sizes"]:
                 figures["sizes"][n].setdefault("world", ast.literal_eval(line.split(": ", 1)[1]))
-    engines = ["duckdb", "spark"]
+    engines = [e for e in known if any(e in v for v in figures["sizes"].values())]
     figures["slopes"] = slopes(figures, engines)
     figures["interrupted"] = cut
     sizes = sorted(int(n) for n in figures["sizes"])
@@ -423,8 +487,12 @@ def summary(figures: dict, sizes: list[int], engines: list[str]) -> str:
         e = figures["sizes"][str(n)]
         cells = [f"{name} {e[name]['job_seconds']:,.0f} s" for name in engines if name in e]
         extra = f" ({e['spark_to_duckdb_job']}x)" if "spark_to_duckdb_job" in e else ""
-        parity = e.get("parity", {}).get("score_rows_differing")
-        parity = f", {parity:,} scores differ" if parity else ""
+        if "cluster_spark_to_duckdb_job" in e:
+            extra += f" (cluster {e['cluster_spark_to_duckdb_job']}x)"
+        differ = [e[k]["score_rows_differing"] for k in ("parity", "cluster_parity") if k in e]
+        parity = f", {sum(differ):,} scores differ" if any(differ) else ""
+        if differ and not any(differ):
+            parity = ", every score equal to DuckDB's"
         parts.append(f"{n / 1e6:g} M people: {', '.join(cells)}{extra}{parity}")
     slopes = ", ".join(f"{k} {v['job']}" for k, v in figures["slopes"].items())
     tiny = figures["tiny"].get("spark", {})

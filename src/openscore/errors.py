@@ -11,6 +11,9 @@
     ├── EngineError       a compute engine is missing or does not answer (Java, Spark)
     ├── AuthError         the caller is not authenticated (no, forged, expired or revoked
     │                     credentials; a wrong password)
+    ├── Forbidden         authenticated, but not allowed (wrong role, CSRF, a wrong password
+    │                     where the caller confirms an act)
+    ├── NotReady          the service cannot answer yet (no scoring model in service)
     └── RateLimited       too many attempts: carries when to retry
 
 The API maps each class to one HTTP status in one place (``api/errors.py``); the CLI
@@ -117,3 +120,15 @@ class RateLimited(OpenscoreError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
+
+
+class Forbidden(OpenscoreError):
+    """Authenticated, but not allowed: the wrong role, or a request without its CSRF token."""
+
+    exit_code = 3
+
+
+class NotReady(OpenscoreError):
+    """The service cannot answer yet: no scoring model is in service."""
+
+    exit_code = 8

@@ -66,3 +66,31 @@ def test_redaction_patterns() -> None:
     assert "hunter2" not in redact("password=hunter2&x=1")
     assert "s3cr3t" not in redact('{"password": "s3cr3t"}')
     assert "tok" not in redact("openscore_session=tok.en.value; path=/")
+
+
+def test_json_log_lines_carry_the_request_id(api_world: ApiWorld) -> None:
+    import io
+    import json
+    import logging
+
+    from openscore.api.logs import JsonLines, RedactSecrets, RequestIdFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLines())
+    handler.addFilter(RedactSecrets())
+    handler.addFilter(RequestIdFilter())
+    access = logging.getLogger("openscore.api.access")
+    access.addHandler(handler)
+    level = access.level
+    access.setLevel(logging.INFO)
+    try:
+        response = api_world.client().get("/v1/health", headers={"X-Request-ID": "req-42"})
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(level)
+    assert response.headers["x-request-id"] == "req-42"
+    (line,) = [json.loads(x) for x in stream.getvalue().splitlines()]
+    assert line["request_id"] == "req-42" and line["route"] == "/v1/health"
+    assert line["status"] == 200 and line["method"] == "GET" and line["ms"] >= 0
+    assert line["level"] == "info" and line["logger"] == "openscore.api.access"

@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 import openscore
-from openscore.api.schemas import ScorePublic
 from openscore.config import Settings
 from openscore.domain.bands import BANDS, SCORE_MAX, SCORE_MIN, band_of
 from openscore.model.format import Scaling
 from openscore.privacy.mechanisms import SCORE_CENTRE, SCORE_HIGH, SCORE_LOW
+from openscore.services.schemas import ScorePublic
 
 SRC = Path(openscore.__file__).parent
 #: the one source, and Alembic's history (a migration is a snapshot: it must not move

@@ -244,3 +244,36 @@ def test_two_stage_batch_on_spark_equals_duckdb(world, spark_engine) -> None:  #
         assert got[pid]["score"] == row["score"], pid
         assert got[pid]["dim_relationships"] == row["dim_relationships"], pid
     assert any(r["dim_relationships"] > 0 for r in want.values())
+
+
+def test_the_materialised_feature_table_gives_the_same_graph_and_features(world) -> None:  # noqa: ANN001
+    """Batch scoring computes everyone's features once (``shared_flags``), scores stage 1
+    from that table and fills in the graph features with ``with_graph``: the graph and
+    the stage-2 features must be exactly those of building them from the events."""
+    from openscore.features import build_features, with_graph
+    from openscore.jobs.graph import compute_graph
+
+    ledger, _ = world
+    engine = DuckDBEngine()
+    try:
+        card = expert_scorecard()
+        events = engine.ledger(ledger.snapshot().paths)
+        graph = compute_graph(engine, ledger, card, AS_OF, store=False, events=events)
+        everyone = build_features(events, AS_OF, shared_flags=True).cache()
+        again = compute_graph(
+            engine, ledger, card, AS_OF, store=False, events=events, features=everyone
+        )
+        g1 = engine.to_pandas(graph).sort_values("person_id").reset_index(drop=True)
+        g2 = engine.to_pandas(again).sort_values("person_id").reset_index(drop=True)
+        assert len(g1) > 0
+        assert g1.equals(g2)
+        want = engine.to_pandas(build_features(events, AS_OF, None, graph))
+        got = engine.to_pandas(with_graph(everyone, graph))
+    finally:
+        engine.close()
+    want = want.sort_values("person_id").reset_index(drop=True)
+    got = got.sort_values("person_id").reset_index(drop=True)
+    assert list(got.columns) == list(want.columns)
+    assert got.equals(want)
+    trust = got.set_index("person_id")["network_trust"]
+    assert trust.isna().sum() == 2 and (trust > 0).any()  # q001, q002 do not share social

@@ -86,10 +86,22 @@ def _populate(engine: Engine, person: str, partner: str) -> None:
             exclude_while_open=True,
             actor="subject",
         )
-        registry.publish_score(
+        score = registry.publish_score(
             conn,
             registry.ScoreToPublish(person, 640, {"identity": 50}, [], "expert-1", NOW),
             actor="system:scoring",
+        )
+        now = registry.utc_now()
+        registry.attestations.record_attestation(
+            conn,
+            attestation_id=registry.new_id(),
+            person_id=person,
+            kid="k",
+            claims={"score_at_least": 600},
+            audience=None,
+            score_id=score.id,
+            issued_at=now,
+            expires_at=now + timedelta(days=30),
         )
         registry.lock_file(conn, person, actor="subject")
         registry.run_idempotent(
@@ -170,8 +182,9 @@ def test_export_holds_everything_but_secrets(engine: Engine, alice: str, bikes: 
     with engine.connect() as conn:
         export = registry.export_person(conn, alice)
     assert export["person"]["login"] == f"{alice}@example.org"
-    for key in ("consents", "grants", "inquiries", "disputes", "scores", "decisions", "reviews"):
+    for key in ("consents", "grants", "disputes", "scores", "decisions", "reviews", "attestations"):
         assert len(export[key]) == 1, key
+    assert len(export["inquiries"]) == 2  # the partner's, and issuing the attestation
     assert export["locked"] is True
     assert [e["entry"]["action"] for e in export["audit_entries"]][:2] == [
         "person.created",

@@ -306,7 +306,7 @@ def test_our_own_errors_are_a_page_without_a_trace(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(control.api_me, "read_lock", broken)
+    monkeypatch.setattr(control.account_service, "read_lock", broken)
     answer = subject.get("/lock")
     assert answer.status_code == 500
     assert "Something went wrong on our side" in answer.text

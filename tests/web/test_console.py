@@ -275,3 +275,26 @@ def test_the_city_map_is_public_but_only_its_noisy_files(web: WebWorld) -> None:
         "/city-map/files/nothing.svg",
     ):
         assert anyone.get(path).status_code == 404, path
+
+
+def test_the_overview_shows_housekeeping_jobs_and_the_audit_queue(web: WebWorld) -> None:
+    from openscore.registry import audit, leases, sequencer
+
+    with web.engine.begin() as conn:
+        person = registry.create_person(conn, actor="system").id
+        sequencer.append_queued(
+            conn, [audit.PendingEntry(action="inquiry.recorded", actor="system", person_id=person)]
+        )
+        assert leases.acquire(conn, "audit-sequencer", "host:1:abc", 30)
+        leases.record_run(
+            conn,
+            "audit-sequencer",
+            "host:1:abc",
+            ok=False,
+            result="SequencerHalted: queued audit entry 'x' (audit_pending): its content does "
+            "not match its receipt's hash",
+        )
+    page = web.operator().get("/console").text
+    assert "Audit entries waiting for the sequencer: <strong>1</strong>" in page
+    assert "audit-sequencer" in page and "host:1:abc" in page
+    assert "<strong>failed:</strong> SequencerHalted" in page

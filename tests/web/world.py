@@ -179,11 +179,12 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def build_web_world(data_dir: Path, **api_kw: Any) -> WebWorld:
-    from openscore.api import ApiSettings, create_app
+    from openscore.api import ApiSettings
     from openscore.config import Settings
     from openscore.features.expert import expert_scorecard
     from openscore.online import install_model
     from openscore.registry import create_registry_engine, upgrade
+    from openscore.server import create_app
     from openscore.web import install
 
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""The application factory: ``create_app(settings) -> FastAPI``.
+"""The API's factory: ``create_api(settings) -> FastAPI`` (``openscore.server.create_app``
+adds the web pages on top).
 
 Everything is under ``/v1``; the OpenAPI document is at ``/openapi.json`` (no bundled
 documentation pages: they load their scripts from a CDN, and nothing here may reference
@@ -7,7 +8,9 @@ the migrations first — and holds all its state on ``app.state.openscore``, so 
 in one process (tests) never share anything.
 
 Middleware, outermost first: request context (request id, security headers, the access
-log line), then the body-size limit; errors are answered by ``api/errors.py``.
+log line), metrics (``api/metrics.py``), the overload limit (``api/overload.py``: 503 +
+Retry-After beyond capacity), then the body-size limit; errors are answered by
+``api/errors.py``. ``GET /metrics`` serves Prometheus metrics.
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version as _package_version
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from openscore.api import errors
+from openscore.api.metrics import MetricsMiddleware, metrics_response_headers
 from openscore.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from openscore.api.overload import OverloadMiddleware
+from openscore.api.routes import attestations as public_attestations
 from openscore.api.routes import catalogue, health
 from openscore.api.routes.operators import audit as operator_audit
 from openscore.api.routes.operators import disputes as operator_disputes
@@ -37,6 +43,8 @@ from openscore.api.routes.operators import publications as operator_publications
 from openscore.api.routes.operators import reviews as operator_reviews
 from openscore.api.routes.partners import decisions as partner_decisions
 from openscore.api.routes.partners import fulfilment as partner_fulfilment
+from openscore.api.routes.partners import webhooks as partner_webhooks
+from openscore.api.routes.subjects import attestations as subject_attestations
 from openscore.api.routes.subjects import consents as subject_consents
 from openscore.api.routes.subjects import decisions as subject_decisions
 from openscore.api.routes.subjects import disputes as subject_disputes
@@ -45,11 +53,11 @@ from openscore.api.routes.subjects import inquiries as subject_inquiries
 from openscore.api.routes.subjects import me as subject_me
 from openscore.api.routes.subjects import scores as subject_scores
 from openscore.api.routes.subjects import session as subject_session
-from openscore.api.schemas import ErrorPublic
 from openscore.api.settings import ApiSettings
 from openscore.api.state import AppState
 from openscore.config import Settings, get_settings
 from openscore.domain.bands import SCORE_MAX, SCORE_MIN
+from openscore.services.schemas import ErrorPublic
 
 log = logging.getLogger("openscore.api")
 
@@ -76,6 +84,9 @@ ROUTERS = (
     operator_reviews.router,
     operator_ingestion.router,
     operator_audit.router,
+    subject_attestations.router,
+    partner_webhooks.router,
+    public_attestations.router,
 )
 
 _RETRY_AFTER = {
@@ -95,13 +106,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(
+def create_api(
     settings: Settings | None = None,
     api_settings: ApiSettings | None = None,
     *,
     engine: Engine | None = None,
 ) -> FastAPI:
-    """The openscore API for ``settings`` (default: from the environment).
+    """The openscore API for ``settings`` (default: from the environment), without the
+    web pages (:func:`openscore.server.create_app` adds them).
 
     ``engine``: a registry engine to use instead of one made from the settings (it must
     carry the audit key: ``create_registry_engine(url, secret_key=...)``).
@@ -116,12 +128,32 @@ def create_app(
         # Index the ledger's public records before the first decision needs them.
         await run_in_threadpool(state.public_records.refresh)
         recovery = asyncio.create_task(_recover_forever(state))
+        background = [recovery]
+        if state.api.webhook_interval_seconds > 0:
+            from openscore.services.webhooks import deliver_forever, parse_networks
+
+            background.append(
+                asyncio.create_task(
+                    deliver_forever(
+                        state.engine,
+                        allow=parse_networks(state.api.webhook_allow_networks),
+                        interval=state.api.webhook_interval_seconds,
+                        timeout=state.api.webhook_timeout_seconds,
+                    )
+                )
+            )
+        if state.api.housekeeping:
+            state.housekeeper = state.build_housekeeper()
+            state.housekeeper.start()
         try:
             yield
         finally:
-            recovery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recovery
+            if state.housekeeper is not None:
+                await run_in_threadpool(state.housekeeper.stop)
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if owns_engine:
                 state.engine.dispose()
 
@@ -140,7 +172,20 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)
     errors.install(app)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_page() -> Response:
+        """Prometheus metrics (``api/metrics.py``)."""
+        return Response(state.metrics.exposition(state), headers=metrics_response_headers())
+
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        OverloadMiddleware,
+        limit=api_settings.max_concurrent_requests,
+        queue_timeout=api_settings.queue_timeout_seconds,
+        on_reject=lambda _scope: state.metrics.rejections.labels("overload").inc(),
+    )
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     app.add_middleware(RequestContextMiddleware)
 
     def openapi() -> dict[str, Any]:
@@ -156,10 +201,6 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    # the portal and console: after errors.install, so that pages get HTML error pages
-    from openscore.web import install as install_web
-
-    install_web(app)
     return app
 
 

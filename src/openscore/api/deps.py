@@ -34,10 +34,9 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
-from openscore.api.errors import Forbidden
 from openscore.api.sessions import Session, csrf_matches
 from openscore.api.state import AppState
-from openscore.errors import AuthError, InputError
+from openscore.errors import AuthError, Forbidden, InputError
 from openscore.registry import ApiPrincipal, authenticate_api_key, session_epoch
 from openscore.registry.partners import Role
 

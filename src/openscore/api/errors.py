@@ -47,8 +47,10 @@ from openscore.errors import (
     Conflict,
     ConsentError,
     EngineError,
+    Forbidden,
     InputError,
     NotFound,
+    NotReady,
     OpenscoreError,
     RateLimited,
     StorageError,
@@ -58,18 +60,6 @@ log = logging.getLogger("openscore.api")
 
 #: Seconds a client should wait before retrying when storage is away.
 RETRY_AFTER_UNAVAILABLE = 5
-
-
-class Forbidden(OpenscoreError):
-    """Authenticated, but not allowed: the wrong role, or a request without its CSRF token."""
-
-    exit_code = 3
-
-
-class NotReady(OpenscoreError):
-    """The service cannot answer yet: no scoring model is in service."""
-
-    exit_code = 8
 
 
 class BodyTooLarge(StarletteHTTPException):

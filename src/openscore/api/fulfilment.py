@@ -9,7 +9,11 @@ its ``report_id`` as event id, as one atomic batch.
 
 Each report names the grant it was served under: a partner reports only about people
 who authorised it (any of its grants, expired or revoked included: a rental returned
-late is reported after the fact). Another partner's grant is 404, as everywhere.
+late is reported after the fact). Another partner's grant is 404, as everywhere. And a
+report must be about what the grant covers: a rental of a product the grant names, a
+repayment only under a grant that names a credit product (kind ``loan`` in the
+catalogue); anything else is 403 and stores nothing (a partner authorised for bikes
+cannot report a lost car or a missed loan instalment).
 
 The request as a whole is idempotent by ``Idempotency-Key``
 (:func:`openscore.registry.run_idempotent`): the key, the ingestion run's record and the
@@ -33,19 +37,24 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from openscore import registry
-from openscore.api.schemas import (
+from openscore.api.state import AppState
+from openscore.decisions import Catalogue
+from openscore.decisions.products import ProductKind
+from openscore.errors import ConsentError, NotFound
+from openscore.ingest import Ingester, IngestResult
+from openscore.online import registry_consent_gate, registry_suppression_check
+from openscore.registry import ApiPrincipal
+from openscore.registry.webhooks import enqueue_event
+from openscore.services.schemas import (
     FulfilmentPublic,
     FulfilmentRejection,
     FulfilmentRequest,
     RentalReport,
     RepaymentReport,
 )
-from openscore.api.state import AppState
-from openscore.errors import NotFound
-from openscore.ingest import Ingester, IngestResult
-from openscore.online import registry_consent_gate, registry_suppression_check
-from openscore.registry import ApiPrincipal
 
 #: Rejections returned in the answer at most (the full report stays beside the run).
 MAX_REJECTIONS = 100
@@ -86,20 +95,44 @@ def to_event(report: RentalReport | RepaymentReport) -> dict[str, Any]:
 
 
 def _check_grants(
-    conn: Any, principal: ApiPrincipal, reports: Sequence[RentalReport | RepaymentReport]
+    conn: Any,
+    principal: ApiPrincipal,
+    reports: Sequence[RentalReport | RepaymentReport],
+    catalogue: Catalogue,
 ) -> None:
-    seen: set[tuple[str, str]] = set()
+    grants: dict[tuple[str, str], registry.Grant] = {}
     for index, report in enumerate(reports):
         pair = (report.person_id, report.grant_id)
-        if pair in seen:
-            continue
-        try:
-            grant = registry.get_grant(conn, report.person_id, report.grant_id)
-        except NotFound:
-            grant = None
-        if grant is None or grant.partner_id != principal.partner_id:
-            raise NotFound(f"reports[{index}]: grant {report.grant_id!r} not found")
-        seen.add(pair)
+        grant = grants.get(pair)
+        if grant is None:
+            try:
+                grant = registry.get_grant(conn, report.person_id, report.grant_id)
+            except NotFound:
+                grant = None
+            if grant is None or grant.partner_id != principal.partner_id:
+                raise NotFound(f"reports[{index}]: grant {report.grant_id!r} not found")
+            grants[pair] = grant
+        _check_covered(index, report, grant, catalogue)
+
+
+def _check_covered(
+    index: int, report: RentalReport | RepaymentReport, grant: registry.Grant, catalogue: Catalogue
+) -> None:
+    """:class:`ConsentError` (403) unless the grant covers what the report is about."""
+    covers = ", ".join(grant.products)
+    if isinstance(report, RentalReport):
+        if report.product not in grant.products:
+            raise ConsentError(
+                f"reports[{index}]: grant {grant.id!r} does not cover product "
+                f"{report.product!r} (it covers: {covers}); report only what it covers"
+            )
+        return
+    kinds = {p.id: p.kind for p in catalogue.products}
+    if not any(kinds.get(p) is ProductKind.LOAN for p in grant.products):
+        raise ConsentError(
+            f"reports[{index}]: grant {grant.id!r} covers no credit product (it covers: "
+            f"{covers}): a repayment can only be reported under a grant for a loan"
+        )
 
 
 def _rejections(result: IngestResult) -> list[FulfilmentRejection]:
@@ -150,6 +183,47 @@ def _ingest(state: AppState, partner_id: str, events: list[dict[str, Any]]) -> I
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _enqueue_fulfilment_events(
+    conn: Connection, partner_id: str, body: FulfilmentRequest, answer: dict[str, Any]
+) -> None:
+    """``fulfilment.accepted`` / ``fulfilment.rejected`` webhook events for the batch
+    (in the transaction that records it; nothing is sent for a replayed key)."""
+    rejected = {r["index"]: r for r in answer["rejections"] if r.get("index") is not None}
+    accepted = [r.report_id for i, r in enumerate(body.reports) if i not in rejected]
+    if answer["accepted"] or answer["duplicates"]:
+        enqueue_event(
+            conn,
+            partner_id,
+            "fulfilment.accepted",
+            {
+                "run_id": answer["run_id"],
+                "report_ids": accepted,
+                "accepted": answer["accepted"],
+                "duplicates": answer["duplicates"],
+            },
+        )
+    if answer["rejected"]:
+        enqueue_event(
+            conn,
+            partner_id,
+            "fulfilment.rejected",
+            {
+                "run_id": answer["run_id"],
+                "rejected": answer["rejected"],
+                "rejections": [
+                    {
+                        "report_id": body.reports[r["index"]].report_id
+                        if r.get("index") is not None and r["index"] < len(body.reports)
+                        else None,
+                        "field": r.get("field"),
+                        "reason": r["reason"],
+                    }
+                    for r in answer["rejections"]
+                ],
+            },
+        )
+
+
 def report_fulfilment(
     state: AppState, principal: ApiPrincipal, key: str, body: FulfilmentRequest
 ) -> tuple[FulfilmentPublic, bool]:
@@ -170,7 +244,7 @@ def report_fulfilment(
     started = registry.utc_now()
 
     with state.reader.connect() as conn:
-        _check_grants(conn, principal, body.reports)
+        _check_grants(conn, principal, body.reports, state.catalogue)
         earlier = registry.stored_answer(
             conn, principal=principal.actor, key=key, request=request_doc
         )
@@ -206,6 +280,7 @@ def report_fulfilment(
                 actor=principal.actor,
                 report_path=result.report_path,
             )
+            _enqueue_fulfilment_events(conn, principal.partner_id, body, answer)
             return answer
 
         outcome = registry.run_idempotent(

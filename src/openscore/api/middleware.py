@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openscore.api.errors import BodyTooLarge, problem
+from openscore.api.logs import REQUEST_ID
 
 log = logging.getLogger("openscore.api.access")
 
@@ -70,17 +71,27 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        token = REQUEST_ID.set(request_id)
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            route = scope.get("route")
+            REQUEST_ID.reset(token)
+            route = getattr(scope.get("route"), "path", None) or "-"
+            ms = round((time.perf_counter() - started) * 1000, 1)
             log.info(
                 "%s %s %s %.1fms %s",
                 scope["method"],
-                getattr(route, "path", None) or "-",
+                route,
                 status,
-                (time.perf_counter() - started) * 1000,
+                ms,
                 request_id,
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "ms": ms,
+                    "request_id": request_id,
+                },
             )
 
 

@@ -25,13 +25,12 @@ from typing import Any
 
 from openscore import registry
 from openscore.api.deps import authenticate
-from openscore.api.errors import NotReady
-from openscore.api.schemas import DecisionAnswer, DecisionRequest
-from openscore.api.scores import publish_now
 from openscore.api.state import AppState
 from openscore.decisions import BELOW_THRESHOLD, Decision, Product, decide
-from openscore.errors import ConsentError, NotFound
+from openscore.errors import ConsentError, NotFound, NotReady
 from openscore.registry import Grant, PublishedScore
+from openscore.services.schemas import DecisionAnswer, DecisionRequest
+from openscore.services.scores import publish_now
 
 
 def _minimised(decision: Decision, product: Product, grant: Grant) -> list[dict[str, Any]]:
@@ -83,6 +82,7 @@ def decide_for_partner(state: AppState, key: str, request: DecisionRequest) -> D
     for _ in range(2):
         with state.write() as conn:
             principal = authenticate(conn, key, "partner")
+            state.partner_rate.check(principal.partner_id, "decisions")
             product = state.catalogue.get(request.product_id)
             grant = registry.usable_grant(
                 conn,
@@ -130,9 +130,15 @@ def decide_for_partner(state: AppState, key: str, request: DecisionRequest) -> D
                     band=score.band,
                     answer=answer,
                     actor=principal.actor,
+                    max_merge_delay=state.api.audit_max_merge_delay_seconds,
                 )
+                receipts = [r.to_json() for r in (record.receipt, inquiry.receipt) if r]
+                state.metrics.decisions.labels(decision.outcome).inc()
                 return DecisionAnswer(
-                    **inquiry.returned, inquiry_id=inquiry.id, decided_at=record.decided_at
+                    **inquiry.returned,
+                    inquiry_id=inquiry.id,
+                    decided_at=record.decided_at,
+                    receipts=receipts,
                 )
         # No published score yet: publish one (its own transactions), then decide.
         publish_now(state, person_id, actor=principal.actor)

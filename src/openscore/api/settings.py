@@ -55,3 +55,30 @@ class ApiSettings(BaseSettings):
     #: registry connection pool (per worker process)
     pool_size: int = Field(default=10, ge=1)
     pool_max_overflow: int = Field(default=20, ge=0)
+    #: the audit log's maximum merge delay: a decision's receipt promises its entry will be
+    #: in the tree within this many seconds (the sequencer runs four times as often)
+    audit_max_merge_delay_seconds: float = Field(default=1.0, gt=0, le=3600)
+    #: run background jobs (audit sequencer, compaction, expiry) in this process; each job
+    #: runs where its lease is held, so any number of servers may leave this on
+    housekeeping: bool = True
+    #: compact the ledger once it holds more segments than this
+    compact_above_segments: int = Field(default=32, ge=2)
+    #: how often expiry of negative records runs (seconds)
+    expiry_interval_seconds: float = Field(default=3600.0, gt=0)
+    #: requests handled at once per worker before new ones are answered 503 + Retry-After
+    max_concurrent_requests: int = Field(default=64, ge=1)
+    #: how long a request may wait for a slot before it is answered 503 (seconds)
+    queue_timeout_seconds: float = Field(default=0.05, ge=0)
+    #: decisions per partner per second across all workers (0: no limit), counted in the
+    #: registry database (see docs/reliability.md)
+    partner_decisions_per_second: int = Field(default=0, ge=0)
+    #: where rate-limit counts are shared by every worker and server (e.g.
+    #: ``redis://127.0.0.1:6379/0``); unset: each process counts on its own
+    redis_url: str | None = None
+    #: networks partner webhooks may be sent to although they are not public addresses
+    #: (comma-separated CIDRs, e.g. "127.0.0.1/32" for a test receiver); default none
+    webhook_allow_networks: str = ""
+    #: how often the server's deliverer looks for due webhook events (0: no deliverer in
+    #: this process, e.g. when a housekeeping worker calls ``deliver_due``)
+    webhook_interval_seconds: float = Field(default=1.0, ge=0)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)

@@ -1,6 +1,6 @@
 """What one running app holds: settings, the registry engine, the catalogue, the limiters.
 
-Built once by :func:`openscore.api.app.create_app` and kept on ``app.state.openscore``;
+Built once by :func:`openscore.api.app.create_api` and kept on ``app.state.openscore``;
 routes reach it through :data:`openscore.api.deps.StateDep`. Nothing here is global, so
 two apps (two tests, two databases) never share state.
 """
@@ -17,14 +17,30 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection, Engine
 
-from openscore.api.ratelimit import AttemptLimiter, LoginLimiter
-from openscore.api.records import PublicRecordIndex
+from openscore.api.metrics import Metrics
+from openscore.api.ratelimit import (
+    AttemptLimiter,
+    LoginLimiter,
+    PerSecond,
+    key_prefix,
+    redis_client,
+    redis_windows,
+)
 from openscore.api.sessions import EnrolmentCodes, SessionSigner
 from openscore.api.settings import ApiSettings
 from openscore.config import Settings
 from openscore.decisions import Catalogue, default_catalogue, load_catalogue
+from openscore.jobs.housekeeping import (
+    Housekeeper,
+    Job,
+    Writer,
+    compaction_job,
+    expiry_job,
+    sequencer_job,
+)
 from openscore.ledger import Ledger
 from openscore.registry import create_registry_engine, read_only
+from openscore.services.records import PublicRecordIndex
 
 
 class SqliteWriters:
@@ -64,6 +80,19 @@ def _writers(engine: Engine) -> SqliteWriters | None:
     return SqliteWriters(Path(database).resolve())
 
 
+def housekeeping_jobs(
+    settings: Settings, api: ApiSettings, ledger: Ledger, write: Writer
+) -> list[Job]:
+    """The background jobs of a server or ``openscore worker``, from the settings."""
+    return [
+        sequencer_job(write, max_merge_delay=api.audit_max_merge_delay_seconds),
+        compaction_job(ledger, above_segments=api.compact_above_segments),
+        expiry_job(
+            ledger, retention_years=settings.retention_years, interval=api.expiry_interval_seconds
+        ),
+    ]
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -77,10 +106,22 @@ class AppState:
     logins: LoginLimiter
     signups: AttemptLimiter
     costly: AttemptLimiter
+    #: decisions per partner per second (``api.partner_decisions_per_second``)
+    partner_rate: PerSecond
     public_records: PublicRecordIndex
     #: SQLite has one writer at a time: they queue in :class:`SqliteWriters`
     _writers: SqliteWriters | None = None
     jobs: dict[str, dict] = field(default_factory=dict)
+    #: background jobs under leases (audit sequencer, compaction, expiry), if enabled
+    housekeeper: Housekeeper | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+
+    def build_housekeeper(self) -> Housekeeper:
+        """The jobs this process offers to run (each runs only where its lease is held)."""
+        return Housekeeper(
+            write=self.write,
+            jobs=housekeeping_jobs(self.settings, self.api, self.ledger, self.write),
+        )
 
     @classmethod
     def build(
@@ -99,6 +140,9 @@ class AppState:
         catalogue = (
             load_catalogue(api.catalogue_path) if api.catalogue_path else default_catalogue()
         )
+        client = redis_client(api.redis_url) if api.redis_url else None
+        prefix = key_prefix(engine.url.render_as_string(hide_password=True))
+        shared = redis_windows(client, prefix) if client is not None else None
         return cls(
             settings=settings,
             api=api,
@@ -116,9 +160,22 @@ class AppState:
                 per_account=api.login_failures_per_account,
                 per_ip=api.login_failures_per_ip,
                 window=api.login_window_seconds,
+                make=shared,
             ),
-            signups=AttemptLimiter(api.signups_per_ip, api.signup_window_seconds),
-            costly=AttemptLimiter(api.costly_requests_per_person, api.costly_window_seconds),
+            signups=AttemptLimiter(
+                api.signups_per_ip, api.signup_window_seconds, make=shared, name="signups"
+            ),
+            costly=AttemptLimiter(
+                api.costly_requests_per_person,
+                api.costly_window_seconds,
+                make=shared,
+                name="costly",
+            ),
+            partner_rate=PerSecond(
+                api.partner_decisions_per_second,
+                client=client,
+                prefix=f"{prefix}:decisions",
+            ),
             public_records=PublicRecordIndex(ledger),
             _writers=_writers(engine),
         )

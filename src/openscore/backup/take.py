@@ -14,7 +14,9 @@ damaged disk block would damage the backup too) and checked against the checksum
 manifest recorded at write time, the registry rows are streamed out of their snapshot,
 and the model, report, graph and run files are copied. Everything lands in
 ``.NAME.partial-PID`` beside the destination, with a checksum per file in
-``backup.json``, written last; the directory is renamed to its name only then.
+``backup.json``, written last; the directory is renamed to its name only then. A
+backup that was killed leaves its ``.NAME.partial-PID`` behind; the next backup into the
+same parent directory removes every such directory whose process is gone.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import shutil
 import time
 import uuid
@@ -77,6 +80,7 @@ def take_backup(
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise Conflict(f"{dest} exists and is not empty: back up into a new directory")
     work = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
+    remove_stale_partials(dest.parent)
     shutil.rmtree(work, ignore_errors=True)
     try:
         work.mkdir(mode=0o700, parents=True)
@@ -209,6 +213,38 @@ def _copy_tree(src: Path, dest: Path, work: Path, catalog: Catalog) -> None:
             continue  # removed while we copied (a report replaced): it was not needed
         fsync_file(target)
         record(catalog, work, target)
+
+
+_PARTIAL = re.compile(r"^\..+\.partial-(\d+)$")
+
+
+def remove_stale_partials(parent: Path) -> list[Path]:
+    """Remove the ``.NAME.partial-PID`` directories in ``parent`` of backups whose process
+    is gone (killed, or the machine restarted); returns what was removed. A directory of a
+    live process (a backup still running) is left alone."""
+    removed: list[Path] = []
+    if not parent.is_dir():
+        return removed
+    for path in parent.iterdir():
+        match = _PARTIAL.match(path.name)
+        if match is None or not path.is_dir() or path.is_symlink():
+            continue
+        pid = int(match.group(1))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process (or not a pid we can ask about): keep it
+    return True
 
 
 def _remove_stale_stages(root: Path) -> None:

@@ -8,7 +8,9 @@ forwarded headers trusted only from the addresses named, bounded keep-alive.
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 from typing import Annotated
 
 import typer
@@ -29,6 +31,12 @@ def serve(
         ),
     ] = 1,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_format: Annotated[
+        str,
+        typer.Option(
+            help="plain, or json: one JSON object per line with the request id (for log shippers)."
+        ),
+    ] = "plain",
     forwarded_allow_ips: Annotated[
         str | None,
         typer.Option(
@@ -48,6 +56,8 @@ def serve(
     from openscore.config import get_settings
     from openscore.registry import engine_from_settings, upgrade
 
+    if log_format not in ("plain", "json"):
+        raise typer.BadParameter("plain or json", param_hint="--log-format")
     settings = get_settings()
     engine = engine_from_settings(settings)
     try:
@@ -58,7 +68,8 @@ def serve(
     if backend == "sqlite" and workers > 1:
         err_console.print(
             "[yellow]warning:[/] several workers on SQLite queue for its one writer; "
-            "log-in limits and log-outs are per worker"
+            "log-outs are per worker, and so are log-in limits unless "
+            "OPENSCORE_API_REDIS_URL is set"
         )
     err_console.print(
         f"openscore API on http://{host}:{port}/v1 (registry: {backend}, "
@@ -66,12 +77,12 @@ def serve(
         highlight=False,
     )
     config = uvicorn.Config(
-        "openscore.api:create_app",
+        "openscore.server:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_config=configure_logging(log_level),
+        log_config=configure_logging(log_level, json_lines=log_format == "json"),
         log_level=log_level,
         access_log=False,
         server_header=False,
@@ -85,6 +96,10 @@ def serve(
         timeout_worker_healthcheck=120,
         backlog=2048,
     )
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # /metrics adds up every worker's counts from files here (prometheus-client's
+        # multiprocess mode); set before the workers start and import the client
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="openscore-metrics-")
     if workers == 1:
         server = uvicorn.Server(config)
         server.run()

@@ -33,6 +33,17 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+def release_cached(con: Any) -> None:
+    """Drop the tables ``.cache()`` materialised on an Ibis backend, before it closes.
+
+    Ibis drops a cached table when its expression is garbage-collected; an expression
+    that outlives its connection (a job's result, closed in a ``finally``) would then try
+    on a closed connection and print an error at exit.
+    """
+    for name in list(getattr(con, "_cache_name_to_entry", {})):
+        con._finalize_cached_table(name)  # noqa: SLF001 - ibis's own release
+
+
 def get_engine(name: str | None = None, **options: Any) -> Engine:
     """The engine named (default: ``OPENSCORE_ENGINE``, else duckdb)."""
     from openscore.config import get_settings

@@ -98,4 +98,7 @@ class DuckDBEngine:
         tmp.replace(path)
 
     def close(self) -> None:
+        from openscore.engines.base import release_cached
+
+        release_cached(self._con)
         self._con.disconnect()

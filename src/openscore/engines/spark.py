@@ -446,6 +446,10 @@ class SparkEngine:
 
     def close(self) -> None:
         """Stop the session if this engine started it; a borrowed one is left running."""
+        from openscore.engines.base import release_cached
+
+        with contextlib.suppress(Exception):  # a session already stopped has nothing cached
+            release_cached(self._con)
         if self._owns_session:
             self._session.stop()
             self._owns_session = False

@@ -11,6 +11,10 @@ passed in as ``graph`` (``features/graph.py``, run by ``jobs/graph.py``): withou
 everyone's is missing (nothing known is neutral); with it, a person who shares ``social``
 gets their value (0 if they have no trusted connection) and anyone else stays missing —
 so revoking ``social`` makes it missing at once, whatever the graph table says.
+
+Batch scoring computes the feature table once (``shared_flags=True`` keeps the per-source
+sharing flags), scores stage 1 from it, and fills in the graph features afterwards with
+:func:`with_graph`, which applies the same rule as passing ``graph`` here.
 """
 
 from __future__ import annotations
@@ -35,11 +39,15 @@ def build_features(
     as_of: date,
     people: ir.Table | None = None,
     graph: ir.Table | None = None,
+    *,
+    shared_flags: bool = False,
 ) -> ir.Table:
     """Features as of ``as_of`` for everyone in the ledger (and in ``people`` if given).
 
     ``graph``: ``person_id`` and the graph features (``network_trust``) of the last graph
-    run; None leaves them missing for everyone.
+    run; None leaves them missing for everyone. ``shared_flags`` adds a boolean
+    ``has_<source>`` column per consentable source after the features (what
+    :func:`with_graph` needs).
     """
     a = AsOf(as_of)
     ev = as_of_view(events, a)
@@ -71,9 +79,40 @@ def build_features(
         elif spec.source == Source.PUBLIC_RECORDS:
             value = value.fill_null(0.0)  # held on a legal basis for everyone: none is 0
         elif spec.fill is not None:
-            shares = out[f"has_{spec.source.value}"].fill_null(False)
-            value = ibis.cases(
-                (shares, value.fill_null(float(spec.fill))), else_=ibis.null("float64")
-            )
+            value = _shared_or_missing(value, out[f"has_{spec.source.value}"], spec.fill)
+        columns[spec.name] = value
+    if shared_flags:
+        for s in CONSENTABLE_SOURCES:
+            columns[f"has_{s.value}"] = out[f"has_{s.value}"].fill_null(False)
+    return out.select("person_id", **columns)
+
+
+def with_graph(features: ir.Table, graph: ir.Table) -> ir.Table:
+    """A feature table made with ``shared_flags=True`` and no graph, with the graph
+    features of ``graph`` filled in exactly as ``build_features(..., graph=graph)`` does.
+
+    Returns ``person_id`` and the features in catalogue order (the flags are dropped).
+    """
+    g = graph.select(
+        "person_id", *[graph[f].cast("float64").name(f"__g_{f}") for f in GRAPH_FEATURES]
+    )
+    out = features.left_join(g, "person_id").select(~ibis.selectors.endswith("_right"))
+    columns: dict[str, ir.Value] = {}
+    for spec in FEATURES:
+        if spec.name not in GRAPH_FEATURES:
+            columns[spec.name] = out[spec.name]
+            continue
+        value = out[f"__g_{spec.name}"]
+        if spec.fill is not None:
+            value = _shared_or_missing(value, out[f"has_{spec.source.value}"], spec.fill)
         columns[spec.name] = value
     return out.select("person_id", **columns)
+
+
+def _shared_or_missing(
+    value: ir.FloatingValue, shares: ir.BooleanValue, fill: float
+) -> ir.FloatingValue:
+    """Principle 2's rule: a source not shared is missing; shared with no event, ``fill``."""
+    return ibis.cases(
+        (shares.fill_null(False), value.fill_null(float(fill))), else_=ibis.null("float64")
+    )

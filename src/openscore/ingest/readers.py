@@ -11,6 +11,7 @@ Line numbers count records: a quoted CSV value that spans lines counts as one.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import json
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -33,6 +35,11 @@ _WINDOW = MAX_LINE_BYTES // 2
 _BLOCK_BYTES = 4 * MAX_LINE_BYTES
 #: rows per batch handed to validation
 BATCH_ROWS = 1_000_000
+#: JSON nested deeper than this is refused before parsing (an event is a flat object;
+#: Python's parser recurses, and 200 000 brackets would exhaust the stack)
+MAX_JSON_DEPTH = 64
+#: bytes looked at to tell a text file from a binary one
+_SNIFF_BYTES = 64 << 10
 
 FORMATS = ("csv", "jsonl", "parquet")
 
@@ -49,6 +56,10 @@ class RawFile:
     work_path: Path | None = None
     #: how many of the issues are whole rows that could not be read
     rows_rejected: int = 0
+    #: where scratch copies go (the run's work directory)
+    work_dir: Path | None = None
+    #: lines rejected by the reader before the parser saw them (their rows are dropped)
+    dropped: set[int] = field(default_factory=set)
 
     @property
     def name(self) -> str:
@@ -102,7 +113,7 @@ def open_raw(path: Path, work_dir: Path) -> RawFile:
     if path.is_dir():
         raise InputError("is a directory", path=str(path))
     fmt, gz = detect_format(path)
-    raw = RawFile(path, fmt)
+    raw = RawFile(path, fmt, work_dir=work_dir)
     plain = path
     if gz:
         plain = _gunzip(raw, work_dir)
@@ -206,6 +217,8 @@ def _check_text(raw: RawFile, path: Path, work_dir: Path) -> Path:
         head = fh.read(4)
         if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise InputError("file is UTF-16 encoded: save it as UTF-8", path=raw.name)
+        fh.seek(0)
+        _refuse_binary(raw, fh.read(_SNIFF_BYTES))
         suspicious = False
         offset = 0
         while offset < size:
@@ -245,6 +258,40 @@ def _check_text(raw: RawFile, path: Path, work_dir: Path) -> Path:
     return out
 
 
+def _refuse_binary(raw: RawFile, sample: bytes) -> None:
+    """One clear message for a file that is not text at all (random bytes, an image, a
+    spreadsheet saved as .csv): a NUL byte, or mostly bytes that are not UTF-8 text."""
+    label = "CSV" if raw.format == "csv" else "JSONL"
+    nul = sample.find(b"\x00")
+    if nul >= 0:
+        raise InputError(
+            f"not a text {label} file: it holds binary data (a NUL byte at byte {nul}); "
+            "export it as UTF-8 text",
+            path=raw.name,
+        )
+    text = codecs.getincrementaldecoder("utf-8")("replace").decode(sample, final=False)
+    odd = text.count("\ufffd") + sum(c < " " and c not in "\t\r\n\f" for c in text)
+    if text and odd > max(8, len(text) // 10):
+        raise InputError(
+            f"not a text {label} file: {odd} of its first {len(text)} characters are not "
+            "text (invalid UTF-8 or control characters); export it as UTF-8 text",
+            path=raw.name,
+        )
+
+
+def _valid_utf8(path: Path) -> bool:
+    """Whether the whole file is valid UTF-8 (C-speed decoding, block by block)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(16 << 20):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 # -- CSV ------------------------------------------------------------------------------------
 
 
@@ -277,18 +324,64 @@ def _csv_rows(text: str) -> Iterator[list[str]]:
 def _csv_batches(raw: RawFile, path: Path) -> Iterator[pa.Table]:
     names = _csv_header(raw, path)
     raw.columns = names
-    types = {n: pa.string() for n in names}
-    for binary in (False, True):
-        try:
-            yield from _csv_read(raw, path, names, types, binary=binary)
-            return
-        except pa.ArrowInvalid as exc:
-            if "UTF8" in str(exc) and not binary:
-                # not valid UTF-8 somewhere: read bytes, validation rejects the bad cells
-                types = {n: pa.binary() for n in names}
-                raw.issues = [i for i in raw.issues if i.line is None or i.line <= 1]
+    # Not valid UTF-8 somewhere: read bytes, and validation rejects the bad cells. A row
+    # that is not UTF-8 *and* has the wrong number of columns would make pyarrow fail
+    # the whole file (its invalid-row handler cannot decode the row's text), so such
+    # rows are found first and rejected by line; the rest of the file is kept.
+    binary = not _valid_utf8(path)
+    if binary:
+        path = _drop_undecodable_bad_rows(raw, path, len(names))
+    types = {n: pa.binary() if binary else pa.string() for n in names}
+    try:
+        for table in _csv_read(raw, path, names, types, binary=binary):
+            if raw.dropped:
+                table = table.filter(
+                    pc.invert(pc.is_in(table.column(-1), pa.array(sorted(raw.dropped))))
+                )
+            yield table
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"cannot be read as CSV ({exc})", path=raw.name) from exc
+
+
+def _drop_undecodable_bad_rows(raw: RawFile, path: Path, columns: int) -> Path:
+    """Reject the records that are not valid UTF-8 and have the wrong number of columns
+    (by record number, as the reader counts them); the copy read instead has each one
+    replaced by a record of empty fields, so the numbering of the others holds, and
+    ``raw.dropped`` says which rows to leave out."""
+    if raw.work_dir is None:
+        return path
+    out = raw.work_dir / (raw.path.name + ".rows")
+    blank = b"," * (columns - 1) + b"\n"
+    record = 1
+    with open(path, "rb") as src, open(out, "wb") as dst:
+        dst.write(src.readline())  # the header
+        pending = b""
+        for line in src:
+            pending += line
+            if pending.count(b'"') % 2:  # inside a quoted value that spans lines
                 continue
-            raise InputError(f"cannot be read as CSV ({exc})", path=raw.name) from exc
+            text, pending = pending, b""
+            if not text.strip():
+                dst.write(text)  # blank lines are not records
+                continue
+            record += 1
+            try:
+                text.decode("utf-8")
+            except UnicodeDecodeError:
+                # latin-1 maps byte to character one to one: the same fields, countable
+                try:
+                    fields = next(csv.reader([text.decode("latin-1").rstrip("\r\n")]), [])
+                    why = f"expected {columns} columns, found {len(fields)} (and not valid UTF-8)"
+                except csv.Error:  # a bare carriage return inside, mostly
+                    fields, why = [], "not valid UTF-8, and its columns cannot be told apart"
+                if len(fields) != columns:
+                    raw.reject(record, None, text.decode("utf-8", "replace").rstrip("\r\n"), why)
+                    raw.dropped.add(record)
+                    dst.write(blank)
+                    continue
+            dst.write(text)
+        dst.write(pending)
+    return out
 
 
 def _csv_read(
@@ -398,8 +491,21 @@ def _jsonl_batches(raw: RawFile, path: Path) -> Iterator[pa.Table]:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
+            depth = _json_depth(line)
+            if depth > MAX_JSON_DEPTH:
+                raw.reject(
+                    line_no,
+                    None,
+                    line[:200].decode("utf-8", "replace"),
+                    f"JSON nested more than {MAX_JSON_DEPTH} levels deep (an event is one "
+                    "flat object)",
+                )
+                continue
             try:
                 obj = json.loads(line)
+            except RecursionError:  # a depth the scan above did not see: refused the same
+                raw.reject(line_no, None, None, "JSON nested too deeply to read")
+                continue
             except (UnicodeDecodeError, ValueError) as exc:
                 reason = (
                     "not valid UTF-8"
@@ -439,6 +545,34 @@ def _jsonl_batches(raw: RawFile, path: Path) -> Iterator[pa.Table]:
     raw.columns = list(seen)
     if lines:
         yield flush()
+
+
+def _json_depth(line: bytes) -> int:
+    """How deeply the line's JSON nests (brackets inside strings do not count). Cheap for
+    ordinary lines: only a line with more brackets than the limit is scanned."""
+    if line.count(b"[") + line.count(b"{") <= MAX_JSON_DEPTH:
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    return deepest
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
 
 
 def _json_scalar(value: object) -> str | None:

@@ -141,10 +141,18 @@ def graph_params_of(card: Scorecard) -> GraphParams:
 # -- the batch computation ------------------------------------------------------------
 
 
-def stage_one_scores(events: ir.Table, card: Scorecard, as_of: date) -> ir.Table:
-    """``person_id, score`` of everyone in the ledger with :func:`stage_one_card`."""
+def stage_one_scores(
+    events: ir.Table, card: Scorecard, as_of: date, features: ir.Table | None = None
+) -> ir.Table:
+    """``person_id, score`` of everyone in the ledger with :func:`stage_one_card`.
+
+    ``features``: everyone's feature table already computed (e.g. materialised by the
+    batch job, which scores stage 2 from it too); by default built from ``events``.
+    """
     base = stage_one_card(card)
-    scores = score_table(base, build_features(events, as_of), "person_id", texts=False)
+    if features is None:
+        features = build_features(events, as_of)
+    scores = score_table(base, features, "person_id", texts=False)
     return scores.select("person_id", "score")
 
 
@@ -157,13 +165,16 @@ def compute_graph(
     *,
     store: bool = True,
     events: ir.Table | None = None,
+    features: ir.Table | None = None,
 ) -> ir.Table:
     """Run stages 1 and the propagation; store the snapshot; return it as a table.
 
     ``store`` writes ``graph/network.parquet`` beside the ledger unless a snapshot as of
     a later date is already there (a back-dated run never replaces a newer one).
     ``events``: the ledger table already opened by the caller (one ledger snapshot for
-    both stages); by default the ledger's current segments.
+    both stages); by default the ledger's current segments. ``features``: everyone's
+    feature table from those events, already materialised (stage 1 is scored from it
+    instead of computing the features again).
     """
     params = params or graph_params_of(card)
     if events is None:
@@ -174,7 +185,8 @@ def compute_graph(
     # takes minutes on a few dozen people.
     a = AsOf(as_of)
     ev = as_of_view(events, a)
-    people = graph_people(ev, a, stage_one_scores(events, card, as_of), params).cache()
+    people = graph_people(ev, a, stage_one_scores(events, card, as_of, features), params)
+    people = people.cache()
     edges = mutual_edges(relationship_edges(ev)).cache()
     try:
         people.count().execute()

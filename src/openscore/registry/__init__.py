@@ -19,7 +19,7 @@ the functions; ``docs/audit-log.md`` explains the log.
 
 from __future__ import annotations
 
-from openscore.registry import audit, merkle
+from openscore.registry import attestations, audit, merkle, webhooks
 from openscore.registry.audit import (
     AuditEntry,
     AuditVerification,
@@ -191,6 +191,7 @@ __all__ = [
     "Review",
     "ScoreToPublish",
     "TreeHead",
+    "attestations",
     "audit",
     "authenticate_api_key",
     "close_dispute",
@@ -282,4 +283,5 @@ __all__ = [
     "usable_grant",
     "utc_now",
     "verify_password",
+    "webhooks",
 ]

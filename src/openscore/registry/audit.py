@@ -32,6 +32,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -387,33 +388,56 @@ def append_many(conn: Connection, pending: Sequence[PendingEntry]) -> list[Audit
     salts: dict[str, bytes] = {}
     persons = list(dict.fromkeys(i.person_id for i, _ in checked if i.person_id is not None))
     seq, frontier = _lock_state(conn, salts, persons)
+    return _write_entries(
+        conn,
+        key,
+        seq,
+        frontier,
+        [(item, details, salts.get(item.person_id or ""), None) for item, details in checked],
+    )
+
+
+def _write_entries(
+    conn: Connection,
+    key: bytes,
+    seq: int,
+    frontier: list[bytes],
+    items: Sequence[tuple[PendingEntry, dict[str, Any], bytes | None, bytes | None]],
+) -> list[AuditEntry]:
+    """Hash ``items`` (entry, checked details, the person's salt, the receipt's entry hash)
+    into the tree from ``seq`` on and write entries, state and links; the caller holds
+    the state's lock. A person entry without a salt (erased while queued) gets a one-off
+    random salt and no link: it can be tied to no one, as erasure promises."""
     now = utc_now()
     appended: list[AuditEntry] = []
     links: list[dict[str, Any]] = []
-    for item, details in checked:
+    for item, details, salt, receipt in items:
         subject = item.subject
         refs: dict[str, str] = {}
         if item.person_id is not None:
-            salt = salts[item.person_id]
+            linked = salt is not None
+            salt = salt if salt is not None else secrets.token_bytes(32)
             subject = subject_ref(salt, seq)
             refs = {
                 name: link_ref(salt, seq, name, value)
                 for name, value in (item.linked or {}).items()
                 if value is not None
             }
-            links.append({"person_id": item.person_id, "seq": seq})
-        entry = canonical_json(
-            {
-                "v": ENTRY_VERSION,
-                "seq": seq,
-                "at": format_time(item.at or now),
-                "actor": item.actor,
-                "action": item.action,
-                "subject": subject,
-                "details": details,
-                "refs": refs,
-            }
-        )
+            if linked:
+                links.append({"person_id": item.person_id, "seq": seq})
+        content = {
+            "v": ENTRY_VERSION,
+            "seq": seq,
+            "at": format_time(item.at or now),
+            "actor": item.actor,
+            "action": item.action,
+            "subject": subject,
+            "details": details,
+            "refs": refs,
+        }
+        if receipt is not None:
+            content["receipt"] = receipt.hex()
+        entry = canonical_json(content)
         leaf = merkle.leaf_hash(entry)
         frontier = merkle.frontier_append(frontier, seq, leaf)
         root = merkle.frontier_root(frontier)

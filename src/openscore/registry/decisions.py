@@ -10,7 +10,7 @@ queue: ``requested`` until an operator ``upheld`` or ``overturned`` the decision
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,10 +19,11 @@ from sqlalchemy.engine import Connection
 
 from openscore.domain import SCORE_MAX, SCORE_MIN, band_of
 from openscore.errors import Conflict, InputError, NotFound
-from openscore.registry import audit
+from openscore.registry import audit, sequencer
 from openscore.registry.grants import Grant, _check_grant_of, check_slug
 from openscore.registry.inquiries import Inquiry, _inquiry_entry, _insert_inquiry
 from openscore.registry.metadata import (
+    audit_pending,
     decision_reviews,
     decisions,
     new_id,
@@ -30,6 +31,7 @@ from openscore.registry.metadata import (
     utc_now,
 )
 from openscore.registry.people import get_person
+from openscore.registry.sequencer import Receipt
 
 Outcome = Literal["approve", "decline"]
 ReviewStatus = Literal["requested", "upheld", "overturned"]
@@ -49,7 +51,12 @@ class DecisionRecord:
     terms: dict[str, Any]
     reasons: list[dict[str, Any]]
     decided_at: datetime
-    audit_seq: int
+    #: The entry's seq in the log; ``None`` while it is queued (see ``audit_receipt``).
+    audit_seq: int | None
+    #: The receipt id of an entry queued for the sequencer (``registry/sequencer.py``).
+    audit_receipt: str | None = None
+    #: The signed receipt itself, on the record just made (it is not stored as such).
+    receipt: Receipt | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +84,17 @@ def _record(row: sa.Row) -> DecisionRecord:
         dict(row.terms),
         list(row.reasons),
         row.decided_at,
-        int(row.audit_seq),
+        None if row.audit_seq is None else int(row.audit_seq),
+        row.audit_receipt,
     )
+
+
+#: A decision with the seq of its entry, whether appended at once or queued and since
+#: integrated by the sequencer.
+_SELECT = sa.select(
+    *(c for c in decisions.c if c.name != "audit_seq"),
+    sa.func.coalesce(decisions.c.audit_seq, audit_pending.c.seq).label("audit_seq"),
+).select_from(decisions.outerjoin(audit_pending, audit_pending.c.id == decisions.c.audit_receipt))
 
 
 def _review(row: sa.Row) -> Review:
@@ -134,9 +150,11 @@ def _decision_entry(record: DecisionRecord, actor: str) -> audit.PendingEntry:
 _INSERT_DECISION = decisions.insert()
 
 
-def _insert_decision(conn: Connection, record: DecisionRecord, audit_seq: int) -> DecisionRecord:
-    """Store a decision whose audit entry is ``audit_seq``."""
-    record = replace(record, audit_seq=audit_seq)
+def _insert_decision(
+    conn: Connection, record: DecisionRecord, audit_seq: int | None, receipt: str | None = None
+) -> DecisionRecord:
+    """Store a decision whose audit entry is ``audit_seq`` (or queued as ``receipt``)."""
+    record = replace(record, audit_seq=audit_seq, audit_receipt=receipt)
     conn.execute(
         _INSERT_DECISION,
         {
@@ -152,6 +170,7 @@ def _insert_decision(conn: Connection, record: DecisionRecord, audit_seq: int) -
             "reasons": record.reasons,
             "decided_at": record.decided_at,
             "audit_seq": audit_seq,
+            "audit_receipt": receipt,
         },
     )
     return record
@@ -236,6 +255,7 @@ def record_answered_decision(
     score: int | None = None,
     band: str | None = None,
     now: datetime | None = None,
+    max_merge_delay: float = sequencer.MAX_MERGE_DELAY_SECONDS,
 ) -> tuple[DecisionRecord, Inquiry]:
     """A partner's decision and the inquiry that returned it, recorded together: what
     :func:`record_decision` then :func:`~openscore.registry.inquiries.record_inquiry`
@@ -246,7 +266,9 @@ def record_answered_decision(
     returned it in this transaction: that read proves that the person, the partner and
     the grant exist and belong together, so nothing is read again (the foreign keys still
     hold at insert). The log gets the same two entries, ``decision.recorded`` then
-    ``inquiry.recorded``, appended in one batch (:func:`audit.append_many`).
+    ``inquiry.recorded``, queued for the sequencer (:func:`sequencer.append_queued`: no
+    lock on the log) — the decision's record carries their signed receipts in
+    ``receipt`` (the decision's) and the inquiry's ``audit_receipt``.
     """
     _check_decision(product_id, outcome, score, band, reasons)
     if not isinstance(answer, Mapping):
@@ -274,21 +296,22 @@ def record_answered_decision(
         now,
         -1,
     )
-    decided, asked = audit.append_many(
-        conn, [_decision_entry(record, actor), _inquiry_entry(inquiry, actor)]
+    decided, asked = sequencer.append_queued(
+        conn,
+        [_decision_entry(record, actor), _inquiry_entry(inquiry, actor)],
+        max_merge_delay=max_merge_delay,
     )
+    stored = _insert_decision(conn, record, None, decided.receipt_id)
     return (
-        _insert_decision(conn, record, decided.seq),
-        _insert_inquiry(conn, inquiry, asked.seq),
+        replace(stored, receipt=decided),
+        replace(_insert_inquiry(conn, inquiry, None, asked.receipt_id), receipt=asked),
     )
 
 
 def get_decision(conn: Connection, person_id: str, decision_id: str) -> DecisionRecord:
     """One of the person's decisions; another person's is :class:`NotFound`."""
     row = conn.execute(
-        sa.select(decisions).where(
-            decisions.c.id == decision_id, decisions.c.person_id == person_id
-        )
+        _SELECT.where(decisions.c.id == decision_id, decisions.c.person_id == person_id)
     ).one_or_none()
     if row is None:
         raise NotFound(f"decision {decision_id!r} not found")
@@ -298,9 +321,7 @@ def get_decision(conn: Connection, person_id: str, decision_id: str) -> Decision
 def get_partner_decision(conn: Connection, partner_id: str, decision_id: str) -> DecisionRecord:
     """A decision the partner asked for; any other is :class:`NotFound`."""
     row = conn.execute(
-        sa.select(decisions).where(
-            decisions.c.id == decision_id, decisions.c.partner_id == partner_id
-        )
+        _SELECT.where(decisions.c.id == decision_id, decisions.c.partner_id == partner_id)
     ).one_or_none()
     if row is None:
         raise NotFound(f"decision {decision_id!r} not found")
@@ -310,8 +331,7 @@ def get_partner_decision(conn: Connection, partner_id: str, decision_id: str) ->
 def list_decisions(conn: Connection, person_id: str, *, limit: int = 100) -> list[DecisionRecord]:
     """Decisions about a person, newest first."""
     rows = conn.execute(
-        sa.select(decisions)
-        .where(decisions.c.person_id == person_id)
+        _SELECT.where(decisions.c.person_id == person_id)
         .order_by(decisions.c.decided_at.desc(), decisions.c.id)
         .limit(limit)
     )

@@ -9,8 +9,13 @@ another writer got there first; an immediate one waits its turn (up to the busy 
 so appends are serialised instead of failing. Readers that never write can use
 :func:`read_only`, whose transactions begin deferred and do not queue for the write lock.
 
-PostgreSQL needs only ``pool_pre_ping`` (a restarted server must not hand out dead
-connections); the audit log serialises its appends with a row lock there.
+PostgreSQL runs without ``pool_pre_ping``: a ping is one more round trip on every
+checkout, the largest single cost of a decision there. A connection that a restarted
+server killed fails its first statement instead; SQLAlchemy then sees a disconnect and
+discards every pooled connection older than it, and the API answers that one request
+503 with ``Retry-After`` (``api/errors.py``) — after which the pool is fresh. The audit
+log serialises its appends with a row lock there; decisions do not append but queue
+(``registry/sequencer.py``).
 
 The audit key (for the MACs of tree heads) travels with the engine as an execution
 option, so every repository function can stay ``f(conn, ...)`` without a key argument.
@@ -54,7 +59,7 @@ def create_registry_engine(
         engine = sa.create_engine(url, echo=echo, **engine_kw)
         _tune_sqlite(engine)
     elif backend == "postgresql":
-        engine_kw.setdefault("pool_pre_ping", True)
+        engine_kw.setdefault("pool_pre_ping", False)
         engine = sa.create_engine(url, echo=echo, **engine_kw)
     else:
         raise StorageError(f"unsupported registry backend {backend!r}: use sqlite or postgresql")

@@ -26,6 +26,7 @@ from openscore.registry import audit
 from openscore.registry.locks import LOCKED
 from openscore.registry.metadata import file_locks, grants, new_id, partners, utc_now
 from openscore.registry.people import get_person
+from openscore.registry.webhooks import enqueue_event
 
 Scope = Literal["decision", "band", "score"]
 SCOPES: tuple[Scope, ...] = ("decision", "band", "score")
@@ -198,6 +199,14 @@ def revoke_grant(
         details={"partner": grant.partner_id},
         linked={"grant": grant_id},
         at=now,
+    )
+    # the partner learns at once that it must stop using what it was given
+    enqueue_event(
+        conn,
+        grant.partner_id,
+        "grant.revoked",
+        {"grant_id": grant_id, "person_id": person_id, "revoked_at": now.isoformat()},
+        now=now,
     )
     return replace(grant, revoked_at=now)
 

@@ -8,18 +8,19 @@ that the person can ask for an inclusion proof that the inquiry is in the log.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from openscore.errors import InputError, NotFound
+from openscore.errors import Conflict, InputError, NotFound
 from openscore.registry import audit
 from openscore.registry.grants import _check_grant_of, check_slug
-from openscore.registry.metadata import inquiries, new_id, partners, utc_now
+from openscore.registry.metadata import audit_pending, inquiries, new_id, partners, utc_now
 from openscore.registry.people import get_person
+from openscore.registry.sequencer import Receipt
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,12 @@ class Inquiry:
     purpose: str
     returned: dict[str, Any]
     at: datetime
-    audit_seq: int
+    #: The entry's seq in the log; ``None`` while it is queued (see ``audit_receipt``).
+    audit_seq: int | None
+    #: The receipt id of an entry queued for the sequencer (``registry/sequencer.py``).
+    audit_receipt: str | None = None
+    #: The signed receipt itself, on the record just made (it is not stored as such).
+    receipt: Receipt | None = field(default=None, compare=False)
 
 
 def _inquiry(row: sa.Row) -> Inquiry:
@@ -43,8 +49,17 @@ def _inquiry(row: sa.Row) -> Inquiry:
         row.purpose,
         dict(row.returned),
         row.at,
-        int(row.audit_seq),
+        None if row.audit_seq is None else int(row.audit_seq),
+        row.audit_receipt,
     )
+
+
+#: An inquiry with the seq of its entry, whether appended at once or queued and since
+#: integrated by the sequencer.
+_SELECT = sa.select(
+    *(c for c in inquiries.c if c.name != "audit_seq"),
+    sa.func.coalesce(inquiries.c.audit_seq, audit_pending.c.seq).label("audit_seq"),
+).select_from(inquiries.outerjoin(audit_pending, audit_pending.c.id == inquiries.c.audit_receipt))
 
 
 def record_inquiry(
@@ -102,8 +117,10 @@ def _inquiry_entry(inquiry: Inquiry, actor: str) -> audit.PendingEntry:
 _INSERT_INQUIRY = inquiries.insert()
 
 
-def _insert_inquiry(conn: Connection, inquiry: Inquiry, audit_seq: int) -> Inquiry:
-    """Store an inquiry whose audit entry is ``audit_seq``."""
+def _insert_inquiry(
+    conn: Connection, inquiry: Inquiry, audit_seq: int | None, receipt: str | None = None
+) -> Inquiry:
+    """Store an inquiry whose audit entry is ``audit_seq`` (or queued as ``receipt``)."""
     conn.execute(
         _INSERT_INQUIRY,
         {
@@ -115,15 +132,16 @@ def _insert_inquiry(conn: Connection, inquiry: Inquiry, audit_seq: int) -> Inqui
             "returned": inquiry.returned,
             "at": inquiry.at,
             "audit_seq": audit_seq,
+            "audit_receipt": receipt,
         },
     )
-    return replace(inquiry, audit_seq=audit_seq)
+    return replace(inquiry, audit_seq=audit_seq, audit_receipt=receipt)
 
 
 def get_inquiry(conn: Connection, person_id: str, inquiry_id: str) -> Inquiry:
     """One of the person's inquiries; another person's is :class:`NotFound`."""
     row = conn.execute(
-        sa.select(inquiries).where(inquiries.c.id == inquiry_id, inquiries.c.person_id == person_id)
+        _SELECT.where(inquiries.c.id == inquiry_id, inquiries.c.person_id == person_id)
     ).one_or_none()
     if row is None:
         raise NotFound(f"inquiry {inquiry_id!r} not found")
@@ -135,8 +153,7 @@ def list_inquiries(
 ) -> list[Inquiry]:
     """Who looked at a person, newest first (``before`` pages backwards)."""
     query = (
-        sa.select(inquiries)
-        .where(inquiries.c.person_id == person_id)
+        _SELECT.where(inquiries.c.person_id == person_id)
         .order_by(inquiries.c.at.desc(), inquiries.c.id)
         .limit(limit)
     )
@@ -148,4 +165,9 @@ def list_inquiries(
 def inquiry_proof(conn: Connection, person_id: str, inquiry_id: str) -> audit.InclusionProof:
     """The inclusion proof, in the current log, of the entry that recorded the inquiry."""
     inquiry = get_inquiry(conn, person_id, inquiry_id)
+    if inquiry.audit_seq is None:
+        raise Conflict(
+            f"inquiry {inquiry_id!r} is queued for the audit log and not yet integrated: "
+            "ask again in a second"
+        )
     return audit.inclusion_proof(conn, inquiry.audit_seq)

@@ -217,7 +217,9 @@ inquiries = sa.Table(
     sa.Column("purpose", sa.String(64), nullable=False),
     sa.Column("returned", sa.JSON(), nullable=False),
     sa.Column("at", UTCDateTime(), nullable=False),
-    sa.Column("audit_seq", sa.BigInteger(), nullable=False),
+    # Entries appended at once carry their seq; queued ones (audit_pending) their receipt id.
+    sa.Column("audit_seq", sa.BigInteger(), nullable=True),
+    sa.Column("audit_receipt", sa.String(ID_LENGTH), nullable=True),
 )
 sa.Index("ix_inquiries_person_id_at", inquiries.c.person_id, inquiries.c.at)
 
@@ -299,7 +301,8 @@ decisions = sa.Table(
     sa.Column("terms", sa.JSON(), nullable=False),
     sa.Column("reasons", sa.JSON(), nullable=False),
     sa.Column("decided_at", UTCDateTime(), nullable=False),
-    sa.Column("audit_seq", sa.BigInteger(), nullable=False),
+    sa.Column("audit_seq", sa.BigInteger(), nullable=True),
+    sa.Column("audit_receipt", sa.String(ID_LENGTH), nullable=True),
     sa.CheckConstraint(_in("outcome", ["approve", "decline"]), name="outcome"),
 )
 sa.Index("ix_decisions_person_id_decided_at", decisions.c.person_id, decisions.c.decided_at)
@@ -459,10 +462,130 @@ audit_salts = sa.Table(
     sa.Column("salt", sa.LargeBinary(32), nullable=False),
 )
 
+#: Entries accepted but not yet in the tree (decisions and their inquiries): written in the
+#: request's own transaction with no lock on the log, answered with a signed receipt, and
+#: integrated by the one sequencer in batches (``registry/audit.py``). Once integrated,
+#: ``seq`` says where and the pending content (``body``, ``person_id``) is cleared: the
+#: row keeps only what a receipt needs to find its entry.
+audit_pending = sa.Table(
+    "audit_pending",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("entry_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("body", sa.LargeBinary(), nullable=True),
+    # Not a foreign key: erasing a person must not drop an entry the log has promised.
+    sa.Column("person_id", sa.String(PERSON_ID_LENGTH), nullable=True),
+    sa.Column("queued_at", UTCDateTime(), nullable=False),
+    sa.Column("seq", sa.BigInteger(), nullable=True, unique=True),
+)
+sa.Index(
+    "ix_audit_pending_unsequenced",
+    audit_pending.c.queued_at,
+    sqlite_where=audit_pending.c.seq.is_(None),
+    postgresql_where=audit_pending.c.seq.is_(None),
+)
+
+#: Background jobs (the audit sequencer, ledger compaction, expiry) run where their lease
+#: is held: one holder at a time across every server and worker process.
+job_leases = sa.Table(
+    "job_leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("last_run_at", UTCDateTime(), nullable=True),
+    sa.Column("last_ok", sa.Boolean(), nullable=True),
+    sa.Column("last_result", sa.Text(), nullable=True),
+)
+
 #: Which entries concern which person (so a person can list and prove theirs); erasable.
 audit_links = sa.Table(
     "audit_links",
     metadata,
     _person_fk(primary_key=True),
     sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
+)
+
+# --- attestations and partner webhooks (migration 0005) -------------------------------
+
+#: Score attestations a person issued (SD-JWTs): the claims signed, never the token.
+attestations = sa.Table(
+    "attestations",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),  # the token's jti
+    _person_fk(index=True),
+    sa.Column("kid", sa.String(64), nullable=False),
+    sa.Column("claims", sa.JSON(), nullable=False),
+    sa.Column("audience", sa.String(200), nullable=True),
+    sa.Column("score_id", sa.BigInteger(), nullable=False),
+    sa.Column("issued_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    sa.Column("revoked_reason", sa.String(200), nullable=True),
+)
+
+#: The public status list: revoked attestation ids (random, so no personal data). No
+#: foreign key to the person: erasing them must not un-revoke their attestations.
+attestation_revocations = sa.Table(
+    "attestation_revocations",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("revoked_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.CheckConstraint(_in("reason", ["withdrawn", "unsupported", "erased"]), name="reason"),
+)
+
+#: One webhook endpoint per partner, with the secret that signs what is sent to it.
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column(
+        "partner_id",
+        sa.String(64),
+        sa.ForeignKey("partners.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+#: The durable outbox: one row per event to deliver to one partner.
+webhook_outbox = sa.Table(
+    "webhook_outbox",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column(
+        "partner_id",
+        sa.String(64),
+        sa.ForeignKey("partners.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    # Set for events that must be sent once (a grant's expiry), unique per partner.
+    sa.Column("dedupe_key", sa.String(128), nullable=True),
+    sa.Column("payload", sa.JSON(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("last_attempt_at", UTCDateTime(), nullable=True),
+    sa.Column("last_status_code", sa.Integer(), nullable=True),
+    sa.Column("last_error", sa.String(300), nullable=True),
+    sa.Column("delivered_at", UTCDateTime(), nullable=True),
+    sa.CheckConstraint(_in("status", ["pending", "delivered", "failed"]), name="status"),
+)
+sa.Index(
+    "uq_webhook_outbox_partner_id_dedupe_key",
+    webhook_outbox.c.partner_id,
+    webhook_outbox.c.dedupe_key,
+    unique=True,
+)
+sa.Index(
+    "ix_webhook_outbox_status_next_attempt_at",
+    webhook_outbox.c.status,
+    webhook_outbox.c.next_attempt_at,
 )

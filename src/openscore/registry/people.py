@@ -21,6 +21,7 @@ from openscore.errors import Conflict, InputError, NotFound
 from openscore.registry import audit, suppression
 from openscore.registry.metadata import (
     PERSON_ID_LENGTH,
+    attestations,
     audit_salts,
     consents,
     credentials,
@@ -106,7 +107,10 @@ def erase_person(conn: Connection, person_id: str, *, actor: str) -> audit.Audit
     from then on the log cannot be tied to them. The ledger's erasure is the caller's
     to run in the same request.
     """
+    from openscore.registry.attestations import revoke_all_of  # imports this module
+
     get_person(conn, person_id)
+    revoke_all_of(conn, person_id)  # their attestations stay on the status list
     tombstone = audit.append(conn, action="person.erased", actor=actor, person_id=person_id)
     conn.execute(people.delete().where(people.c.id == person_id))
     suppression.suppress(conn, person_id)
@@ -157,6 +161,7 @@ def export_person(conn: Connection, person_id: str) -> dict[str, Any]:
         "inquiries": _rows(conn, inquiries, inquiries.c.at, person_id=person_id),
         "disputes": _rows(conn, disputes, disputes.c.filed_at, person_id=person_id),
         "scores": _rows(conn, published_scores, published_scores.c.id, person_id=person_id),
+        "attestations": _rows(conn, attestations, attestations.c.issued_at, person_id=person_id),
         "decisions": _rows(conn, decisions, decisions.c.decided_at, person_id=person_id),
         "reviews": _rows(
             conn, decision_reviews, decision_reviews.c.requested_at, person_id=person_id

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from openscore.domain import SCORE_MAX, SCORE_MIN, Dimension, band_of
 from openscore.errors import InputError, NotFound
 from openscore.registry import audit
+from openscore.registry.attestations import revoke_unsupported
 from openscore.registry.metadata import people, published_scores, utc_now
 
 
@@ -151,6 +152,8 @@ def publish_score(
         },
         at=now,
     )
+    # An attestation the new score no longer supports goes on the status list now.
+    revoke_unsupported(conn, {item.person_id: item.score}, now=now)
     return _published(
         conn.execute(sa.select(published_scores).where(published_scores.c.id == score_id)).one()
     )
@@ -177,6 +180,7 @@ def publish_scores(
     if missing:
         raise NotFound(f"{len(missing)} people not found, e.g. {missing[0]!r}")
     conn.execute(published_scores.insert(), rows)
+    revoke_unsupported(conn, {r["person_id"]: r["score"] for r in rows}, now=now)
     digest = hashlib.sha256()
     for row in rows:
         digest.update(audit.canonical_json(row) + b"\n")

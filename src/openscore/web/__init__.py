@@ -1,12 +1,11 @@
 """The subject portal and the operator console: server-rendered pages on the API's app.
 
-``install(app)`` mounts them on the app :func:`openscore.api.create_app` made::
+``install(app)`` mounts them on the app :func:`openscore.api.create_api` made;
+:func:`openscore.server.create_app` does both::
 
-    from openscore.api import create_app
-    from openscore.web import install
+    from openscore.server import create_app
 
     app = create_app(settings)
-    install(app)
 
 Pages are Jinja2 templates (``templates/``), charts are SVG drawn on the server
 (``charts.py``), and the little script there is (``static/app.js``) only enhances forms

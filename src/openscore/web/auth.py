@@ -40,10 +40,9 @@ from openscore.api.deps import (
     cookie_secure,
     require_csrf,
 )
-from openscore.api.errors import Forbidden
 from openscore.api.sessions import Session, derive_key
 from openscore.api.state import AppState
-from openscore.errors import AuthError, NotFound
+from openscore.errors import AuthError, Forbidden, NotFound
 from openscore.registry import ApiPrincipal
 
 CONSOLE_COOKIE = "openscore_console"

@@ -52,7 +52,8 @@ class WebState:
 
 def install(app: FastAPI) -> None:
     """Mount the subject portal, the operator console and their static files on ``app``
-    (made by :func:`openscore.api.create_app`; call this after it, once)."""
+    (made by :func:`openscore.api.create_api`; call this after it, once:
+    :func:`openscore.server.create_app` does)."""
     from openscore.web.routes import ROUTERS
 
     state: AppState = app.state.openscore

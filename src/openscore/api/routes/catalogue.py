@@ -6,20 +6,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from openscore import online, registry
+from openscore import online
 from openscore.api.deps import StateDep
-from openscore.api.schemas import (
+from openscore.domain import DIMENSION_LABELS, Dimension
+from openscore.scoring.eligibility import ScoringRule
+from openscore.scoring.weights import dimension_weights, weight_notes
+from openscore.services import partners
+from openscore.services.schemas import (
     DimensionWeightPublic,
     ModelWeightsPublic,
-    PartnerDirectoryEntry,
     PartnerDirectoryPublic,
     ProductPublic,
     ProductsPublic,
 )
-from openscore.api.scores import ensure_model
-from openscore.domain import DIMENSION_LABELS, Dimension
-from openscore.scoring.eligibility import ScoringRule
-from openscore.scoring.weights import dimension_weights, weight_notes
+from openscore.services.scores import ensure_model
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
 
@@ -73,8 +73,4 @@ def model_weights(state: StateDep) -> ModelWeightsPublic:
 @router.get("/partners", response_model=PartnerDirectoryPublic)
 def list_partners(state: StateDep) -> PartnerDirectoryPublic:
     """Active partners (not operators): who a grant can be given to."""
-    with state.read() as conn:
-        partners = registry.list_partners(conn, role="partner")
-    return PartnerDirectoryPublic(
-        items=[PartnerDirectoryEntry(id=p.id, name=p.name) for p in partners if p.active]
-    )
+    return partners.directory(state)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from openscore.api.schemas import HealthPublic
+from openscore.services.schemas import HealthPublic
 
 router = APIRouter(prefix="/v1", tags=["health"])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from openscore.web.routes import (
     account,
+    attest,
     console,
     console_reports,
     control,
@@ -20,6 +21,7 @@ ROUTERS = (
     control.router,
     records.router,
     account.router,
+    attest.router,
     console.router,
     console_reports.router,
 )

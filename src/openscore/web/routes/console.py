@@ -1,33 +1,34 @@
 """The operator console: log-in with an operator key, the overview, the disputes and
 human-review queues, partners and their API keys.
 
-Actions go through the API's operator route functions with the operator's principal, so
-the audit log names the operator exactly as it does for an API call.
+Actions go through the same service functions as the API's operator routes, with the
+operator's principal, so the audit log names the operator exactly as it does for an API
+call.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from openscore import online, registry
-from openscore.api.deps import Page, client_address
-from openscore.api.routes.operators import disputes as api_disputes
-from openscore.api.routes.operators import partners as api_partners
-from openscore.api.routes.operators import reviews as api_reviews
-from openscore.api.schemas import (
+from openscore.api.deps import client_address
+from openscore.errors import Conflict, NotFound, OpenscoreError, RateLimited
+from openscore.registry import leases, sequencer
+from openscore.registry import webhooks as webhook_store
+from openscore.services import disputes as dispute_service
+from openscore.services import partners as partner_service
+from openscore.services import reviews as review_service
+from openscore.services.schemas import (
     ApiKeyCreate,
     DisputeClose,
     PartnerCreate,
     ReviewClose,
 )
-from openscore.errors import Conflict, NotFound, OpenscoreError, RateLimited
-from openscore.registry.metadata import decision_reviews
 from openscore.web import forms, reports
 from openscore.web.auth import (
     ConsoleOperator,
@@ -128,6 +129,8 @@ def overview(request: Request, operator: ConsoleOperator) -> HTMLResponse:
         open_disputes = registry.dispute_queue(conn, status="open", limit=1000)
         reviews = registry.review_queue(conn, status="requested", limit=1000)
         runs = registry.list_ingestion_runs(conn, limit=1)
+        jobs = leases.list_leases(conn)
+        queued = sequencer.queue_state(conn)
     try:
         card = online.current_model(state.settings)
     except NotFound:
@@ -145,6 +148,10 @@ def overview(request: Request, operator: ConsoleOperator) -> HTMLResponse:
         published=reports.published_count(state),
         fairness=reports.latest_dir(state.settings, "fairness"),
         city_map=reports.latest_dir(state.settings, "map"),
+        jobs=jobs,
+        queued=queued,
+        now=now,
+        max_merge_delay=state.api.audit_max_merge_delay_seconds,
     )
 
 
@@ -158,7 +165,7 @@ def disputes(request: Request, operator: ConsoleOperator) -> HTMLResponse:
     status = request.query_params.get("status", "open")
     if status not in ("open", "resolved", "rejected"):
         status = "open"
-    found = api_disputes.queue(app_state(request), operator.principal, Page(200), status)
+    found = dispute_service.queue(app_state(request), status=status, limit=200)
     notice = None
     done = request.query_params.get("done")
     if done in ("resolved", "rejected"):
@@ -190,8 +197,13 @@ def _dispute_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    # Reading the record is an inquiry (the API logs it, and the person sees it).
-    detail = api_disputes.read_dispute(app_state(request), operator.principal, dispute_id)
+    # Reading the record is an inquiry (the service logs it, and the person sees it).
+    detail = dispute_service.investigate(
+        app_state(request),
+        dispute_id,
+        partner_id=operator.principal.partner_id,
+        actor=operator.principal.actor,
+    )
     return page(
         request,
         "console/dispute.html",
@@ -226,7 +238,13 @@ async def close_dispute(request: Request, operator: ConsoleOperator, dispute_id:
         )
     try:
         await run_in_threadpool(
-            api_disputes.close, app_state(request), operator.principal, dispute_id, body
+            lambda: dispute_service.close(
+                app_state(request),
+                dispute_id,
+                status=body.status,
+                resolution=body.resolution,
+                actor=operator.principal.actor,
+            )
         )
     except Conflict:
         return see_other("/console/disputes?done=already")
@@ -241,7 +259,7 @@ def reviews(request: Request, operator: ConsoleOperator) -> HTMLResponse:
     status = request.query_params.get("status", "requested")
     if status not in ("requested", "upheld", "overturned"):
         status = "requested"
-    found = api_reviews.queue(app_state(request), operator.principal, Page(200), status)
+    found = review_service.queue(app_state(request), status=status, limit=200)
     done = request.query_params.get("done")
     notice = None
     if done in ("upheld", "overturned"):
@@ -263,33 +281,18 @@ def _review_page(
     status: int = 200,
 ) -> HTMLResponse:
     state = app_state(request)
-    with state.read() as conn:
-        # By id alone: the registry's reads are per person (as the API's dispute queue).
-        person_id = conn.execute(
-            sa.select(decision_reviews.c.person_id).where(decision_reviews.c.id == review_id)
-        ).scalar_one_or_none()
-        if person_id is None:
-            raise NotFound("review not found")
-        review = registry.get_review(conn, person_id, review_id)
-        decision = registry.get_decision(conn, review.person_id, review.decision_id)
-    # The reviewer reads the person's decision: an inquiry, like a dispute's record.
-    with state.write() as conn:
-        registry.record_inquiry(
-            conn,
-            review.person_id,
-            partner_id=operator.principal.partner_id,
-            purpose="decision_review",
-            returned={"review": review.id, "decision": decision.id},
-            actor=operator.principal.actor,
-        )
+    # The reviewer reads the person's decision: an inquiry (the service records it).
+    found = review_service.investigate(
+        state, review_id, partner_id=operator.principal.partner_id, actor=operator.principal.actor
+    )
     with state.read() as conn:
         names = {p.id: p.name for p in registry.list_partners(conn)}
     return page(
         request,
         "console/review.html",
         status=status,
-        review=review,
-        decision=decision,
+        review=found.review,
+        decision=found.decision,
         names=names,
         values=values or {"status": "", "resolution": ""},
         errors=errors or {},
@@ -326,7 +329,13 @@ async def close_review(request: Request, operator: ConsoleOperator, review_id: s
         )
     try:
         await run_in_threadpool(
-            api_reviews.close, app_state(request), operator.principal, review_id, body
+            lambda: review_service.close(
+                app_state(request),
+                review_id,
+                status=body.status,
+                resolution=body.resolution,
+                actor=operator.principal.actor,
+            )
         )
     except Conflict:
         return see_other("/console/reviews?done=already")
@@ -349,7 +358,7 @@ def _partners_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    found = api_partners.list_partners(app_state(request), operator.principal).items
+    found = partner_service.list_partners(app_state(request)).items
     done = request.query_params.get("done")
     notice = {"kind": "success", "text": "Partner created."} if done == "created" else None
     return page(
@@ -386,7 +395,13 @@ async def create_partner(request: Request, operator: ConsoleOperator) -> Respons
     state = app_state(request)
 
     def create() -> str:
-        return api_partners.create_partner(state, operator.principal, body).id
+        return partner_service.create_partner(
+            state,
+            name=body.name,
+            role=body.role,
+            partner_id=body.partner_id,
+            actor=operator.principal.actor,
+        ).id
 
     try:
         partner_id, _ = await run_in_threadpool(
@@ -423,8 +438,8 @@ def _partner_page(
     status: int = 200,
 ) -> HTMLResponse:
     state = app_state(request)
-    partner = api_partners.read_partner(state, operator.principal, partner_id)
-    keys = api_partners.list_keys(state, operator.principal, partner_id).items
+    partner = partner_service.read_partner(state, partner_id)
+    keys = partner_service.list_keys(state, partner_id).items
     done = request.query_params.get("done")
     notices = {
         "created": ("success", "Partner created. Give it an API key below."),
@@ -439,12 +454,20 @@ def _partner_page(
         ),
     }
     notice = notices.get(done or "")
+    with state.read() as conn:
+        try:
+            webhook = webhook_store.get_endpoint(conn, partner_id)
+        except NotFound:
+            webhook = None
+        deliveries = webhook_store.list_deliveries(conn, partner_id, limit=20)
     return page(
         request,
         "console/partner.html",
         status=status,
         partner=partner,
         keys=keys,
+        webhook=webhook,
+        deliveries=deliveries,
         new_key=new_key,
         errors=errors or {},
         notice={"kind": notice[0], "text": notice[1]} if notice else None,
@@ -478,7 +501,9 @@ async def create_key(request: Request, operator: ConsoleOperator, partner_id: st
     created: dict[str, object] = {}
 
     def create() -> str:
-        new = api_partners.create_key(state, operator.principal, partner_id, body)
+        new = partner_service.create_key(
+            state, partner_id, label=body.label, actor=operator.principal.actor
+        )
         created["key"] = new
         return new.id
 
@@ -514,7 +539,9 @@ async def revoke_key(
     require_id(key_id, "key")
     try:
         await run_in_threadpool(
-            api_partners.revoke_key, app_state(request), operator.principal, partner_id, key_id
+            lambda: partner_service.revoke_key(
+                app_state(request), partner_id, key_id, actor=operator.principal.actor
+            )
         )
     except Conflict:
         return see_other(f"/console/partners/{partner_id}?done=already")
@@ -528,7 +555,9 @@ async def deactivate(request: Request, operator: ConsoleOperator, partner_id: st
         raise Conflict("you cannot deactivate the operator you are signed in as")
     try:
         await run_in_threadpool(
-            api_partners.deactivate_partner, app_state(request), operator.principal, partner_id
+            lambda: partner_service.deactivate_partner(
+                app_state(request), partner_id, actor=operator.principal.actor
+            )
         )
     except Conflict:
         return see_other(f"/console/partners/{partner_id}?done=already")

@@ -7,11 +7,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from openscore import online, registry
-from openscore.api.deps import Page
-from openscore.api.routes.operators import audit as api_audit
-from openscore.api.routes.operators import ingestion as api_ingestion
 from openscore.errors import NotFound
 from openscore.features import FEATURES_BY_NAME
+from openscore.services import operations
 from openscore.web import charts, reports
 from openscore.web.auth import ConsoleOperator, app_state
 from openscore.web.render import page
@@ -194,7 +192,7 @@ def report_file(
 @router.get("/ingestion", response_class=HTMLResponse)
 def ingestion(request: Request, operator: ConsoleOperator) -> HTMLResponse:
     state = app_state(request)
-    runs = api_ingestion.list_runs(state, operator.principal, Page(100)).items
+    runs = operations.list_ingestion_runs(state, limit=100).items
     return page(
         request,
         "console/ingestion.html",
@@ -222,5 +220,5 @@ def rejections(request: Request, operator: ConsoleOperator, run_id: str) -> HTML
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit(request: Request, operator: ConsoleOperator) -> HTMLResponse:
-    result = api_audit.verify(app_state(request), operator.principal)
+    result = operations.verify_audit(app_state(request))
     return page(request, "console/audit.html", result=result)

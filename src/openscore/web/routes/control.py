@@ -1,7 +1,7 @@
 """What a person controls: data sources, grants, the file lock; and who looked.
 
-Every change goes through the API's own route functions (same rules, same audit
-entries), and every form redirects after it is done (post/redirect/get), so that a reload
+Every change goes through the same service functions as the API's routes (same rules,
+same audit entries), and every form redirects after it is done (post/redirect/get), so that a reload
 never sends it again. Repeats are harmless: switching off a source that is off, locking a
 locked file or revoking a revoked grant says so and changes nothing; a grant form sent
 twice creates one grant.
@@ -18,16 +18,15 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from openscore import registry
-from openscore.api.errors import NotReady
-from openscore.api.records import own_records
-from openscore.api.routes.subjects import consents as api_consents
-from openscore.api.routes.subjects import grants as api_grants
-from openscore.api.routes.subjects import inquiries as api_inquiries
-from openscore.api.routes.subjects import me as api_me
-from openscore.api.routes.subjects import scores as api_scores
-from openscore.api.schemas import GrantCreate, WhatIfRequest
 from openscore.domain.sources import CONSENTABLE_SOURCES
-from openscore.errors import Conflict, NotFound, OpenscoreError
+from openscore.errors import Conflict, NotFound, NotReady, OpenscoreError
+from openscore.services import account as account_service
+from openscore.services import consents as consent_service
+from openscore.services import grants as grant_service
+from openscore.services import inquiries as inquiry_service
+from openscore.services import whatif as whatif_service
+from openscore.services.records import own_records
+from openscore.services.schemas import GrantCreate
 from openscore.web import forms
 from openscore.web.auth import PortalSubject, Visitor, app_state, with_query
 from openscore.web.render import PAGE_HEADERS, page
@@ -60,7 +59,7 @@ def partner_names(request: Request) -> dict[str, str]:
 @router.get("/sources", response_class=HTMLResponse)
 def sources(request: Request, subject: PortalSubject) -> HTMLResponse:
     state = app_state(request)
-    items = api_consents.list_consents(state, subject.session).items
+    items = consent_service.list_consents(state, subject.person_id).items
     notice = None
     changed = request.query_params.get("changed")
     if changed in SOURCES:
@@ -106,8 +105,8 @@ def _confirm_off_page(request: Request, subject: Visitor, source: str) -> HTMLRe
     prediction = None
     try:
         state.costly.attempt(subject.person_id, "what-if simulations")
-        prediction = api_scores.simulate(
-            state, subject.session, WhatIfRequest(overrides={}, without_sources=[source])
+        prediction = whatif_service.simulate(
+            state, subject.person_id, overrides={}, without_sources=[source]
         )
     except NotReady:
         prediction = None
@@ -129,7 +128,8 @@ async def switch_source(
     form = await request.form()
     share = forms.text(form, "share")
     state = app_state(request)
-    current = {c.source: c.shared for c in api_consents.list_consents(state, subject.session).items}
+    shared = consent_service.list_consents(state, subject.person_id).items
+    current = {c.source: c.shared for c in shared}
     wanted = share == "on"
     if share not in ("on", "off") or current.get(source) == wanted:
         return see_other(f"/sources?changed={source}&now=already")
@@ -139,9 +139,13 @@ async def switch_source(
     state.costly.attempt(subject.person_id, "requests that rescore or change your data")
     try:
         if wanted:
-            await run_in_threadpool(api_consents.grant, state, subject.session, source)
+            await run_in_threadpool(
+                consent_service.share, state, subject.person_id, source, actor="subject"
+            )
         else:
-            await run_in_threadpool(api_consents.revoke, state, subject.session, source)
+            await run_in_threadpool(
+                consent_service.revoke, state, subject.person_id, source, actor="subject"
+            )
     except Conflict:  # a double submission raced this one: it is done either way
         return see_other(f"/sources?changed={source}&now=already")
     return see_other(f"/sources?changed={source}&now={'on' if wanted else 'off'}")
@@ -236,7 +240,16 @@ async def create_grant(request: Request, subject: PortalSubject) -> Response:
     state = app_state(request)
 
     def create() -> str:
-        grant = api_grants.create_grant(state, subject.session, body)
+        grant = grant_service.create_grant(
+            state,
+            subject.person_id,
+            partner_id=body.partner_id,
+            products=body.products,
+            purpose=body.purpose,
+            scope=body.scope,
+            expires_in_days=body.expires_in_days,
+            actor="subject",
+        )
         return grant.id
 
     try:
@@ -264,7 +277,9 @@ async def revoke_grant(request: Request, subject: PortalSubject, grant_id: str) 
     require_id(grant_id, "grant")
     state = app_state(request)
     try:
-        await run_in_threadpool(api_grants.revoke_grant, state, subject.session, grant_id)
+        await run_in_threadpool(
+            grant_service.revoke_grant, state, subject.person_id, grant_id, actor="subject"
+        )
     except Conflict:
         return see_other("/grants?done=already")
     return see_other("/grants?done=revoked")
@@ -275,7 +290,7 @@ async def revoke_grant(request: Request, subject: PortalSubject, grant_id: str) 
 
 @router.get("/lock", response_class=HTMLResponse)
 def lock_page(request: Request, subject: PortalSubject) -> HTMLResponse:
-    lock = api_me.read_lock(app_state(request), subject.session)
+    lock = account_service.read_lock(app_state(request), subject.person_id)
     done = request.query_params.get("done")
     notice = None
     if done in ("lock", "unlock"):
@@ -292,9 +307,9 @@ async def lock(request: Request, subject: PortalSubject) -> RedirectResponse:
     action = forms.text(form, "action")
     state = app_state(request)
     if action == "lock":
-        await run_in_threadpool(api_me.lock, state, subject.session)
+        await run_in_threadpool(account_service.lock, state, subject.person_id)
     elif action == "unlock":
-        await run_in_threadpool(api_me.unlock, state, subject.session)
+        await run_in_threadpool(account_service.unlock, state, subject.person_id)
     return see_other(f"/lock?done={action}")
 
 
@@ -320,8 +335,8 @@ def inquiries(request: Request, subject: PortalSubject) -> HTMLResponse:
 def inquiry(request: Request, subject: PortalSubject, inquiry_id: str) -> HTMLResponse:
     require_id(inquiry_id, "inquiry")
     state = app_state(request)
-    found = api_inquiries.read_inquiry(state, subject.session, inquiry_id)
-    proof = api_inquiries.prove_inquiry(state, subject.session, inquiry_id)
+    found = inquiry_service.read_inquiry(state, subject.person_id, inquiry_id)
+    proof = inquiry_service.prove_inquiry(state, subject.person_id, inquiry_id)
     grant = None
     if found.grant_id:
         with state.read() as conn:

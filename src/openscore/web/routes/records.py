@@ -8,11 +8,11 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from openscore import registry
-from openscore.api.deps import Page
-from openscore.api.routes.subjects import decisions as api_decisions
-from openscore.api.routes.subjects import disputes as api_disputes
-from openscore.api.schemas import DisputeCreate, ReviewCreate
 from openscore.errors import Conflict, NotFound
+from openscore.services import decisions as decision_service
+from openscore.services import disputes as dispute_service
+from openscore.services import reviews
+from openscore.services.schemas import DisputeCreate, ReviewCreate
 from openscore.web import forms
 from openscore.web.auth import PortalSubject, Visitor, app_state, with_query
 from openscore.web.render import page
@@ -29,7 +29,7 @@ RECORDS_PER_PAGE = 25
 
 @router.get("/decisions", response_class=HTMLResponse)
 def decisions(request: Request, subject: PortalSubject) -> HTMLResponse:
-    found = api_decisions.list_decisions(app_state(request), subject.session, Page(100)).items
+    found = decision_service.list_decisions(app_state(request), subject.person_id, limit=100).items
     return page(request, "portal/decisions.html", decisions=found, names=partner_names(request))
 
 
@@ -42,7 +42,7 @@ def _decision_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    decision = api_decisions.read_decision(app_state(request), subject.session, decision_id)
+    decision = decision_service.read_decision(app_state(request), subject.person_id, decision_id)
     done = request.query_params.get("done")
     notice = None
     if done == "review":
@@ -93,7 +93,13 @@ async def request_review(request: Request, subject: PortalSubject, decision_id: 
         )
     try:
         await run_in_threadpool(
-            api_decisions.request_review, app_state(request), subject.session, decision_id, body
+            lambda: reviews.request_review(
+                app_state(request),
+                subject.person_id,
+                decision_id,
+                reason=body.reason,
+                actor="subject",
+            )
         )
     except Conflict:
         return see_other(f"/decisions/{decision_id}?done=already")
@@ -117,8 +123,8 @@ _DISPUTE_NOTICES = {
 @router.get("/disputes", response_class=HTMLResponse)
 def disputes(request: Request, subject: PortalSubject) -> HTMLResponse:
     state = app_state(request)
-    records = api_disputes.list_records(state, subject.session, Page(10_000)).items
-    found = api_disputes.list_disputes(state, subject.session, Page(200)).items
+    records = dispute_service.list_records(state, subject.person_id, limit=10_000).items
+    found = dispute_service.list_disputes(state, subject.person_id, limit=200).items
     public = [r for r in records if r.source == "public_records"]
     others = [r for r in records if r.source != "public_records"]
     sources = sorted({r.source for r in others})
@@ -149,7 +155,9 @@ def disputes(request: Request, subject: PortalSubject) -> HTMLResponse:
 
 
 def _find_record(request: Request, subject: Visitor, record_ref: str):  # noqa: ANN202
-    records = api_disputes.list_records(app_state(request), subject.session, Page(10_000)).items
+    records = dispute_service.list_records(
+        app_state(request), subject.person_id, limit=10_000
+    ).items
     for record in records:
         if record.record_ref == record_ref:
             return record
@@ -212,7 +220,14 @@ async def file_dispute(request: Request, subject: PortalSubject) -> Response:
     state.costly.attempt(subject.person_id, "requests that rescore or change your data")
 
     def file() -> str:
-        return api_disputes.file_dispute(state, subject.session, body).id
+        return dispute_service.file_dispute(
+            state,
+            subject.person_id,
+            record_ref=body.record_ref,
+            reason=body.reason,
+            exclude_while_open=state.api.disputes_exclude_while_open,
+            actor="subject",
+        ).id
 
     try:
         dispute_id, _ = await run_in_threadpool(
@@ -229,7 +244,7 @@ async def file_dispute(request: Request, subject: PortalSubject) -> Response:
 @router.get("/disputes/{dispute_id}", response_class=HTMLResponse)
 def dispute(request: Request, subject: PortalSubject, dispute_id: str) -> HTMLResponse:
     require_id(dispute_id, "dispute")
-    found = api_disputes.read_dispute(app_state(request), subject.session, dispute_id)
+    found = dispute_service.read_dispute(app_state(request), subject.person_id, dispute_id)
     done = _DISPUTE_NOTICES.get(request.query_params.get("done", ""))
     record = None
     try:

@@ -9,15 +9,15 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from openscore import online, registry
-from openscore.api.routes.subjects import scores as api_scores
-from openscore.api.schemas import WhatIfRequest
-from openscore.api.scores import current_or_publish, ensure_model
 from openscore.decisions.policy import RECORD_LABELS
 from openscore.domain.sources import CONSENTABLE_SOURCES
 from openscore.errors import NotFound
 from openscore.features import FEATURES_BY_NAME
 from openscore.scoring.eligibility import ScoringRule
 from openscore.scoring.weights import dimension_weights, weight_notes
+from openscore.services import whatif as whatif_service
+from openscore.services.schemas import WhatIfRequest
+from openscore.services.scores import current_or_publish, ensure_model
 from openscore.web import charts, forms
 from openscore.web.auth import PortalSubject, app_state
 from openscore.web.render import page
@@ -210,7 +210,12 @@ def whatif(request: Request, subject: PortalSubject) -> HTMLResponse:
                 errors = forms.field_errors(exc)
             else:
                 state.costly.attempt(person_id, "what-if simulations")
-                result = api_scores.simulate(state, subject.session, body)
+                result = whatif_service.simulate(
+                    state,
+                    person_id,
+                    overrides=body.overrides,
+                    without_sources=body.without_sources,
+                )
     changed_terms = []
     if result is not None:
         changed_terms = sorted(

@@ -1,7 +1,8 @@
-"""Sign up, log in, log out: the API's own routes behind HTML forms.
+"""Sign up, log in, log out: the API's behaviour behind HTML forms.
 
-The forms post here; these handlers call the API's ``signup`` / ``login`` functions, so
-limits, messages and cookies are the API's. A wrong password and an unknown login get
+The forms post here; these handlers call the same services as the API's ``signup`` /
+``login`` routes and start the same session, so limits, messages and cookies are the
+API's. A wrong password and an unknown login get
 the same answer ("wrong login or password"), after the same amount of work.
 """
 
@@ -12,11 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from openscore.api.deps import end_session
-from openscore.api.errors import Forbidden
-from openscore.api.routes.subjects import session as api_session
-from openscore.api.schemas import LoginRequest, SubjectCreate
-from openscore.errors import AuthError, Conflict, RateLimited
+from openscore.api.deps import client_address, end_session, start_session
+from openscore.errors import AuthError, Conflict, Forbidden, RateLimited
+from openscore.services import account
+from openscore.services.schemas import LoginRequest, SubjectCreate
 from openscore.web import forms
 from openscore.web.auth import (
     PortalSubject,
@@ -29,6 +29,33 @@ from openscore.web.auth import (
 from openscore.web.render import PAGE_HEADERS, page
 
 router = APIRouter()
+
+
+def _log_in(request: Request, cookies: Response, body: LoginRequest) -> None:
+    state = app_state(request)
+    person_id, _ = account.log_in(
+        state,
+        login=body.login,
+        password=body.password,
+        logins=state.logins,
+        address=client_address(request),
+    )
+    start_session(cookies, state, person_id)
+
+
+def _sign_up(request: Request, cookies: Response, body: SubjectCreate) -> None:
+    state = app_state(request)
+    person_id = account.sign_up(
+        state,
+        login=body.login,
+        password=body.password,
+        enrolment_code=body.enrolment_code,
+        enrolment=state.enrolment,
+        signups=state.signups,
+        address=client_address(request),
+    )
+    start_session(cookies, state, person_id)
+
 
 WRONG = "The login or the password is not right."
 
@@ -97,7 +124,7 @@ async def login(request: Request) -> Response:
         return again({"login": WRONG}, 401)
     cookies = Response()
     try:
-        await run_in_threadpool(api_session.login, request, cookies, app_state(request), body)
+        await run_in_threadpool(_log_in, request, cookies, body)
     except AuthError:
         return again({"login": WRONG}, 401)
     except RateLimited as exc:
@@ -145,7 +172,7 @@ async def signup(request: Request) -> Response:
         return again({"password_again": "The two passwords are not the same."})
     cookies = Response()
     try:
-        await run_in_threadpool(api_session.signup, request, cookies, app_state(request), body)
+        await run_in_threadpool(_sign_up, request, cookies, body)
     except Conflict as exc:
         if "enrolment" in exc.message:
             return again({"enrolment_code": "This enrolment code was already used."}, 409)

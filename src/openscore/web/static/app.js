@@ -17,3 +17,11 @@ document.addEventListener("DOMContentLoaded", function () {
   var summary = document.querySelector("[data-focus-on-load]");
   if (summary) summary.focus();
 });
+// The verify page: a link ".../verify#TOKEN" carries the statement in the fragment (which
+// never reaches a server log); put it in the box.
+document.addEventListener("DOMContentLoaded", function () {
+  var box = document.querySelector("[data-fill-from-hash]");
+  if (box && !box.value && window.location.hash.length > 1) {
+    box.value = decodeURIComponent(window.location.hash.slice(1));
+  }
+});

@@ -6,23 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from openscore.api.deps import OperatorPrincipal, StateDep
-from openscore.api.schemas import AuditStatusPublic
-from openscore.registry import audit
+from openscore.services import operations
+from openscore.services.schemas import AuditStatusPublic
 
 router = APIRouter(prefix="/v1/operator/audit", tags=["operators: audit"])
 
 
 @router.get("", response_model=AuditStatusPublic)
 def verify(state: StateDep, operator: OperatorPrincipal) -> AuditStatusPublic:
-    with state.read() as conn:
-        result = audit.verify(conn)
-    return AuditStatusPublic(
-        ok=result.ok,
-        tree_size=result.tree_size,
-        root=result.root.hex(),
-        entries_checked=result.entries_checked,
-        heads_checked=result.heads_checked,
-        macs_checked=result.macs_checked,
-        first_bad=result.first_bad,
-        problem=result.problem,
-    )
+    return operations.verify_audit(state)

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from openscore.api.deps import OperatorPrincipal, StateDep
-from openscore.api.publication import publish_everyone, publish_people
-from openscore.api.schemas import Id, PublicationPublic, PublicationRequest
 from openscore.errors import NotFound
+from openscore.services.publication import publish_everyone, publish_people
+from openscore.services.schemas import Id, PublicationPublic, PublicationRequest
 
 router = APIRouter(prefix="/v1/operator", tags=["operators: scores"])
 

@@ -6,10 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from openscore import registry
 from openscore.api.deps import OperatorPrincipal, PageDep, StateDep
-from openscore.api.presenters import queued_review_public
-from openscore.api.schemas import Id, QueuedReviewPublic, ReviewClose, ReviewQueuePublic
+from openscore.services import reviews
+from openscore.services.schemas import Id, QueuedReviewPublic, ReviewClose, ReviewQueuePublic
 
 router = APIRouter(prefix="/v1/operator/reviews", tags=["operators: reviews"])
 
@@ -22,9 +21,7 @@ def queue(
     status: Annotated[Literal["requested", "upheld", "overturned"], Query()] = "requested",
 ) -> ReviewQueuePublic:
     """Oldest request first."""
-    with state.read() as conn:
-        found = registry.review_queue(conn, status=status, limit=page.limit)
-    return ReviewQueuePublic(items=[queued_review_public(r) for r in found])
+    return reviews.queue(state, status=status, limit=page.limit)
 
 
 @router.post("/{review_id}/close", response_model=QueuedReviewPublic)
@@ -34,8 +31,6 @@ def close(
     review_id: Annotated[Id, Path(description="the review's id")],
     body: ReviewClose,
 ) -> QueuedReviewPublic:
-    with state.write() as conn:
-        review = registry.close_review(
-            conn, review_id, status=body.status, resolution=body.resolution, actor=operator.actor
-        )
-    return queued_review_public(review)
+    return reviews.close(
+        state, review_id, status=body.status, resolution=body.resolution, actor=operator.actor
+    )

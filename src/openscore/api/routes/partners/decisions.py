@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from openscore import registry
 from openscore.api.deps import ApiKeyDep, PartnerPrincipal, StateDep
 from openscore.api.partner_decisions import decide_for_partner
-from openscore.api.schemas import DecisionAnswer, DecisionRequest, Id, PartnerDecisionPublic
+from openscore.services import decisions
+from openscore.services.schemas import DecisionAnswer, DecisionRequest, Id, PartnerDecisionPublic
 
 router = APIRouter(prefix="/v1/decisions", tags=["partners"])
 
@@ -39,13 +39,4 @@ def read_decision(
     decision_id: Annotated[Id, Path(description="the decision's id")],
 ) -> PartnerDecisionPublic:
     """A decision this partner asked for (another partner's is 404)."""
-    with state.read() as conn:
-        record = registry.get_partner_decision(conn, principal.partner_id, decision_id)
-    return PartnerDecisionPublic(
-        decision_id=record.id,
-        grant_id=record.grant_id,
-        product_id=record.product_id,
-        outcome=record.outcome,
-        terms=record.terms,
-        decided_at=record.decided_at,
-    )
+    return decisions.read_partner_decision(state, principal.partner_id, decision_id)

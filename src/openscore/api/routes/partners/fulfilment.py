@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from openscore.api.deps import PartnerPrincipal, StateDep
 from openscore.api.fulfilment import report_fulfilment
-from openscore.api.schemas import FulfilmentPublic, FulfilmentRequest
+from openscore.services.schemas import FulfilmentPublic, FulfilmentRequest
 
 router = APIRouter(prefix="/v1/fulfilment", tags=["partners"])
 

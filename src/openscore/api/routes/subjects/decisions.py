@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from openscore import registry
 from openscore.api.deps import CurrentSubject, PageDep, StateDep
-from openscore.api.presenters import decision_public, review_public
-from openscore.api.schemas import (
+from openscore.services import decisions, reviews
+from openscore.services.schemas import (
     DecisionPublic,
     DecisionsPublic,
     Id,
@@ -24,27 +23,14 @@ DecisionId = Annotated[Id, Path(description="the decision's id")]
 
 @router.get("", response_model=DecisionsPublic)
 def list_decisions(state: StateDep, subject: CurrentSubject, page: PageDep) -> DecisionsPublic:
-    with state.read() as conn:
-        records = registry.list_decisions(conn, subject.person_id, limit=page.limit)
-        reviews = {r.decision_id: r for r in registry.list_reviews(conn, subject.person_id)}
-    return DecisionsPublic(items=[decision_public(d, reviews.get(d.id)) for d in records])
+    return decisions.list_decisions(state, subject.person_id, limit=page.limit)
 
 
 @router.get("/{decision_id}", response_model=DecisionPublic)
 def read_decision(
     state: StateDep, subject: CurrentSubject, decision_id: DecisionId
 ) -> DecisionPublic:
-    with state.read() as conn:
-        record = registry.get_decision(conn, subject.person_id, decision_id)
-        review = next(
-            (
-                r
-                for r in registry.list_reviews(conn, subject.person_id)
-                if r.decision_id == record.id
-            ),
-            None,
-        )
-    return decision_public(record, review)
+    return decisions.read_decision(state, subject.person_id, decision_id)
 
 
 @router.post("/{decision_id}/review", status_code=201, response_model=ReviewPublic)
@@ -52,8 +38,6 @@ def request_review(
     state: StateDep, subject: CurrentSubject, decision_id: DecisionId, body: ReviewCreate
 ) -> ReviewPublic:
     """Ask for a human to look at the decision again (409 if already asked)."""
-    with state.write() as conn:
-        review = registry.request_review(
-            conn, subject.person_id, decision_id, reason=body.reason, actor="subject"
-        )
-    return review_public(review)
+    return reviews.request_review(
+        state, subject.person_id, decision_id, reason=body.reason, actor="subject"
+    )

@@ -7,10 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from openscore import registry
 from openscore.api.deps import CurrentSubject, PageDep, StateDep
-from openscore.api.presenters import inquiry_public
-from openscore.api.schemas import (
+from openscore.services import inquiries
+from openscore.services.schemas import (
     Id,
     InclusionProofPublic,
     InquiriesPublic,
@@ -33,18 +32,12 @@ def list_inquiries(
     ] = None,
 ) -> InquiriesPublic:
     """Newest first; follow ``next_before`` for older ones."""
-    with state.read() as conn:
-        found = registry.list_inquiries(conn, subject.person_id, limit=page.limit, before=before)
-    return InquiriesPublic(
-        items=[inquiry_public(i) for i in found],
-        next_before=found[-1].at if len(found) == page.limit else None,
-    )
+    return inquiries.list_inquiries(state, subject.person_id, limit=page.limit, before=before)
 
 
 @router.get("/inquiries/{inquiry_id}", response_model=InquiryPublic)
 def read_inquiry(state: StateDep, subject: CurrentSubject, inquiry_id: InquiryId) -> InquiryPublic:
-    with state.read() as conn:
-        return inquiry_public(registry.get_inquiry(conn, subject.person_id, inquiry_id))
+    return inquiries.read_inquiry(state, subject.person_id, inquiry_id)
 
 
 @router.get("/proofs/inquiries/{inquiry_id}", response_model=InclusionProofPublic)
@@ -53,7 +46,4 @@ def prove_inquiry(
 ) -> InclusionProofPublic:
     """The audit path from the entry that recorded the inquiry to the log's current root,
     checked here with the log's key before it is handed out."""
-    with state.read() as conn:
-        proof = registry.inquiry_proof(conn, subject.person_id, inquiry_id)
-    verified = proof.verify(registry.derive_audit_key(state.settings.secret_key))
-    return InclusionProofPublic(**proof.to_json(), verified=verified)
+    return inquiries.prove_inquiry(state, subject.person_id, inquiry_id)

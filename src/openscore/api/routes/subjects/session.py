@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from openscore import registry
 from openscore.api.deps import CurrentSubject, StateDep, client_address, end_session, start_session
-from openscore.api.errors import Forbidden
-from openscore.api.schemas import LoginRequest, SessionPublic, SubjectCreate
 from openscore.api.sessions import Session
-from openscore.errors import AuthError, Conflict
 from openscore.registry.credentials import normalise_login
+from openscore.services import account
+from openscore.services.schemas import LoginRequest, SessionPublic, SubjectCreate
 
 router = APIRouter(prefix="/v1", tags=["subjects: session"])
 
@@ -35,19 +33,15 @@ def signup(
     request: Request, response: Response, state: StateDep, body: SubjectCreate
 ) -> SessionPublic:
     """Create an account (and a person, or claim one with an enrolment code)."""
-    state.signups.attempt(client_address(request), "sign-ups from this address")
-    with state.write() as conn:
-        if body.enrolment_code is not None:
-            person_id = state.enrolment.person_of(body.enrolment_code)
-            if person_id is None or not registry.person_exists(conn, person_id):
-                raise Forbidden("this enrolment code is not valid (or has expired)")
-            if registry.login_of(conn, person_id) is not None:
-                raise Conflict("this enrolment code was already used")
-        else:
-            person_id = registry.create_person(conn, actor="subject").id
-        registry.set_credentials(
-            conn, person_id, login=body.login, password=body.password, actor="subject"
-        )
+    person_id = account.sign_up(
+        state,
+        login=body.login,
+        password=body.password,
+        enrolment_code=body.enrolment_code,
+        enrolment=state.enrolment,
+        signups=state.signups,
+        address=client_address(request),
+    )
     session = start_session(response, state, person_id)
     return _public(session, normalise_login(body.login))
 
@@ -57,17 +51,13 @@ def login(
     request: Request, response: Response, state: StateDep, body: LoginRequest
 ) -> SessionPublic:
     """Log in; the answer's ``csrf_token`` goes in ``X-CSRF-Token`` from now on."""
-    name = normalise_login(body.login)
-    address = client_address(request)
-    state.logins.check(name, address)
-    # Deferred: verifying is a read (plus a rare rehash), and argon2 takes a while, which
-    # must not hold the write lock.
-    with state.reader.begin() as conn:
-        person_id = registry.verify_password(conn, name, body.password)
-    if person_id is None:
-        state.logins.failed(name, address)
-        raise AuthError("wrong login or password")
-    state.logins.succeeded(name)
+    person_id, name = account.log_in(
+        state,
+        login=body.login,
+        password=body.password,
+        logins=state.logins,
+        address=client_address(request),
+    )
     session = start_session(response, state, person_id)
     return _public(session, name)
 
@@ -75,16 +65,13 @@ def login(
 @router.get("/session", response_model=SessionPublic)
 def read_session(state: StateDep, session: CurrentSubject) -> SessionPublic:
     """The current session (a page that lost its CSRF token gets it back here)."""
-    with state.read() as conn:
-        login = registry.login_of(conn, session.person_id)
-    return _public(session, login)
+    return _public(session, account.login_of(state, session.person_id))
 
 
 @router.post("/logout/everywhere", status_code=204, response_class=Response)
 def logout_everywhere(state: StateDep, session: CurrentSubject) -> Response:
     """End every session of the account, on every device (this one included)."""
-    with state.write() as conn:
-        registry.end_all_sessions(conn, session.person_id, actor="subject")
+    account.end_all_sessions(state, session.person_id)
     response = Response(status_code=204)
     end_session(response, state, session)
     return response

@@ -369,7 +369,9 @@ class InquiryPublic(Out):
     purpose: str
     returned: dict[str, Any]
     at: datetime
-    audit_seq: int
+    audit_seq: int | None = Field(
+        description="the audit entry's seq; null for a moment while it is queued"
+    )
 
 
 class InquiriesPublic(Out):
@@ -444,6 +446,17 @@ class DecisionRequest(In):
     purpose: Slug = Field(description="must be the grant's purpose")
 
 
+class AuditReceiptPublic(Out):
+    """A signed promise that an audit entry will be integrated into the log in time."""
+
+    v: int
+    receipt_id: str
+    entry_hash: str = Field(description="hex SHA-256 of the queued entry")
+    queued_at: str
+    max_merge_delay_seconds: float
+    mac: str = Field(description="hex HMAC-SHA256 under the log's key")
+
+
 class DecisionAnswer(Out):
     """What a partner learns. ``band`` and ``score`` are present only when the grant's
     scope allows them; a loan's ``rate_band`` is a term of the offer."""
@@ -471,6 +484,12 @@ class DecisionAnswer(Out):
     open_dispute: bool = False
     human_review_offered: bool = False
     decided_at: datetime
+    receipts: list[AuditReceiptPublic] = Field(
+        default_factory=list,
+        description="signed promises that the decision's and the inquiry's audit entries "
+        "(in that order) will be in the log within max_merge_delay_seconds; check one with "
+        "`openscore audit verify-receipt FILE`",
+    )
 
 
 class PartnerDecisionPublic(Out):

@@ -1,6 +1,6 @@
 """Operator-triggered publication: rescore people from the ledger and publish.
 
-Named people (at most :data:`~openscore.api.schemas.MAX_PUBLISH_BATCH`) are published in
+Named people (at most :data:`~openscore.services.schemas.MAX_PUBLISH_BATCH`) are published in
 the request; "everyone registered" runs in a background thread and is followed by its job
 id. Either way each person goes through :func:`openscore.online.publish` — the same
 one-person path as a revocation — so a published score never depends on who asked for
@@ -18,24 +18,24 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from openscore.api.scores import ensure_model, publish_now
-from openscore.api.state import AppState
 from openscore.errors import NotFound, OpenscoreError
 from openscore.registry import person_exists
 from openscore.registry.metadata import people
+from openscore.services.context import Context
+from openscore.services.scores import ensure_model, publish_now
 
 #: Jobs remembered at most (the oldest finished ones are forgotten first).
 MAX_JOBS = 100
 
 
-def registered_people(state: AppState) -> list[str]:
+def registered_people(state: Context) -> list[str]:
     """Every person in the registry. (A read of the ``people`` table: the registry has no
     listing function yet.)"""
     with state.read() as conn:
         return list(conn.execute(sa.select(people.c.id).order_by(people.c.id)).scalars())
 
 
-def _new_job(state: AppState, total: int) -> dict[str, Any]:
+def _new_job(state: Context, total: int) -> dict[str, Any]:
     job = {
         "job_id": uuid.uuid4().hex,
         "status": "running",
@@ -53,7 +53,7 @@ def _new_job(state: AppState, total: int) -> dict[str, Any]:
 
 
 def _run(
-    state: AppState, job: dict[str, Any], person_ids: Sequence[str], actor: str, keep_items: bool
+    state: Context, job: dict[str, Any], person_ids: Sequence[str], actor: str, keep_items: bool
 ) -> None:
     for person_id in person_ids:
         try:
@@ -75,7 +75,7 @@ def _run(
     job["status"] = "done" if job["failed"] == 0 else "failed"
 
 
-def publish_people(state: AppState, person_ids: Sequence[str], *, actor: str) -> dict[str, Any]:
+def publish_people(state: Context, person_ids: Sequence[str], *, actor: str) -> dict[str, Any]:
     """Publish the named people now; the finished job. :class:`NotFound` (before anything
     is published) if one of them is not registered."""
     ensure_model(state)
@@ -89,7 +89,7 @@ def publish_people(state: AppState, person_ids: Sequence[str], *, actor: str) ->
     return job
 
 
-def publish_everyone(state: AppState, *, actor: str) -> dict[str, Any]:
+def publish_everyone(state: Context, *, actor: str) -> dict[str, Any]:
     """Start publishing every registered person in the background; the running job."""
     ensure_model(state)
     everyone = registered_people(state)

@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from openscore import registry
-from openscore.api.state import AppState
 from openscore.decisions import decide
 from openscore.errors import NotFound
 from openscore.registry import CorrectionNotice, Dispute
+from openscore.services.context import Context
 
 
-def notify_partners(state: AppState, dispute: Dispute, *, actor: str) -> list[CorrectionNotice]:
+def notify_partners(state: Context, dispute: Dispute, *, actor: str) -> list[CorrectionNotice]:
     """Record a correction notice for every decision on the person in the window."""
     person_id = dispute.person_id
     with state.write() as conn:

@@ -8,17 +8,22 @@ subject sees, a partner is decided on, and the history shows are the same number
 
 from __future__ import annotations
 
-from openscore import online
-from openscore.api.errors import NotReady
-from openscore.api.schemas import ComputedScorePublic, HelpPublic, ReasonPublic, ScorePublic
-from openscore.api.state import AppState
-from openscore.errors import NotFound
+from openscore import online, registry
+from openscore.errors import NotFound, NotReady
 from openscore.registry import PublishedScore, current_score
 from openscore.scoring import ScoreResult
 from openscore.scoring.eligibility import ScoringRule
+from openscore.services.context import Context
+from openscore.services.schemas import (
+    ComputedScorePublic,
+    HelpPublic,
+    ReasonPublic,
+    ScoreHistoryPublic,
+    ScorePublic,
+)
 
 
-def ensure_model(state: AppState) -> None:
+def ensure_model(state: Context) -> None:
     """:class:`NotReady` unless a scorecard is in service."""
     try:
         online.current_model_path(state.settings)
@@ -26,13 +31,13 @@ def ensure_model(state: AppState) -> None:
         raise NotReady("no scoring model is in service yet: an operator must install one") from None
 
 
-def publish_now(state: AppState, person_id: str, *, actor: str) -> online.Rescored:
+def publish_now(state: Context, person_id: str, *, actor: str) -> online.Rescored:
     """Rescore the person from the ledger and publish it (their new current score)."""
     ensure_model(state)
     return online.publish(state.engine, person_id, actor=actor, settings=state.settings)
 
 
-def current_or_publish(state: AppState, person_id: str, *, actor: str) -> PublishedScore:
+def current_or_publish(state: Context, person_id: str, *, actor: str) -> PublishedScore:
     """The current published score; on the very first read, publish one first."""
     with state.read() as conn:
         try:
@@ -71,3 +76,15 @@ def computed_public(result: ScoreResult) -> ComputedScorePublic:
         contributions=result.contributions,
         model_id=result.model_id,
     )
+
+
+def read_score(state: Context, person_id: str, *, actor: str) -> ScorePublic:
+    """Score, band, the five dimensions and the reasons, as last published."""
+    return score_public(current_or_publish(state, person_id, actor=actor))
+
+
+def history(state: Context, person_id: str, *, limit: int) -> ScoreHistoryPublic:
+    """Published scores, newest first."""
+    with state.read() as conn:
+        found = registry.score_history(conn, person_id, limit=limit)
+    return ScoreHistoryPublic(items=[score_public(s) for s in found])

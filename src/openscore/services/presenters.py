@@ -9,8 +9,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from openscore.api.records import LedgerRecord
-from openscore.api.schemas import (
+from openscore.domain.sources import SOURCE_DESCRIPTIONS, Source
+from openscore.registry import (
+    ApiKey,
+    Consent,
+    DecisionRecord,
+    Dispute,
+    Grant,
+    Inquiry,
+    Partner,
+    Review,
+    utc_now,
+)
+from openscore.services.records import LedgerRecord
+from openscore.services.schemas import (
     AdverseReasonPublic,
     ApiKeyPublic,
     ConsentPublic,
@@ -23,18 +35,6 @@ from openscore.api.schemas import (
     QueuedReviewPublic,
     RecordPublic,
     ReviewPublic,
-)
-from openscore.domain.sources import SOURCE_DESCRIPTIONS, Source
-from openscore.registry import (
-    ApiKey,
-    Consent,
-    DecisionRecord,
-    Dispute,
-    Grant,
-    Inquiry,
-    Partner,
-    Review,
-    utc_now,
 )
 
 

@@ -1,0 +1,70 @@
+"""Partners (and operators) and their API keys; the public directory of partners a person
+can authorise. A new key's secret is in the answer that creates it and nowhere else."""
+
+from __future__ import annotations
+
+from openscore import registry
+from openscore.services.context import Context
+from openscore.services.presenters import api_key_public, partner_public
+from openscore.services.schemas import (
+    ApiKeyPublic,
+    ApiKeysPublic,
+    NewApiKeyPublic,
+    PartnerDirectoryEntry,
+    PartnerDirectoryPublic,
+    PartnerPublic,
+    PartnersPublic,
+)
+
+
+def directory(state: Context) -> PartnerDirectoryPublic:
+    """Active partners (not operators): who a grant can be given to."""
+    with state.read() as conn:
+        partners = registry.list_partners(conn, role="partner")
+    return PartnerDirectoryPublic(
+        items=[PartnerDirectoryEntry(id=p.id, name=p.name) for p in partners if p.active]
+    )
+
+
+def list_partners(state: Context) -> PartnersPublic:
+    with state.read() as conn:
+        return PartnersPublic(items=[partner_public(p) for p in registry.list_partners(conn)])
+
+
+def create_partner(
+    state: Context, *, name: str, role: str, partner_id: str | None, actor: str
+) -> PartnerPublic:
+    with state.write() as conn:
+        partner = registry.create_partner(
+            conn, name=name, role=role, partner_id=partner_id, actor=actor
+        )
+    return partner_public(partner)
+
+
+def read_partner(state: Context, partner_id: str) -> PartnerPublic:
+    with state.read() as conn:
+        return partner_public(registry.get_partner(conn, partner_id))
+
+
+def deactivate_partner(state: Context, partner_id: str, *, actor: str) -> PartnerPublic:
+    """Switch a partner off: its keys stop working and its grants are refused."""
+    with state.write() as conn:
+        return partner_public(registry.deactivate_partner(conn, partner_id, actor=actor))
+
+
+def list_keys(state: Context, partner_id: str) -> ApiKeysPublic:
+    with state.read() as conn:
+        keys = registry.list_api_keys(conn, partner_id)
+    return ApiKeysPublic(items=[api_key_public(k) for k in keys])
+
+
+def create_key(state: Context, partner_id: str, *, label: str, actor: str) -> NewApiKeyPublic:
+    with state.write() as conn:
+        new = registry.create_api_key(conn, partner_id, label=label, actor=actor)
+    return NewApiKeyPublic(**api_key_public(new.key).model_dump(), secret=new.secret)
+
+
+def revoke_key(state: Context, partner_id: str, key_id: str, *, actor: str) -> ApiKeyPublic:
+    with state.write() as conn:
+        key = registry.revoke_api_key(conn, partner_id, key_id, actor=actor)
+    return api_key_public(key)
