@@ -4,32 +4,35 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml clients/python/pyproject.toml | sha256sum | cut -c1-12)
 
 .PHONY: install system-deps demo test lint bench clean
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock clients/python/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "openscore needs Python 3.11"'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev,spark]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev,spark]' -e ./clients/python
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
 
-# Debian packages the tests need (chromium; PostgreSQL only when no server answers).
+# System packages the tests need, when missing: a Java runtime (Spark), chromium (browser
+# tests), PostgreSQL and its test user (only when no server answers on 5432).
 system-deps:
 	bash scripts/system-deps.sh
 
 demo: install
-	$(PY) -m openscore --data-dir demo-data demo
+	OPENSCORE_ENVIRONMENT=development $(PY) -m openscore --data-dir demo-data demo
 
-test: install system-deps
-	$(VENV)/bin/ruff check src tests benchmarks
-	HYPOTHESIS_PROFILE=ci $(VENV)/bin/pytest
-
+# lint: ruff (rules and formatting) and mypy (strict on domain, model, scoring, registry;
+# config in pyproject.toml). test: lint, then every test.
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks clients
+	$(VENV)/bin/ruff format --check src tests benchmarks clients
+	$(VENV)/bin/mypy
+
+test: lint system-deps
+	HYPOTHESIS_PROFILE=ci $(VENV)/bin/pytest
 
 bench: install
 	@echo "benchmarks are run one by one: see docs/benchmarks.md"

@@ -1,20 +1,45 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs, only when they are missing:
-#   chromium           browser tests (driven by Playwright through executable_path)
-#   postgresql         only if no server answers on 127.0.0.1:5432 (tests then start their own)
+# The system parts the test suite needs, installed only when missing (Debian; root or sudo).
+# The tests never install anything themselves: they use what this script put in place and,
+# under CI=true, fail (not skip) when a part is missing.
+#
+#   java (default-jre-headless)  the Spark tests (PySpark local mode)
+#   chromium                     the browser tests (Playwright through executable_path)
+#   postgresql + user pgtest     only if no server answers on 127.0.0.1:5432: the tests then
+#                                start their own server, as pgtest (initdb refuses root)
 set -euo pipefail
 
+PG_SYSTEM_USER=pgtest
+
 need=()
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-if ! (command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432); then
+pg_answers() {
+  if command -v pg_isready >/dev/null 2>&1; then
+    pg_isready -q -h 127.0.0.1 -p 5432
+  else
+    (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+  fi
+}
+local_pg=0
+# OPENSCORE_TEST_POSTGRES=local makes the tests start their own server even beside one
+if [ "${OPENSCORE_TEST_POSTGRES:-auto}" = local ] || ! pg_answers; then
+  local_pg=1
   command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
     || need+=(postgresql)
 fi
-[ ${#need[@]} -eq 0 ] && exit 0
 
-echo "installing Debian packages: ${need[*]}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq || true
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq || true
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# The tests' own PostgreSQL runs as an unprivileged user when they run as root.
+if [ "$local_pg" -eq 1 ] && [ "$(id -u)" -eq 0 ] && ! id "$PG_SYSTEM_USER" >/dev/null 2>&1; then
+  echo "creating the system user $PG_SYSTEM_USER (for the tests' own PostgreSQL server)"
+  useradd --system --user-group --no-create-home --shell /usr/sbin/nologin "$PG_SYSTEM_USER"
+fi

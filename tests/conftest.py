@@ -16,9 +16,15 @@ pytest_plugins = [
         "fixtures.spark",
         "fixtures.browser",
         "fixtures.api",
+        "fixtures.ci",
+        "fixtures.cli",
     )
     if (Path(__file__).parent / "fixtures" / f"{module.split('.')[1]}.py").exists()
 ]
+
+# The tests run in development (the built-in secret key is allowed) unless a test says
+# otherwise; production is the default everywhere else (docs/operations.md).
+os.environ.setdefault("OPENSCORE_ENVIRONMENT", "development")
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -1,4 +1,10 @@
-"""One Settings object for the whole of openscore (env prefix ``OPENSCORE_``)."""
+"""One Settings object for the whole of openscore (env prefix ``OPENSCORE_``).
+
+``OPENSCORE_ENVIRONMENT`` says where openscore runs: ``production`` unless told otherwise.
+Only ``development`` (set by ``openscore demo`` and by the tests; set it yourself on a
+laptop) may run with the built-in secret key; anywhere else ``OPENSCORE_SECRET_KEY`` must
+be set, or settings refuse to load.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,25 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from openscore.errors import InputError
+
 DEFAULT_DEV_SECRET = "openscore-development-secret-change-me"
+DEFAULT_SECRET_REFUSED = (
+    "OPENSCORE_SECRET_KEY must be set outside development (OPENSCORE_ENVIRONMENT is {env!r}; "
+    "set OPENSCORE_ENVIRONMENT=development to try openscore on a laptop with the built-in key)"
+)
+
+#: a secret as settings hold it (SecretStr) or as a test passes it (str)
+Secret = str | SecretStr
+
+
+def reveal(secret: Secret) -> bytes:
+    """The bytes of a secret, for the one place that keys a MAC with it."""
+    plain = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+    return plain.encode()
 
 
 class Settings(BaseSettings):
@@ -27,8 +48,8 @@ class Settings(BaseSettings):
     retention_years: int = Field(default=5, ge=1, le=30)
     #: the date scores are computed as of (default: today, UTC); the demo pins it to its data
     as_of: date | None = None
-    environment: Literal["development", "test", "production"] = "development"
-    secret_key: str = DEFAULT_DEV_SECRET
+    environment: Literal["development", "test", "production"] = "production"
+    secret_key: SecretStr = SecretStr(DEFAULT_DEV_SECRET)
 
     base_score: int = 600
     base_odds: float = 20.0
@@ -52,9 +73,10 @@ class Settings(BaseSettings):
         return value.expanduser()
 
     @model_validator(mode="after")
-    def _no_default_secret_in_production(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEFAULT_DEV_SECRET:
-            raise ValueError("OPENSCORE_SECRET_KEY must be set outside development")
+    def _no_default_secret_outside_development(self) -> Settings:
+        default = self.secret_key.get_secret_value() == DEFAULT_DEV_SECRET
+        if default and self.environment != "development":
+            raise ValueError(DEFAULT_SECRET_REFUSED.format(env=self.environment))
         return self
 
     @property
@@ -78,5 +100,13 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()
+    """The process-wide settings, read once from the environment; a bad variable is an
+    InputError naming it (the CLI prints one line, not a traceback)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        message = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
+        names = [str(part) for part in error["loc"]]
+        field = f"OPENSCORE_{names[0].upper()}" if names else None
+        raise InputError(message, field=field) from None

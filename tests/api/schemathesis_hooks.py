@@ -20,7 +20,7 @@ from openscore.api.sessions import SessionSigner
 from openscore.registry import create_registry_engine, session_epoch
 
 OPERATOR_PREFIX = "/v1/operator/"
-PARTNER_PREFIXES = ("/v1/decisions", "/v1/fulfilment")
+PARTNER_PREFIXES = ("/v1/decisions", "/v1/fulfilment", "/v1/partner/")
 SUBJECT_PREFIXES = ("/v1/me", "/v1/session", "/v1/logout")
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 
 def _log_in(url: str, login: str) -> httpx.Client:
-    client = httpx.Client(base_url=url)
+    client = httpx.Client(base_url=url, timeout=60)
     response = client.post("/v1/login", json={"login": login, "password": PASSWORD})
     assert response.status_code == 200, response.text
     client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
@@ -83,7 +83,7 @@ def test_log_out_everywhere_ends_the_other_sessions_too(
     person, first, second = _two_sessions(api_world, live_server)
     with closing(first), closing(second):
         without_csrf = httpx.post(
-            f"{live_server}/v1/logout/everywhere", cookies=dict(first.cookies)
+            f"{live_server}/v1/logout/everywhere", cookies=dict(first.cookies), timeout=60
         )
         assert without_csrf.status_code == 403
         assert second.get("/v1/me").status_code == 200

@@ -51,9 +51,13 @@ COMMAND_TIMEOUT = float(os.environ.get("OPENSCORE_TEST_CLUSTER_TIMEOUT", "1800")
 AS_OF = date(2026, 6, 30)
 WORKER_USER = "nobody" if os.geteuid() == 0 else None
 #: small executors on a shared 2-core machine; few shuffle partitions for a small job
+#: the driver (root) creates the output's ``_temporary`` directories, the executors
+#: (nobody) write into them: Hadoop's umask must leave them writable (seen failing with
+#: "Permission denied" in ChecksumFileSystem.create when it did not)
 SUBMIT_ARGS = (
     "--driver-memory 1g --conf spark.executor.memory=700m "
-    "--conf spark.sql.shuffle.partitions=4 pyspark-shell"
+    "--conf spark.sql.shuffle.partitions=4 "
+    "--conf spark.hadoop.fs.permissions.umask-mode=000 pyspark-shell"
 )
 
 

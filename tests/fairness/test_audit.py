@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from openscore.cli import main
 from openscore.errors import InputError
 from openscore.fairness import (
     DATA_NOT_FOUND,
@@ -25,16 +24,7 @@ from openscore.fairness.groups import SYNTHETIC_GROUPS, TAIWAN_GROUPS
 from openscore.features import FEATURE_NAMES
 from openscore.model import Scorecard
 
-
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: object):
-    monkeypatch.setattr("sys.argv", ["openscore", *map(str, args)])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out + out.err
+from fixtures.cli import run_cli as run
 
 
 def test_the_synthetic_audit_covers_every_attribute_and_no_model_reads_one(

@@ -271,3 +271,92 @@ def test_a_person_who_shares_nothing_has_every_consented_feature_missing() -> No
 def test_every_catalogued_feature_is_computed() -> None:
     f = features_of(make_events(80).to_pylist())
     assert set(next(iter(f.values()))) == {"person_id", *FEATURE_NAMES}
+
+
+def instalment(person: str, due_ago: int, due: float, paid: float, paid_ago: int | None) -> dict:
+    """A repayment due ``due_ago`` days before the as-of date, paid ``paid_ago`` days
+    before it (negative: after it; None: not settled)."""
+    due_day = (T0 - timedelta(days=due_ago)).date()
+    return ev(
+        type="repayment",
+        source="credit",
+        person_id=person,
+        occurred_at=days_ago(due_ago if paid_ago is None else max(paid_ago, due_ago)),
+        account_id=f"{person}-card",
+        due_date=due_day,
+        paid_date=None if paid_ago is None else (T0 - timedelta(days=paid_ago)).date(),
+        amount_due=due,
+        amount_paid=paid,
+    )
+
+
+def card(person: str, limit: float) -> dict:
+    return ev(
+        type="credit_account",
+        source="credit",
+        person_id=person,
+        occurred_at=days_ago(400),
+        account_id=f"{person}-card",
+        action="opened",
+        account_kind="credit_card",
+        credit_limit=limit,
+    )
+
+
+def test_amount_features_equal_a_hand_computed_ledger() -> None:
+    rows = [
+        card("p2", 1000.0),
+        instalment("p2", 200, 1000.0, 1000.0, 200),  # older than 6 months: not in amounts
+        instalment("p2", 150, 200.0, 200.0, 150),  # on time, in full
+        instalment("p2", 120, 300.0, 100.0, None),  # part paid, still open: 120 days
+        instalment("p2", 90, 400.0, 400.0, 55),  # paid 35 days late, in full
+        instalment("p2", 20, 500.0, 500.0, 20),  # on time, in full; last month
+        card("p3", 2000.0),
+        instalment("p3", 10, 100.0, 100.0, -5),  # paid after the as-of date: not yet
+        card("p4", 500.0),  # an account and no instalment yet
+    ]
+    f = features_of(rows)
+    p2 = f["p2"]
+    assert p2["current_dpd"] == 120  # the open instalment, not the one paid late
+    assert p2["months_since_late"] == 2  # latest late one due 90 days ago: 90 / 30.44
+    assert p2["paid_to_due_6m"] == pytest.approx(round(1200 / 1400, 4))
+    assert p2["paid_in_full_6m"] == 3
+    assert p2["balance_months_6m"] == 4
+    assert p2["utilisation"] == pytest.approx(0.5)
+    assert p2["utilisation_trend"] == pytest.approx(round((500 - 1400 / 6) / 1000, 4))
+    assert p2["credit_limit"] == 1000.0
+    assert p2["amount_paid_6m"] == 200.0  # 1200 over 6 months
+    p3 = f["p3"]
+    assert p3["current_dpd"] == 10 and p3["months_since_late"] == 0
+    assert p3["paid_to_due_6m"] == 0.0 and p3["paid_in_full_6m"] == 0
+    assert p3["amount_paid_6m"] == 0.0 and p3["credit_limit"] == 2000.0
+    p4 = f["p4"]
+    assert p4["current_dpd"] == 0 and p4["months_since_late"] == 24  # shares, none late
+    assert p4["paid_to_due_6m"] is None and p4["paid_in_full_6m"] is None
+    assert p4["balance_months_6m"] is None and p4["amount_paid_6m"] is None
+    assert p4["utilisation"] == 0.0 and p4["credit_limit"] == 500.0
+
+
+def test_amount_features_are_missing_for_someone_who_does_not_share_credit() -> None:
+    rows = [
+        ev(
+            type="payment",
+            source="wallet",
+            person_id="p5",
+            occurred_at=days_ago(3),
+            channel="online",
+            amount=5.0,
+            currency="CNY",
+        )
+    ]
+    p5 = features_of(rows)["p5"]
+    for name in (
+        "current_dpd",
+        "months_since_late",
+        "paid_to_due_6m",
+        "paid_in_full_6m",
+        "utilisation_trend",
+        "credit_limit",
+        "amount_paid_6m",
+    ):
+        assert p5[name] is None, name

@@ -12,7 +12,7 @@ from .data import credit_table
 
 
 def test_card_reports_both_cv_aucs_bands_and_charts(tmp_path: Path) -> None:
-    data = prepare_tabular(credit_table(), "default")
+    data = prepare_tabular(credit_table(), "default", id_column="customer_id")
     fast = {"outer_bags": 2, "max_rounds": 300, "interactions": 2, "n_jobs": 1}
     card = train_model(
         data.X,

@@ -9,25 +9,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from openscore.cli import main
 from openscore.model import Scorecard
 from openscore.model.tabular import coerce_for_model
 from openscore.scoring import score_person
 
 from .data import credit_table
+from fixtures.cli import run_cli as run
 
 FAST = ["--method", "scorecard"]
-
-
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str):
-    monkeypatch.setattr("sys.argv", ["openscore", *map(str, args)])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out + out.err
 
 
 @pytest.fixture()

@@ -14,11 +14,11 @@ from .data import credit_table
 
 
 def test_drops_index_id_constant_and_protected_with_reasons() -> None:
-    data = prepare_tabular(credit_table(), "default")
+    data = prepare_tabular(credit_table(), "default", id_column="customer_id")
     assert set(data.X.columns) == {"late_payments", "utilisation", "income", "housing", "noise"}
     ex = data.excluded
     assert ex["Unnamed: 0"].startswith("unnamed index")
-    assert ex["customer_id"].startswith("id-like")
+    assert "customer_id" not in ex and "customer_id" not in data.X.columns
     assert ex["constant"] == "constant"
     assert ex["SEX"] == "protected attribute (sex/gender)"
     assert ex["age"] == "protected attribute (age)"
@@ -60,7 +60,7 @@ def test_protected_list_is_configurable() -> None:
     from openscore.model.protected import ProtectedCategory
 
     custom = ProtectedAttributes({"caste": ProtectedCategory(("caste",), ())})
-    data = prepare_tabular(credit_table(), "default", protected=custom)
+    data = prepare_tabular(credit_table(), "default", id_column="customer_id", protected=custom)
     assert "SEX" in data.X.columns and data.excluded == {
         k: v for k, v in data.excluded.items() if not v.startswith("protected")
     }
@@ -69,19 +69,26 @@ def test_protected_list_is_configurable() -> None:
 def test_map_naming_a_protected_column_is_refused_unless_audit_only() -> None:
     dims = {"credit_history": ["late_payments", "SEX"]}
     with pytest.raises(InputError, match="protected attributes are never model inputs: SEX"):
-        prepare_tabular(credit_table(), "default", dimensions=dims)
-    data = prepare_tabular(credit_table(), "default", dimensions=dims, audit_only=True)
+        prepare_tabular(credit_table(), "default", id_column="customer_id", dimensions=dims)
+    data = prepare_tabular(
+        credit_table(), "default", id_column="customer_id", dimensions=dims, audit_only=True
+    )
     assert "SEX" in data.X.columns and data.protected_in_model == ["SEX"]
 
 
 def test_map_naming_missing_columns_names_them() -> None:
     with pytest.raises(InputError, match="lacks: nope, gone"):
-        prepare_tabular(credit_table(), "default", dimensions={"behaviour": ["nope", "gone"]})
+        prepare_tabular(
+            credit_table(),
+            "default",
+            id_column="customer_id",
+            dimensions={"behaviour": ["nope", "gone"]},
+        )
 
 
 def test_map_assigns_dimensions_and_excludes_the_rest() -> None:
     dims = {"credit_history": ["late_payments"], "fulfilment_capacity": ["income"]}
-    data = prepare_tabular(credit_table(), "default", dimensions=dims)
+    data = prepare_tabular(credit_table(), "default", id_column="customer_id", dimensions=dims)
     assert data.meta["income"].dimension == "fulfilment_capacity"
     assert data.excluded["noise"] == "not in the dimensions map"
 
@@ -116,18 +123,63 @@ def test_bad_targets_are_clear_errors(values: list, message: str) -> None:
         binary_target(pd.Series(values, name="t"))
 
 
+@pytest.mark.parametrize(
+    ("name", "values", "why"),
+    [
+        ("customer_id", lambda n: [f"C{i:06d}" for i in range(n)], "named like an id"),
+        ("ID", lambda n: np.arange(1, n + 1), "named like an id"),
+        ("account", lambda n: np.arange(n) * 7 + 1000, "always increasing"),
+    ],
+)
+def test_an_obvious_id_without_id_column_is_refused_before_training(name, values, why) -> None:
+    df = credit_table(800).drop(columns=["customer_id"])
+    df.insert(0, name, values(len(df)))
+    message = f"column '{name}' looks like an id \\(.*{why}.*--id {name}"
+    with pytest.raises(InputError, match=message):
+        prepare_tabular(df, "default")
+    data = prepare_tabular(df, "default", id_column=name)
+    assert name not in data.X.columns
+    # a dimensions map that leaves it out cannot make it a feature; one that names it can
+    dims = {"credit_history": ["late_payments"]}
+    assert list(prepare_tabular(df, "default", dimensions=dims).X.columns) == ["late_payments"]
+    with pytest.raises(InputError, match=message):
+        prepare_tabular(df, "default", dimensions={"credit_history": ["late_payments", name]})
+
+
+def test_unique_numbers_that_are_not_an_id_stay_features() -> None:
+    df = credit_table(800, seed=1)
+    df["balance"] = np.random.default_rng(2).permutation(len(df)) * 13.5
+    data = prepare_tabular(df, "default", id_column="customer_id")
+    assert "balance" in data.X.columns
+
+
+def test_fewer_than_200_rows_of_a_class_is_refused_before_training() -> None:
+    df = credit_table(400, seed=4)
+    bads = int(df["default"].sum())
+    assert bads < 200 < len(df) - bads
+    with pytest.raises(InputError, match=f"only {bads} bad rows; .* at least 200 goods"):
+        prepare_tabular(df, "default", id_column="customer_id")
+
+
+def test_a_target_that_is_not_binary_is_refused() -> None:
+    df = credit_table(800)
+    df["default"] = df["default"] + (np.arange(len(df)) % 3 == 0)
+    with pytest.raises(InputError, match="target must be binary; it has 3 distinct values"):
+        prepare_tabular(df, "default", id_column="customer_id")
+
+
 def test_absent_target_is_a_clear_error() -> None:
     with pytest.raises(InputError, match="target column 'nope' is not in the table"):
         prepare_tabular(credit_table(), "nope")
 
 
 def test_numbers_with_missing_markers_are_numeric() -> None:
-    df = credit_table(200)
+    df = credit_table(1000)
     df["with_marks"] = df["income"].astype(str)
     df.loc[::5, "with_marks"] = "?"
-    data = prepare_tabular(df, "default")
+    data = prepare_tabular(df, "default", id_column="customer_id")
     assert data.meta["with_marks"].type == "numeric"
-    assert data.X["with_marks"].isna().sum() == 40
+    assert data.X["with_marks"].isna().sum() == 200
     from openscore.model.format import Feature
 
     scored = coerce_for_model(df, [Feature("with_marks", "credit_history", "numeric")])

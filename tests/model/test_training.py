@@ -66,7 +66,7 @@ def test_ebm_monotonic_features_are_monotonic_and_unpaired(seed: int, direction:
 
 
 def test_missing_is_neutral_everyone_missing_scores_the_intercept() -> None:
-    data = prepare_tabular(credit_table(), "default")
+    data = prepare_tabular(credit_table(), "default", id_column="customer_id")
     for method in ("scorecard", "ebm"):
         card = train_model(
             data.X, data.y, data.meta, method, params={"ebm": FAST_EBM}, scaling=Scaling()
@@ -83,7 +83,7 @@ def test_missing_is_neutral_everyone_missing_scores_the_intercept() -> None:
 
 
 def test_ebm_pairs_only_within_a_dimension() -> None:
-    data = prepare_tabular(credit_table(), "default")
+    data = prepare_tabular(credit_table(), "default", id_column="customer_id")
     meta = dict(data.meta)
     meta["income"] = FeatureMeta(dimension="fulfilment_capacity", monotonic="none")
     meta["noise"] = FeatureMeta(dimension="fulfilment_capacity", monotonic="none")
@@ -98,7 +98,7 @@ def test_ebm_pairs_only_within_a_dimension() -> None:
 
 
 def test_ebm_export_reproduces_ebm_ranking() -> None:
-    data = prepare_tabular(credit_table(3000, seed=3), "default")
+    data = prepare_tabular(credit_table(3000, seed=3), "default", id_column="customer_id")
     X, y = data.X, data.y
     model = EBMScorecard(data.meta, scaling=Scaling(), params=FAST_EBM).fit(X, y)
     exported = raw_points(model.intercept_points_, model.terms_, X)
@@ -114,7 +114,7 @@ def test_ebm_export_reproduces_ebm_ranking() -> None:
 
 
 def test_auto_reports_both_methods_and_keeps_the_better() -> None:
-    data = prepare_tabular(credit_table(), "default")
+    data = prepare_tabular(credit_table(), "default", id_column="customer_id")
     card = train_model(
         data.X,
         data.y,
@@ -136,7 +136,7 @@ def test_auto_reports_both_methods_and_keeps_the_better() -> None:
 
 
 def test_out_of_time_split_with_dates() -> None:
-    data = prepare_tabular(credit_table(), "default")
+    data = prepare_tabular(credit_table(), "default", id_column="customer_id")
     dates = pd.Series(pd.date_range("2020-01-01", periods=len(data.y), freq="D"))
     card = train_model(data.X, data.y, data.meta, "scorecard", dates=dates, scaling=Scaling())
     assert card.metrics["oot"]["rows"] == pytest.approx(0.2 * len(data.y), abs=2)
@@ -184,6 +184,9 @@ def test_a_feature_never_or_rarely_present_is_left_out_and_recorded(method: str)
     assert excluded["never"] == "present on 0 training rows (at least 20 needed)"
     assert excluded["rare"].startswith("present on ") and "at least 20 needed" in excluded["rare"]
     assert {"never", "rare"}.isdisjoint(card.feature_names) and "x" in card.feature_names
+    one_value = X.assign(same=7.0)
+    card = train_model(one_value, y, {**meta, "same": meta["x"]}, "scorecard", scaling=Scaling())
+    assert card.training["excluded"]["same"].startswith("one value on every training row")
     only_missing = pd.DataFrame({"never": [np.nan] * 100})
     with pytest.raises(InputError, match="no feature has values"):
         train_model(only_missing, [0, 1] * 50, {"never": meta["never"]}, "scorecard")

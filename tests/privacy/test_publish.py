@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from openscore import registry
-from openscore.cli import main
 from openscore.errors import Conflict
 from openscore.privacy import (
     BUDGET_EXHAUSTED,
@@ -24,6 +23,8 @@ from openscore.privacy import (
     scores_from_registry,
 )
 
+from fixtures.cli import run_cli as run
+
 
 @pytest.fixture()
 def reg(data_dir: Path) -> Engine:
@@ -31,17 +32,6 @@ def reg(data_dir: Path) -> Engine:
     registry.upgrade(engine)
     yield engine
     engine.dispose()
-
-
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: object):
-    monkeypatch.setattr("sys.argv", ["openscore", *map(str, args)])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, " ".join((out.out + out.err).split())
 
 
 def test_a_release_spends_and_records_its_epsilon(reg: Engine, people, cities) -> None:
@@ -118,16 +108,16 @@ def test_the_command_releases_the_map_and_names_bad_parameters(
     people[["person_id", "city_id"]].to_parquet(tmp_path / "people.parquet")
     cities.to_parquet(tmp_path / "cities.parquet")  # found beside people.parquet
     args = ["map", "--scores", tmp_path / "scores.parquet", "--people", tmp_path / "people.parquet"]
-    code, text = run(monkeypatch, capsys, *args, "--budget", "1.5")
+    code, text = run(monkeypatch, capsys, *args, "--budget", "1.5").in_words()
     assert code == 0, text
     assert "3 of 5 cities published" in text
     assert latest_map_release() is not None
-    code, text = run(monkeypatch, capsys, *args, "--budget", "1.5")
+    code, text = run(monkeypatch, capsys, *args, "--budget", "1.5").in_words()
     assert code == Conflict.exit_code
     assert "would be exceeded" in text
-    code, text = run(monkeypatch, capsys, *args, "--epsilon", "0")
+    code, text = run(monkeypatch, capsys, *args, "--epsilon", "0").in_words()
     assert code == 2 and EPSILON_NOT_POSITIVE.format(value=0.0) in text
-    code, text = run(monkeypatch, capsys, *args, "--k", "0")
+    code, text = run(monkeypatch, capsys, *args, "--k", "0").in_words()
     assert code == 2 and K_BELOW_ONE.format(value=0) in text
-    code, text = run(monkeypatch, capsys, *args, "--epsilon", "-0.5")
+    code, text = run(monkeypatch, capsys, *args, "--epsilon", "-0.5").in_words()
     assert code == 2 and EPSILON_NOT_POSITIVE.format(value=-0.5) in text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from openscore import registry
-from openscore.cli import main
 from openscore.config import get_settings
 from openscore.registry.metadata import audit_entries
 
+from fixtures.cli import run_cli as run
 from fixtures.postgres import TEST_SECRET_KEY
 
 
@@ -30,20 +29,12 @@ def cli_env(engine: Engine, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return engine
 
 
-def run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["openscore", *args])
-    try:
-        main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
-
-
 def test_verify_passes_on_a_sound_log_and_names_the_first_bad_entry(
     cli_env: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(monkeypatch, "audit", "verify") == 0
-    out = capsys.readouterr().out
+    result = run(monkeypatch, capsys, "audit", "verify")
+    assert result.code == 0, result.err
+    out = result.out
     assert "audit log verifies" in out and "4 entries" in out and "MACs checked" in out
 
     with cli_env.begin() as conn:
@@ -55,8 +46,8 @@ def test_verify_passes_on_a_sound_log_and_names_the_first_bad_entry(
             .where(audit_entries.c.seq == 2)
             .values(entry=bytes(entry).replace(b"credit", b"crediT"))
         )
-    code = run(monkeypatch, "audit", "verify")
-    err = capsys.readouterr().err
+    code, _ = result = run(monkeypatch, capsys, "audit", "verify")
+    err = result.err
     assert code == 6  # IntegrityError's exit code
     assert "audit entry 2" in err
 
@@ -64,8 +55,9 @@ def test_verify_passes_on_a_sound_log_and_names_the_first_bad_entry(
 def test_proof_prints_a_checked_inclusion_proof(
     cli_env: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(monkeypatch, "audit", "proof", "1") == 0
-    proof = json.loads(capsys.readouterr().out)
+    result = run(monkeypatch, capsys, "audit", "proof", "1")
+    assert result.code == 0, result.err
+    proof = json.loads(result.out)
     assert proof["seq"] == 1 and proof["tree_size"] == 4 and proof["verified"] is True
     assert registry.merkle.verify_inclusion(
         bytes.fromhex(proof["leaf_hash"]),
@@ -74,10 +66,11 @@ def test_proof_prints_a_checked_inclusion_proof(
         [bytes.fromhex(p) for p in proof["path"]],
         bytes.fromhex(proof["root"]),
     )
-    assert run(monkeypatch, "audit", "proof", "1", "--size", "2") == 0
-    assert json.loads(capsys.readouterr().out)["tree_size"] == 2
-    assert run(monkeypatch, "audit", "proof", "99") == 4  # NotFound
-    assert "audit entry 99 not found" in capsys.readouterr().err
+    result = run(monkeypatch, capsys, "audit", "proof", "1", "--size", "2")
+    assert result.code == 0 and json.loads(result.out)["tree_size"] == 2
+    result = run(monkeypatch, capsys, "audit", "proof", "99")
+    assert result.code == 4  # NotFound
+    assert "audit entry 99 not found" in result.err
 
 
 def test_verify_on_an_unmigrated_registry_says_so(
@@ -85,5 +78,6 @@ def test_verify_on_an_unmigrated_registry_says_so(
 ) -> None:
     monkeypatch.delenv("OPENSCORE_REGISTRY_URL", raising=False)
     get_settings.cache_clear()
-    assert run(monkeypatch, "audit", "verify") == 7  # StorageError
-    assert "run the migrations" in capsys.readouterr().err
+    result = run(monkeypatch, capsys, "audit", "verify")
+    assert result.code == 7  # StorageError
+    assert "run the migrations" in result.err

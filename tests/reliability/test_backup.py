@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 
 from openscore import online, registry
 from openscore.backup import check_backup, restore_backup, take_backup
@@ -256,7 +257,7 @@ def test_damaged_interrupted_and_misdirected_restores(tmp_path: Path) -> None:
         check_backup(bad)
 
     # another secret key: refused before anything is written
-    other = target.settings.model_copy(update={"secret_key": "another-key"})
+    other = target.settings.model_copy(update={"secret_key": SecretStr("another-key")})
     with pytest.raises(IntegrityError, match="another OPENSCORE_SECRET_KEY"):
         restore_backup(good, settings=other)
 

@@ -329,7 +329,7 @@ ATHERIS = Path(__file__).with_name("fuzz_atheris.py")
 def test_atheris_bounded_run(tmp_path: Path) -> None:
     """A coverage-guided run (libFuzzer via atheris) over the readers and validation,
     bounded in time; any exception but ``InputError`` is a crash and fails it."""
-    pytest.importorskip("atheris", reason="atheris is not installed (pip install atheris)")
+    # atheris is in requirements.lock (3.0.0 has a cp311 manylinux wheel): never skipped
     seconds = os.environ.get("OPENSCORE_ATHERIS_SECONDS", "20")
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -349,7 +349,7 @@ def test_atheris_bounded_run(tmp_path: Path) -> None:
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=int(seconds) * 4 + 120,
+        timeout=int(seconds) * 4 + 600,  # instrumenting the imports is slow on a busy machine
         env={**os.environ, "OPENSCORE_FUZZ_DIR": str(tmp_path / "work")},
     )
     tail = run.stdout[-3000:] + run.stderr[-5000:]

@@ -139,6 +139,7 @@ def create_api(
                         allow=parse_networks(state.api.webhook_allow_networks),
                         interval=state.api.webhook_interval_seconds,
                         timeout=state.api.webhook_timeout_seconds,
+                        write=state.write,
                     )
                 )
             )

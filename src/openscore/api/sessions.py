@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from openscore.config import Secret, reveal
 from openscore.errors import AuthError
 
 SESSION_PURPOSE = b"openscore.session.v1"
@@ -46,9 +47,9 @@ ENROLMENT_PURPOSE = b"openscore.enrolment.v1"
 MAX_REVOKED = 100_000
 
 
-def derive_key(secret_key: str, purpose: bytes) -> bytes:
+def derive_key(secret_key: Secret, purpose: bytes) -> bytes:
     """A key for one purpose, so the raw settings secret is never used twice."""
-    return hmac.new(secret_key.encode(), purpose, hashlib.sha256).digest()
+    return hmac.new(reveal(secret_key), purpose, hashlib.sha256).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ class Session:
 class SessionSigner:
     """Issues and verifies session cookies; remembers logged-out sessions until expiry."""
 
-    def __init__(self, secret_key: str, *, max_age_seconds: int) -> None:
+    def __init__(self, secret_key: Secret, *, max_age_seconds: int) -> None:
         self._serializer = URLSafeTimedSerializer(
             derive_key(secret_key, SESSION_PURPOSE), salt="session"
         )
@@ -141,7 +142,7 @@ def csrf_matches(expected: str, presented: str | None) -> bool:
 class EnrolmentCodes:
     """Signed, expiring codes that let a registered person claim their id."""
 
-    def __init__(self, secret_key: str, *, max_age_seconds: int) -> None:
+    def __init__(self, secret_key: Secret, *, max_age_seconds: int) -> None:
         self._serializer = URLSafeTimedSerializer(
             derive_key(secret_key, ENROLMENT_PURPOSE), salt="enrolment"
         )

@@ -44,7 +44,7 @@ from openscore.backup.registry_copy import (
     sqlite_facts,
     vacuum_into,
 )
-from openscore.config import Settings, get_settings
+from openscore.config import Secret, Settings, get_settings
 from openscore.errors import Conflict, IntegrityError
 from openscore.ledger import Ledger, Manifest
 from openscore.ledger.durable import fsync_dir, fsync_file, storage_error
@@ -63,7 +63,7 @@ class BackupResult:
     seconds: float
 
 
-def key_check(secret_key: str) -> str:
+def key_check(secret_key: Secret) -> str:
     """A fingerprint of the audit key that reveals nothing about it."""
     key = derive_audit_key(secret_key)
     return hmac.new(key, b"openscore.backup.key-check.v1", hashlib.sha256).hexdigest()[:32]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -22,6 +23,11 @@ def demo(
 ) -> None:
     """Generate, enrol, ingest, train, score, publish — and serve the portal and console."""
     from openscore.config import get_settings
+
+    # A demo is a development world (the built-in secret key, cookies over plain http),
+    # unless the caller says otherwise.
+    os.environ.setdefault("OPENSCORE_ENVIRONMENT", "development")
+    get_settings.cache_clear()
     from openscore.demo import build_world
     from openscore.ledger import Ledger, ledger_stats
 

@@ -6,8 +6,6 @@ temporary file and renamed, so a failed command leaves nothing half-written.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +14,7 @@ from rich.table import Table
 
 from openscore.cli.app import app, console, err_console
 from openscore.errors import InputError
+from openscore.fsio import atomic_path
 
 if TYPE_CHECKING:  # pyarrow and the model load lazily: the CLI starts fast
     import pyarrow as pa
@@ -185,18 +184,11 @@ def _write_frame(table: pa.Table, out: Path) -> None:
     suffix = out.suffix.lower()
     if suffix not in {".csv", ".parquet", ".pq"}:
         raise InputError("--out must end in .csv or .parquet", path=str(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_path(out) as tmp:
         if suffix == ".csv":
             pacsv.write_csv(table, tmp)
         else:
             pq.write_table(table, tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _with_reason_texts(card: Scorecard, table: pa.Table) -> pa.Table:
@@ -456,8 +448,8 @@ def export(
     ] = None,
 ) -> None:
     """Export a model: ``--sql`` writes one standalone query scoring a table ``features``."""
+    from openscore.fsio import atomic_write
     from openscore.model import Scorecard
-    from openscore.model.format import write_atomic
     from openscore.scoring import scoring_sql
 
     if not sql:
@@ -467,7 +459,7 @@ def export(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        write_atomic(out, text)
+        atomic_write(out, text)
         console.print(f"SQL written to {out}", highlight=False)
 
 

@@ -10,10 +10,16 @@ Mapping (one client = one person ``tw<ID>``, one card account ``tw<ID>-card``):
   ``credit_limit`` = ``LIMIT_BAL``.
 * six ``repayment`` events, April..September 2005, due on the 15th of the month:
   ``amount_due`` = ``BILL_AMT`` (negative balances -- credits -- clipped to 0),
-  ``amount_paid`` = ``PAY_AMT``. The status ``PAY_x`` gives the paid date: -2, -1, 0
-  (no consumption, paid duly, revolving) mean on time (paid on the due date); ``k`` > 0
-  means ``k`` months late. A payment that would land on or after ``as_of``
-  (2005-09-30) has not happened yet: ``paid_date`` is empty and ``amount_paid`` 0.
+  ``amount_paid`` = ``PAY_AMT`` (what was paid that month, kept whether or not it
+  settled the instalment: the amounts are the signal the tabular models use).
+  The status ``PAY_x`` is read as the dataset defines it, the account's arrears in that
+  month: -2, -1, 0 (no consumption, paid duly, revolving) mean no arrears; ``k`` > 0
+  means ``k`` months behind, i.e. the instalments due in the ``k`` months before are
+  still unpaid then. An instalment is paid on its due date when the next month shows no
+  arrears reaching back to it, else on the due date of the first later month whose
+  arrears no longer reach it; the September instalment is unpaid when September shows
+  arrears. One still unpaid on ``as_of`` (2005-09-30) has an empty ``paid_date``, so
+  the days past due on ``as_of`` follow the latest status (``PAY_0`` = 1: 46 days, 2: 77).
 * one ``profile_fact`` per client: identity, verified (the bank knows its clients). It
   is the same for everyone and carries no signal; nothing else in the data is a fact a
   person would declare that is not protected.
@@ -144,10 +150,23 @@ def _first_non_integer(values: np.ndarray) -> int:
     return 0
 
 
-def _add_months(day: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """Days since epoch moved by whole months (the day of month is the 15th: no clipping)."""
-    m = day.astype("datetime64[D]").astype("datetime64[M]") + months.astype("timedelta64[M]")
-    return (m.astype("datetime64[D]") + (DUE_DAY - 1)).astype(np.int64)
+def paid_months(arrears: np.ndarray) -> np.ndarray:
+    """For each client (row) and instalment (column, oldest first): the index of the month
+    by whose due date it was paid (its own index when on time), or the number of months
+    when it is still unpaid at the end.
+
+    ``arrears[:, j]`` = k > 0 says that in month j the instalments due in months
+    j-k .. j-1 are unpaid; the instalment of month j itself is unpaid when k > 0 in the
+    last month (there is no later month to say otherwise).
+    """
+    n, k = arrears.shape
+    out = np.full((n, k), k, dtype=np.int64)
+    for i in range(k - 1):
+        for j in range(i + 1, k):
+            settled = (j - arrears[:, j] > i) & (out[:, i] == k)
+            out[settled, i] = i if j == i + 1 else j
+    out[:, k - 1] = np.where(arrears[:, k - 1] > 0, k, k - 1)
+    return out
 
 
 def convert(path: Path, out: Path) -> dict[str, Any]:
@@ -187,9 +206,10 @@ def convert(path: Path, out: Path) -> dict[str, Any]:
     bill = np.column_stack([data[m[1]] for m in MONTHS]).ravel().astype(np.float64)
     paid_amt = np.column_stack([data[m[2]] for m in MONTHS]).ravel().astype(np.float64)
     due_day = np.array([col.day_number(date(2005, m[3], DUE_DAY)) for m in MONTHS])[month_index]
-    late_months = np.maximum(status, 0)
-    paid_day = _add_months(due_day, late_months)
-    paid = paid_day < as_of_day
+    paid_month = paid_months(np.maximum(status.reshape(n, k), 0)).ravel()
+    paid = paid_month < k
+    month_days = np.array([col.day_number(date(2005, m[3], DUE_DAY)) for m in MONTHS])
+    paid_day = np.where(paid, month_days[np.minimum(paid_month, k - 1)], due_day)
     month_tag = col.digits(np.array([m[3] for m in MONTHS])[month_index], 2)
     repayments = col.event_table(
         n * k,
@@ -205,7 +225,7 @@ def convert(path: Path, out: Path) -> dict[str, Any]:
             "due_date": col.dates(due_day),
             "paid_date": col.dates(paid_day, paid),
             "amount_due": col.amounts(np.maximum(bill, 0.0)),
-            "amount_paid": col.amounts(np.where(paid, paid_amt, 0.0)),
+            "amount_paid": col.amounts(paid_amt),
         },
     )
     profile = col.event_table(

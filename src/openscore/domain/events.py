@@ -101,7 +101,12 @@ TYPE_COLUMNS: tuple[Column, ...] = (
     _c("due_date", Kind.DATE, "repayment, bill_payment: when it was due.", future_ok=True),
     _c("paid_date", Kind.DATE, "repayment, bill_payment: when it was paid (empty: unpaid)."),
     _c("amount_due", Kind.AMOUNT, "repayment, bill_payment: amount due."),
-    _c("amount_paid", Kind.AMOUNT, "repayment, bill_payment: amount paid (0 if unpaid)."),
+    _c(
+        "amount_paid",
+        Kind.AMOUNT,
+        "repayment, bill_payment: amount paid towards it (0 if nothing; part of it if "
+        "paid_date is empty).",
+    ),
     _c("product", Kind.ENUM, "rental: what was rented.", choices=RENTAL_PRODUCTS),
     _c("deposit_waived", Kind.BOOL, "rental: whether the deposit was waived."),
     _c("due_back", Kind.TIMESTAMP, "rental: when it was due back.", future_ok=True),

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from openscore.fsio import atomic_path
+
 
 def connect(
     database: str = ":memory:",
@@ -92,10 +94,8 @@ class DuckDBEngine:
         return self._con.execute(expr)
 
     def to_parquet(self, expr, path: Path) -> None:  # noqa: ANN001
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        self._con.to_parquet(expr, str(tmp))
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            self._con.to_parquet(expr, str(tmp))
 
     def close(self) -> None:
         from openscore.engines.base import release_cached

@@ -4,10 +4,10 @@ thin-file comparison."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from openscore.fsio import atomic_path
 
 if TYPE_CHECKING:
     from openscore.fairness.metrics import GroupAudit
@@ -32,11 +32,8 @@ def save_figure(fig: Any, directory: Path, name: str, *, tight: bool = False) ->
     plt = _pyplot()
     files = {}
     for ext in FORMATS:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=f".{ext}", dir=directory)
-        os.close(fd)
-        fig.savefig(tmp, format=ext, dpi=100, bbox_inches="tight" if tight else None)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are read by the web app
-        os.replace(tmp, directory / f"{name}.{ext}")
+        with atomic_path(directory / f"{name}.{ext}") as tmp:
+            fig.savefig(tmp, format=ext, dpi=100, bbox_inches="tight" if tight else None)
         files[ext] = f"{name}.{ext}"
     plt.close(fig)
     return files

@@ -65,4 +65,7 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
             else_=ibis.null("float64"),
         ),
         "verified_assets": t.verified_assets,
+        # from credit history's aggregates: the lines granted and the amounts repaid
+        "credit_limit": (t.open_limit.cast("float64") / 100).round(2),
+        "amount_paid_6m": ((t.paid_6m // 6).cast("float64") / 100).round(2),
     }

@@ -99,7 +99,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "utilisation",
         CH,
         Source.CREDIT,
-        "ascending",
+        # not monotone: a line never used says as little as a full one (FICO notes the
+        # same); on Taiwan a declared ascending trend cost 0.005 AUC (docs/model.md)
+        "none",
         "How much you owed last month compared with all your credit limits together.",
         "You use a large share of your credit limits",
         "Keep balances below 30 % of your limits",
@@ -122,6 +124,68 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Public records (such as court judgments) that have not expired.",
         "A public record is on your file",
         "Settle the judgment; you can dispute a record you think is wrong",
+    ),
+    FeatureSpec(
+        "current_dpd",
+        CH,
+        Source.CREDIT,
+        "ascending",
+        "Days past due of your oldest instalment still unpaid today (0 if none).",
+        "An instalment is overdue now",
+        "Pay the overdue instalment; the oldest first",
+    ),
+    FeatureSpec(
+        "months_since_late",
+        CH,
+        Source.CREDIT,
+        "descending",
+        "Months since an instalment was last paid late or left unpaid past its due date "
+        "(24 if none in the last 24 months).",
+        "A payment was late recently",
+        "Pay every instalment on time: this grows month by month",
+        fill=24,
+    ),
+    FeatureSpec(
+        "paid_to_due_6m",
+        CH,
+        Source.CREDIT,
+        "descending",
+        "Amount paid compared with the amount due on your instalments of the last 6 months "
+        "(1 = everything due was paid; capped at 2).",
+        "You paid less than was due",
+        "Pay the full amount due, not only the minimum",
+        fill=None,
+    ),
+    FeatureSpec(
+        "paid_in_full_6m",
+        CH,
+        Source.CREDIT,
+        "descending",
+        "Instalments of the last 6 months on which you paid at least the amount due.",
+        "Few instalments were paid in full",
+        "Pay the full balance each month when you can",
+        fill=None,
+    ),
+    FeatureSpec(
+        "balance_months_6m",
+        CH,
+        Source.CREDIT,
+        "none",
+        "Instalments of the last 6 months with an amount due (months you had a balance).",
+        "Your pattern of balances adds risk",
+        "Use credit regularly and pay it back on time",
+        fill=None,
+    ),
+    FeatureSpec(
+        "utilisation_trend",
+        CH,
+        Source.CREDIT,
+        "none",  # balances paid down to nothing can mean a line given up, not safety
+        "How much fuller your credit lines are now than on average over the last 6 "
+        "months (amount due last month minus the 6-month average, over your limits).",
+        "Your balances have been rising",
+        "Bring balances down below their recent average",
+        fill=None,
     ),
     # -- fulfilment capacity --------------------------------------------------------------
     FeatureSpec(
@@ -164,6 +228,26 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Verified vehicle and property facts.",
         "No verified vehicle or property",
         "Verify a vehicle or property you own",
+    ),
+    FeatureSpec(
+        "credit_limit",
+        FC,
+        Source.CREDIT,
+        "descending",
+        "Total limit of your open credit accounts (what lenders judged you able to repay).",
+        "Your credit limits are low",
+        "Limits grow with a record of repaying on time",
+        fill=None,
+    ),
+    FeatureSpec(
+        "amount_paid_6m",
+        FC,
+        Source.CREDIT,
+        "descending",
+        "Average monthly amount you repaid on your credit over the last 6 months.",
+        "Your repayments are small",
+        "Repaying more each month lowers your balances faster",
+        fill=None,
     ),
     # -- behaviour --------------------------------------------------------------------------
     FeatureSpec(

@@ -1,4 +1,10 @@
-"""Credit history: how past instalments were repaid, how long and how full the credit is."""
+"""Credit history: how past instalments were repaid, how long and how full the credit is.
+
+Besides lateness, the amounts: what was due and what was paid on the instalments of the
+last six months (the signal a lender's own model reads from statements), how full the
+credit lines are now and compared with the six-month average, and how long ago a payment
+was last late. Amounts are summed in whole cents so that every engine gets the same sums.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,12 @@ from openscore.features.frame import AsOf, cents, months_since
 WINDOW_24M = 730
 WINDOW_3M = 91
 LAST_MONTH = 31
+#: instalments due in the last six months (183 days) make the amount features
+WINDOW_6M = 183
+#: ``months_since_late`` for someone with instalments but none late in 24 months
+NEVER_LATE_MONTHS = 24
+#: payment-to-due ratios above this (paying back more than was due) are capped
+MAX_PAID_RATIO = 2.0
 
 
 def instalments(ev: ir.Table, as_of: AsOf) -> ir.Table:
@@ -22,13 +34,22 @@ def instalments(ev: ir.Table, as_of: AsOf) -> ir.Table:
         (paid_in_time, ibis.greatest(rep.paid_day - rep.due_day, 0)),
         else_=as_of.day - rep.due_day,
     )
-    return rep.mutate(dpd=dpd, unpaid=~paid_in_time, age=as_of.day - rep.due_day)
+    # what was paid towards it by the as-of date: a payment dated later has not happened
+    # yet; one with no date is a part payment of an instalment still open (kept as sent)
+    paid_so_far = ibis.cases(
+        (rep.paid_day.notnull() & (rep.paid_day > as_of.day), 0.0),
+        else_=rep.amount_paid.fill_null(0),
+    )
+    return rep.mutate(
+        dpd=dpd, unpaid=~paid_in_time, age=as_of.day - rep.due_day, paid_so_far=paid_so_far
+    )
 
 
 def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
     """Per-person aggregates of instalments and accounts (people with none are absent)."""
     rep = instalments(ev, as_of)
     recent = rep.age <= WINDOW_24M
+    half_year = rep.age < WINDOW_6M
     per_person = rep.group_by("person_id").aggregate(
         worst_dpd_24m=rep.dpd.max(where=recent),
         recent_dpd_3m=rep.dpd.max(where=rep.age <= WINDOW_3M),
@@ -38,6 +59,12 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
         # whole cents (int64): sums of floats depend on the engine's order of addition
         due_last_month=cents(rep.amount_due).sum(where=rep.age < LAST_MONTH),
         first_due=rep.due_day.min(),
+        current_dpd=rep.dpd.max(where=rep.unpaid),
+        last_late_day=rep.due_day.max(where=recent & (rep.dpd > 0)),
+        due_6m=cents(rep.amount_due).sum(where=half_year),
+        paid_6m=cents(rep.paid_so_far).sum(where=half_year),
+        paid_in_full_6m=rep.count(where=half_year & (rep.paid_so_far >= rep.amount_due)),
+        balance_months_6m=rep.count(where=half_year & (rep.amount_due > 0)),
     )
     per_account = rep.group_by(["person_id", "account_id"]).aggregate(
         worst=rep.dpd.max(where=recent)
@@ -68,6 +95,10 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
         (t.open_limit > 0, (t.due_last_month.fill_null(0).cast("float64") / t.open_limit).round(4)),
         else_=ibis.null("float64"),
     )
+    due_6m = t.due_6m.fill_null(0).cast("float64")
+    limit = t.open_limit.cast("float64")
+    # how much fuller the lines are now than on average over the six months (in limits)
+    trend = (t.due_last_month.fill_null(0).cast("float64") - due_6m / 6) / limit
     return {
         "credit_age_months": months_since(oldest, as_of),
         "accounts_good_standing": t.accounts_good_standing,
@@ -78,4 +109,20 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
         "utilisation": utilisation,
         "defaults_24m": t.defaults_24m,
         "live_public_records": t.live_public_records,
+        "current_dpd": t.current_dpd,
+        "months_since_late": months_since(t.last_late_day, as_of),
+        "paid_to_due_6m": ibis.cases(
+            (
+                due_6m > 0,
+                ibis.least(t.paid_6m.fill_null(0).cast("float64") / due_6m, MAX_PAID_RATIO).round(
+                    4
+                ),
+            ),
+            else_=ibis.null("float64"),
+        ),
+        "paid_in_full_6m": t.paid_in_full_6m,
+        "balance_months_6m": t.balance_months_6m,
+        "utilisation_trend": ibis.cases(
+            (t.open_limit > 0, trend.round(4)), else_=ibis.null("float64")
+        ),
     }

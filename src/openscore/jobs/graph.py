@@ -26,8 +26,6 @@ checked on every card whose terms use the graph (:func:`check_relationships_rule
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -52,6 +50,7 @@ from openscore.features.graph import (
     propagate,
     relationship_edges,
 )
+from openscore.fsio import atomic_path
 from openscore.ledger import Ledger
 from openscore.model.format import Scaling, Scorecard, dimension_ranges
 from openscore.scoring import score_table
@@ -235,16 +234,9 @@ def write_snapshot(path: Path, table: pa.Table, info: dict[str, Any]) -> bool:
     current = snapshot_info(path)
     if current and current.get("as_of", "") > info["as_of"]:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = table.replace_schema_metadata({_META_KEY: json.dumps(info, sort_keys=True)})
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS, compression="zstd")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return True
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,48 +11,37 @@ from pathlib import Path
 import duckdb
 
 from openscore.errors import StorageError
+from openscore.fsio import atomic_write, fsync_dir, fsync_file, publish
+
+__all__ = [
+    "REFUSALS",
+    "atomic_write_bytes",
+    "fsync_dir",
+    "fsync_file",
+    "out_of_space",
+    "publish_file",
+    "sha256_file",
+    "storage_error",
+    "storage_guard",
+]
 
 #: what a disk says when it refuses a write (full, over quota, read-only, failing)
 REFUSALS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
 
 
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a reader sees the old or the new file, whole."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Replace ``path`` with ``data`` so that a reader sees the old or the new file, whole
+    (:func:`openscore.fsio.atomic_write`); the disk's refusal is a StorageError."""
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
+        atomic_write(path, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise storage_error(exc, path) from exc
 
 
 def publish_file(tmp: Path, final: Path) -> None:
     """fsync a finished temporary file and rename it into place."""
     try:
-        fsync_file(tmp)
-        os.replace(tmp, final)
-        fsync_dir(final.parent)
+        publish(tmp, final)
     except OSError as exc:
         raise storage_error(exc, final) from exc
 

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from openscore.errors import IntegrityError
-from openscore.ledger.durable import publish_file, sha256_file, storage_error
+from openscore.fsio import atomic_path
+from openscore.ledger.durable import sha256_file, storage_error
 from openscore.ledger.manifest import Segment, now_iso
 from openscore.ledger.store import Ledger
 from openscore.ledger.verify import check_segment
@@ -108,18 +109,15 @@ def repair(ledger: Ledger, *, copies: Iterable[Path] = (), drop_lost: bool = Fal
 
 def _put_back(ledger: Ledger, seg: Segment, source: Path) -> None:
     final = ledger.root / seg.file
-    tmp = final.with_name(f".{final.name}.repair.tmp")
     try:
-        shutil.copyfile(source, tmp)
+        with atomic_path(final) as tmp:
+            shutil.copyfile(source, tmp)
+            if sha256_file(tmp) != seg.sha256:  # the copy changed on the way: leave it be
+                raise IntegrityError(f"copying {source} to {final} changed its bytes")
+            if final.exists():
+                _set_aside(ledger, final)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise storage_error(exc, final) from exc
-    if sha256_file(tmp) != seg.sha256:  # the copy changed on the way: leave it be
-        tmp.unlink(missing_ok=True)
-        raise IntegrityError(f"copying {source} to {final} changed its bytes")
-    if final.exists():
-        _set_aside(ledger, final)
-    publish_file(tmp, final)
 
 
 def _set_aside(ledger: Ledger, path: Path) -> None:

@@ -26,11 +26,13 @@ def bin_indices(binning: Binning, values: pd.Series | np.ndarray) -> np.ndarray:
         idx = as_text.map(lookup).to_numpy(dtype=float, na_value=np.nan)
         out = np.where(np.isnan(idx), binning.other_index, idx).astype(np.int64)
         out[missing] = binning.missing_index
-        return out
+        indices: np.ndarray = out
+        return indices
     x = pd.to_numeric(pd.Series(values, copy=False), errors="raise").to_numpy(dtype=float)
     out = np.searchsorted(np.asarray(binning.edges, dtype=float), x, side="right")
     out[np.isnan(x)] = binning.missing_index
-    return out.astype(np.int64)
+    found: np.ndarray = out.astype(np.int64)
+    return found
 
 
 def _text(v: object) -> str:
@@ -43,25 +45,31 @@ def term_points(term: Term, X: pd.DataFrame) -> np.ndarray:
     """Points of ``term`` for every row of ``X``."""
     table = np.asarray(term.points, dtype=np.int64)
     idx = [bin_indices(b, X[f]) for f, b in zip(term.features, term.binnings, strict=True)]
-    if term.is_pair:
-        return table[idx[0], idx[1]]
-    return table[idx[0]]
+    points: np.ndarray = table[idx[0], idx[1]] if term.is_pair else table[idx[0]]
+    return points
 
 
 def points_matrix(terms: Sequence[Term], X: pd.DataFrame) -> np.ndarray:
     """rows × terms matrix of points."""
     if not terms:
         return np.zeros((len(X), 0), dtype=np.int64)
-    return np.column_stack([term_points(t, X) for t in terms])
+    matrix: np.ndarray = np.column_stack([term_points(t, X) for t in terms])
+    return matrix
 
 
 def raw_points(intercept: int, terms: Sequence[Term], X: pd.DataFrame) -> np.ndarray:
     """Unclipped sums (intercept + Σ points): the ranking before the 350–950 clip."""
-    return intercept + points_matrix(terms, X).sum(axis=1)
+    sums: np.ndarray = intercept + points_matrix(terms, X).sum(axis=1)
+    return sums
 
 
-def clipped_scores(intercept: int, terms: Sequence[Term], X: pd.DataFrame, scaling: Scaling):
-    return np.clip(raw_points(intercept, terms, X), scaling.score_min, scaling.score_max)
+def clipped_scores(
+    intercept: int, terms: Sequence[Term], X: pd.DataFrame, scaling: Scaling
+) -> np.ndarray:
+    clipped: np.ndarray = np.clip(
+        raw_points(intercept, terms, X), scaling.score_min, scaling.score_max
+    )
+    return clipped
 
 
 def scores_of(card: Scorecard, X: pd.DataFrame) -> np.ndarray:

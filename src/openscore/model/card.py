@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from openscore.model.format import Scorecard, write_atomic
+from openscore.fsio import atomic_path, atomic_write
+from openscore.model.format import Scorecard
 
 CHARTS = ("roc", "score_distribution", "calibration")
 
@@ -202,10 +202,8 @@ def _charts(card: Scorecard, directory: Path) -> None:
 
     def save(fig: Any, name: str) -> None:
         for ext in ("png", "svg"):
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=f".{ext}", dir=directory)
-            os.close(fd)
-            fig.savefig(tmp, format=ext, dpi=110, bbox_inches="tight")
-            os.replace(tmp, directory / f"{name}.{ext}")
+            with atomic_path(directory / f"{name}.{ext}") as tmp:
+                fig.savefig(tmp, format=ext, dpi=110, bbox_inches="tight")
         plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(5, 5))
@@ -256,5 +254,5 @@ def write_model_card(card: Scorecard, directory: str | os.PathLike[str]) -> Path
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     _charts(card, d)
-    write_atomic(d / "model-card.json", json.dumps(card_data(card), indent=2) + "\n")
-    return write_atomic(d / "model-card.md", _markdown(card))
+    atomic_write(d / "model-card.json", json.dumps(card_data(card), indent=2) + "\n")
+    return atomic_write(d / "model-card.md", _markdown(card))

@@ -14,12 +14,11 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, Final, Literal, TypeVar, get_args
 
 import numpy as np
 import pandas as pd
@@ -43,9 +42,10 @@ from pydantic import (
 from openscore.domain import Dimension
 from openscore.domain.bands import SCORE_MAX, SCORE_MIN
 from openscore.errors import InputError, SchemaVersionError
+from openscore.fsio import atomic_write
 
-SCHEMA = "openscore.scorecard"
-SCHEMA_VERSION = 1
+SCHEMA: Final = "openscore.scorecard"
+SCHEMA_VERSION: Final = 1
 
 Method = Literal["scorecard", "ebm", "expert"]
 FeatureType = Literal["numeric", "categorical"]
@@ -366,7 +366,7 @@ class Scorecard:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Validate, then write atomically (temp file + rename): never a half-written model."""
-        return write_atomic(Path(path), self.to_json())
+        return atomic_write(path, self.to_json())
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, path: str | None = None) -> Scorecard:
@@ -408,20 +408,6 @@ def checksum_of(body: Mapping[str, Any]) -> str:
     """sha256 of the canonical JSON (keys sorted, no spaces)."""
     canon = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(canon.encode("utf-8")).hexdigest()
-
-
-def write_atomic(path: Path, text: str | bytes) -> Path:
-    """Write ``text`` to ``path`` through a temp file in the same directory and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _json_safe(value: Any) -> Any:
@@ -783,5 +769,4 @@ __all__ = [
     "dimension_ranges",
     "validate",
     "with_metrics",
-    "write_atomic",
 ]

@@ -36,6 +36,9 @@ BAD_WORDS = frozenset(
     {"1", "bad", "default", "defaulted", "yes", "y", "true", "t", "charged off", "delinquent"}
 )
 GOOD_WORDS = frozenset({"0", "good", "no", "n", "false", "f", "paid", "non-default", "current"})
+#: rows of each class (goods and bads) a table needs before training starts: fewer and
+#: the 70/30 split leaves a test part too small to measure a model on
+MIN_CLASS_ROWS = 200
 _UNNAMED = re.compile(r"^(unnamed: ?\d+|index|level_0|)$", re.IGNORECASE)
 
 
@@ -115,7 +118,8 @@ def binary_target(
     y = y.astype(np.int8)
     if y.min() == y.max():
         raise InputError("target has one class only; training needs goods and bads", field=name)
-    return y
+    outcomes: np.ndarray = y
+    return outcomes
 
 
 @dataclass
@@ -155,6 +159,38 @@ def _is_counter(col: pd.Series) -> bool:
         return False
     v = col.to_numpy()
     return bool(np.all(np.diff(v) == 1) and v[0] in (0, 1))
+
+
+_ID_NAMES = frozenset({"id", "key", "uuid", "number", "no", "identifier"})
+
+
+def _named_like_id(name: str) -> bool:
+    norm = re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+    return (
+        norm in _ID_NAMES
+        or norm.endswith(("_id", "_key", "_no", "_uuid"))
+        or (norm.startswith(("id_", "key_")))
+    )
+
+
+def obvious_id(name: str, col: pd.Series) -> str | None:
+    """Why ``col`` is obviously an identifier (None if it is not).
+
+    Obvious: a distinct value on every row that is named like an id (``ID``,
+    ``customer_id``, ``loan_no`` …), or whole numbers that only go up (a counter or an
+    account number issued in order). Such a column must never become a feature: a model
+    that learns from it learns when someone became a client, or nothing at all.
+    """
+    n = len(col)
+    if n < 20 or col.isna().any() or col.nunique() != n or pd.api.types.is_bool_dtype(col):
+        return None
+    if _named_like_id(name):
+        return "named like an id, a distinct value on every row"
+    if pd.api.types.is_numeric_dtype(col):
+        v = col.to_numpy(dtype=float)
+        if np.all(np.mod(v, 1) == 0) and np.all(np.diff(v) > 0):
+            return "whole numbers, distinct on every row and always increasing"
+    return None
 
 
 def _is_id_like(name: str, col: pd.Series) -> bool:
@@ -226,6 +262,7 @@ def prepare_tabular(
     audit_only: bool = False,
     protected: ProtectedAttributes = DEFAULT_PROTECTED_ATTRIBUTES,
     monotonic: Mapping[str, str] | None = None,
+    min_class_rows: int = MIN_CLASS_ROWS,
 ) -> TabularData:
     """Split a table into model inputs and target, dropping what must not be an input.
 
@@ -243,6 +280,30 @@ def prepare_tabular(
     if date_column is not None and date_column not in df.columns:
         raise InputError(f"date column {date_column!r} is not in the table", field=date_column)
     y = binary_target(df[target], bad_value=bad_value, column=target)
+    counts = {"bad": int(y.sum()), "good": int(len(y) - y.sum())}
+    short = {k: v for k, v in counts.items() if v < min_class_rows}
+    if short:
+        listed = " and ".join(f"{v} {k}" for k, v in short.items())
+        raise InputError(
+            f"only {listed} rows; training needs at least {min_class_rows} goods and "
+            f"{min_class_rows} bads (a test part of 30 % must still hold enough of each)",
+            field=target,
+        )
+    if id_column is None:
+        # with a dimensions map only the columns it names can become features
+        named_columns = {str(c) for cols in (dimensions or {}).values() for c in cols}
+        for c in df.columns:
+            if c in (target, date_column) or _is_unnamed_index(str(c), df[c]):
+                continue
+            if dimensions is not None and str(c) not in named_columns:
+                continue
+            why = obvious_id(str(c), df[c])
+            if why:
+                raise InputError(
+                    f"column {c!r} looks like an id ({why}); an id is never a feature: "
+                    f"give it as --id {c} (id_column={c!r}), or drop the column",
+                    field=str(c),
+                )
     reserved = {target, id_column, date_column} - {None}
     excluded: dict[str, str] = {}
     meta: dict[str, FeatureMeta] = {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,8 @@ from openscore.model.calibration import calibrate_scale
 from openscore.model.format import (
     Feature,
     FeatureMeta,
+    Monotonic,
+    NumericBinning,
     Scaling,
     Scorecard,
     Term,
@@ -38,6 +40,11 @@ from openscore.model.selection import choose_method, make_estimator
 from openscore.model.tabular import fingerprint
 
 TRAIN_METHODS = ("auto", "scorecard", "ebm")
+
+
+def _as_recorded(monotonic: Literal["ascending", "descending", "none", "auto"]) -> Monotonic:
+    """``auto`` (the binning chose the direction) is recorded as ``none`` in the file."""
+    return "none" if monotonic == "auto" else monotonic
 
 
 def _check_inputs(X: pd.DataFrame, y: Any, meta: Mapping[str, FeatureMeta]) -> np.ndarray:
@@ -61,7 +68,8 @@ def _check_inputs(X: pd.DataFrame, y: Any, meta: Mapping[str, FeatureMeta]) -> n
             raise InputError(f"unknown dimension {fm.dimension!r}", field=c)
     if min(np.bincount(y, minlength=2)) < 10:
         raise InputError("fewer than 10 goods or bads: too few outcomes to train on")
-    return y
+    outcomes: np.ndarray = y
+    return outcomes
 
 
 def check_constraints(terms: Sequence[Term], meta: Mapping[str, FeatureMeta]) -> None:
@@ -82,6 +90,41 @@ def check_constraints(terms: Sequence[Term], meta: Mapping[str, FeatureMeta]) ->
                 raise InputError(f"term {t.name!r}: points below the missing bin's 0")
             if fm.max_points is not None and max(cells) > fm.max_points:
                 raise InputError(f"term {t.name!r}: points above its cap of {fm.max_points}")
+    wrong = monotone_violations(terms, meta)
+    if wrong:
+        raise InputError("points not monotone where the meaning is: " + "; ".join(wrong))
+
+
+def monotone_violations(terms: Sequence[Term], meta: Mapping[str, FeatureMeta]) -> list[str]:
+    """Terms whose points go against their feature's declared direction of risk.
+
+    ``ascending`` risk means points never rise from one value bin to the next,
+    ``descending`` that they never fall (the missing bin is outside the order: it is 0).
+    A feature with a declared direction has no pair term, so its one-feature table is its
+    whole effect.
+    """
+    out = []
+    for t in terms:
+        for f in t.features:
+            fm = meta.get(f)
+            if fm is None or fm.monotonic not in ("ascending", "descending"):
+                continue
+            if t.is_pair:
+                out.append(f"{t.name}: a pair term over {f}, which is declared {fm.monotonic}")
+                continue
+            b = t.binnings[0]
+            if not isinstance(b, NumericBinning):
+                continue
+            cells = np.asarray([int(v) for v in t.points][: b.missing_index])
+            steps = np.diff(cells)
+            wrong = steps > 0 if fm.monotonic == "ascending" else steps < 0
+            if wrong.any():
+                i = int(np.flatnonzero(wrong)[0])
+                out.append(
+                    f"{t.name}: risk declared {fm.monotonic} but points go from "
+                    f"{cells[i]} to {cells[i + 1]} at bin {i + 1}"
+                )
+    return out
 
 
 def split_rows(
@@ -169,8 +212,17 @@ def train_model(
         for c, n in present.items()
         if n < MIN_PRESENT_ROWS
     }
+    # one value on every row that has one: nothing to rank people by (said, not crashed on)
+    constant = {
+        str(c): "one value on every training row that has one (nothing to learn from)"
+        for c in Xtr.columns
+        if str(c) not in rare and Xtr[c].nunique(dropna=True) == 1
+    }
+    if constant:
+        say(f"left out, one value only: {', '.join(constant)}")
+        rare = {**rare, **constant}
     if rare:
-        say(f"left out, too rarely present: {', '.join(rare)}")
+        say(f"left out: {', '.join(rare)}")
         Xtr = Xtr.drop(columns=list(rare))
         meta = {c: m for c, m in meta.items() if c not in rare}
         excluded = {**dict(excluded or {}), **rare}
@@ -204,7 +256,7 @@ def train_model(
             type=meta[c].type,
             description=meta[c].description,
             improve=meta[c].improve,
-            monotonic=meta[c].monotonic if meta[c].monotonic != "auto" else "none",
+            monotonic=_as_recorded(meta[c].monotonic),
         )
         for c in X.columns
         if c in used

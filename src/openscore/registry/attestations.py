@@ -55,7 +55,7 @@ class Attestation:
         return "expired" if self.expires_at <= now else "valid"
 
 
-def _attestation(row: sa.Row) -> Attestation:
+def _attestation(row: sa.Row[*tuple[Any, ...]]) -> Attestation:
     return Attestation(
         row.id,
         row.person_id,

@@ -123,7 +123,8 @@ class AuditEntry:
 
     @property
     def content(self) -> dict[str, Any]:
-        return json.loads(self.entry)
+        content: dict[str, Any] = json.loads(self.entry)
+        return content
 
     @property
     def at(self) -> datetime:
@@ -304,6 +305,7 @@ def _lock_state(
     FOR UPDATE serialises appenders on PostgreSQL until commit (seq stays gapless and the
     frontier consistent); SQLite ignores it and is serialised by BEGIN IMMEDIATE.
     """
+    row: sa.Row[*tuple[Any, ...]] | None
     if len(person_ids) == 1:  # nearly every append: one person, one statement
         row = conn.execute(_LOCK_STATE_WITH_SALT, {"person_id": person_ids[0]}).one_or_none()
         if row is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -48,11 +49,13 @@ def _source(source: Source | str) -> Source:
     return value
 
 
-def _consent(row: sa.Row) -> Consent:
+def _consent(row: sa.Row[*tuple[Any, ...]]) -> Consent:
     return Consent(row.id, row.person_id, Source(row.source), row.granted_at, row.revoked_at)
 
 
-def _current_row(conn: Connection, person_id: str, source: Source) -> sa.Row | None:
+def _current_row(
+    conn: Connection, person_id: str, source: Source
+) -> sa.Row[*tuple[Any, ...]] | None:
     return conn.execute(
         sa.select(consents).where(
             consents.c.person_id == person_id,

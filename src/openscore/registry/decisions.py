@@ -71,7 +71,7 @@ class Review:
     resolution: str | None
 
 
-def _record(row: sa.Row) -> DecisionRecord:
+def _record(row: sa.Row[*tuple[Any, ...]]) -> DecisionRecord:
     return DecisionRecord(
         row.id,
         row.person_id,
@@ -97,7 +97,7 @@ _SELECT = sa.select(
 ).select_from(decisions.outerjoin(audit_pending, audit_pending.c.id == decisions.c.audit_receipt))
 
 
-def _review(row: sa.Row) -> Review:
+def _review(row: sa.Row[*tuple[Any, ...]]) -> Review:
     return Review(
         row.id,
         row.decision_id,

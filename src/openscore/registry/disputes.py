@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -49,7 +49,7 @@ class Dispute:
         return self.status == "open" and (now or utc_now()) > self.deadline
 
 
-def _dispute(row: sa.Row) -> Dispute:
+def _dispute(row: sa.Row[*tuple[Any, ...]]) -> Dispute:
     return Dispute(
         row.id,
         row.person_id,

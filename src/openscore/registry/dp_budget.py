@@ -44,7 +44,7 @@ class DpSpend:
     releases: int
 
 
-def _release(row: sa.Row) -> DpRelease:
+def _release(row: sa.Row[*tuple[Any, ...]]) -> DpRelease:
     return DpRelease(
         row.id, row.scope, row.release, row.epsilon, row.delta, row.released_at, dict(row.details)
     )

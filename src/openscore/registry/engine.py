@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from openscore.config import Settings, get_settings
+from openscore.config import Secret, Settings, get_settings, reveal
 from openscore.errors import StorageError
 
 #: Execution option under which the engine carries the derived audit key.
@@ -41,13 +41,13 @@ READ_ONLY_OPTION = "openscore_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def derive_audit_key(secret_key: str) -> bytes:
+def derive_audit_key(secret_key: Secret) -> bytes:
     """The audit log's MAC key, derived so the raw settings secret is used for one thing only."""
-    return hmac.new(secret_key.encode(), b"openscore.audit.head-key.v1", hashlib.sha256).digest()
+    return hmac.new(reveal(secret_key), b"openscore.audit.head-key.v1", hashlib.sha256).digest()
 
 
 def create_registry_engine(
-    url: str, *, secret_key: str | None = None, echo: bool = False, **engine_kw: Any
+    url: str, *, secret_key: Secret | None = None, echo: bool = False, **engine_kw: Any
 ) -> Engine:
     """An engine for ``url`` (``sqlite:///FILE`` or ``postgresql+psycopg://...``).
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -61,7 +61,7 @@ class Grant:
         return self.revoked_at is None and now < self.expires_at
 
 
-def _grant(row: sa.Row) -> Grant:
+def _grant(row: sa.Row[*tuple[Any, ...]]) -> Grant:
     return Grant(
         id=row.id,
         person_id=row.person_id,

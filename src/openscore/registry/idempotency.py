@@ -43,7 +43,7 @@ def request_hash(request: Mapping[str, Any] | bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def _stored(conn: Connection, principal: str, key: str) -> sa.Row | None:
+def _stored(conn: Connection, principal: str, key: str) -> sa.Row[*tuple[Any, ...]] | None:
     return conn.execute(
         sa.select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
             idempotency_keys.c.principal == principal, idempotency_keys.c.key == key
@@ -51,7 +51,7 @@ def _stored(conn: Connection, principal: str, key: str) -> sa.Row | None:
     ).one_or_none()
 
 
-def _replay(row: sa.Row, digest: str) -> IdempotentResult:
+def _replay(row: sa.Row[*tuple[Any, ...]], digest: str) -> IdempotentResult:
     if row.request_hash != digest:
         raise Conflict("this Idempotency-Key was already used with a different request")
     return IdempotentResult(dict(row.response), replayed=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -33,7 +33,7 @@ class IngestionRun:
     report_path: str | None
 
 
-def _run(row: sa.Row) -> IngestionRun:
+def _run(row: sa.Row[*tuple[Any, ...]]) -> IngestionRun:
     return IngestionRun(
         row.id,
         row.furnisher_id,

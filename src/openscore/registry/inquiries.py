@@ -40,7 +40,7 @@ class Inquiry:
     receipt: Receipt | None = field(default=None, compare=False)
 
 
-def _inquiry(row: sa.Row) -> Inquiry:
+def _inquiry(row: sa.Row[*tuple[Any, ...]]) -> Inquiry:
     return Inquiry(
         row.id,
         row.person_id,

@@ -14,7 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -81,11 +81,11 @@ def hash_api_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _partner(row: sa.Row) -> Partner:
+def _partner(row: sa.Row[*tuple[Any, ...]]) -> Partner:
     return Partner(row.id, row.name, row.role, row.created_at, row.deactivated_at)
 
 
-def _key(row: sa.Row) -> ApiKey:
+def _key(row: sa.Row[*tuple[Any, ...]]) -> ApiKey:
     return ApiKey(row.id, row.partner_id, row.prefix, row.label, row.created_at, row.revoked_at)
 
 

@@ -63,7 +63,7 @@ class PublishedScore:
         return self.status == "scored"
 
 
-def _published(row: sa.Row) -> PublishedScore:
+def _published(row: sa.Row[*tuple[Any, ...]]) -> PublishedScore:
     return PublishedScore(
         int(row.id),
         row.person_id,

@@ -70,11 +70,11 @@ class Delivery:
     delivered_at: datetime | None
 
 
-def _endpoint(row: sa.Row) -> Endpoint:
+def _endpoint(row: sa.Row[*tuple[Any, ...]]) -> Endpoint:
     return Endpoint(row.partner_id, row.url, row.secret, row.created_at, row.updated_at)
 
 
-def _delivery(row: sa.Row) -> Delivery:
+def _delivery(row: sa.Row[*tuple[Any, ...]]) -> Delivery:
     return Delivery(
         row.id,
         row.partner_id,
@@ -116,7 +116,9 @@ def set_endpoint(
         sa.select(webhook_endpoints).where(webhook_endpoints.c.partner_id == partner_id)
     ).one_or_none()
     fresh = existing is None or rotate_secret
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32) if fresh else existing.secret
+    secret = (
+        SECRET_PREFIX + secrets.token_urlsafe(32) if fresh or existing is None else existing.secret
+    )
     if existing is None:
         conn.execute(
             webhook_endpoints.insert().values(
@@ -208,21 +210,37 @@ def enqueue_event(
     return event_id
 
 
-def enqueue_expired_grants(
-    conn: Connection, *, now: datetime | None = None, lookback: timedelta = timedelta(days=7)
-) -> int:
-    """``grant.expired`` for every grant that expired within ``lookback`` (unrevoked),
-    once each; returns how many were queued. The deliverer calls it on each pass."""
-    now = now or utc_now()
-    rows = conn.execute(
+def _newly_expired(now: datetime, lookback: timedelta) -> sa.Select:
+    return (
         sa.select(grants.c.id, grants.c.partner_id, grants.c.person_id, grants.c.expires_at)
         .join(webhook_endpoints, webhook_endpoints.c.partner_id == grants.c.partner_id)
         .where(
             grants.c.expires_at <= now,
             grants.c.expires_at > now - lookback,
             grants.c.revoked_at.is_(None),
+            ~sa.exists().where(
+                webhook_outbox.c.partner_id == grants.c.partner_id,
+                webhook_outbox.c.dedupe_key == sa.literal("grant.expired:") + grants.c.id,
+            ),
         )
-    ).all()
+    )
+
+
+def has_newly_expired_grants(
+    conn: Connection, *, now: datetime, lookback: timedelta = timedelta(days=7)
+) -> bool:
+    """Whether :func:`enqueue_expired_grants` has anything to queue (a read only, so that
+    an idle deliverer never takes the write lock)."""
+    return conn.execute(_newly_expired(now, lookback).limit(1)).first() is not None
+
+
+def enqueue_expired_grants(
+    conn: Connection, *, now: datetime | None = None, lookback: timedelta = timedelta(days=7)
+) -> int:
+    """``grant.expired`` for every grant that expired within ``lookback`` (unrevoked),
+    once each; returns how many were queued. The deliverer calls it on each pass."""
+    now = now or utc_now()
+    rows = conn.execute(_newly_expired(now, lookback)).all()
     queued = 0
     for row in rows:
         queued += (

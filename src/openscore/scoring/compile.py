@@ -25,7 +25,7 @@ about one vector operation per *node* for every row, so a term with hundreds of 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import ibis
 import ibis.expr.types as ir
@@ -194,7 +194,9 @@ def _index(table: ir.Table, feature: str, b: Any, lifting: _Lifting | None) -> i
     return ibis.cases(*branches, else_=b.other_index).cast("int64")
 
 
-def _categorical_points(table: ir.Table, feature: str, b: CategoricalBinning, pts) -> ir.Value:
+def _categorical_points(
+    table: ir.Table, feature: str, b: CategoricalBinning, pts: Sequence[int]
+) -> ir.Value:
     x = _text_input(table, feature)
     by_value: dict[int, list[str]] = {}
     for g, p in zip(b.groups, pts, strict=False):
@@ -219,7 +221,7 @@ def _needs_lifting(term: Term) -> bool:
 
 def _plan_main(term: Term, lifting: _Lifting) -> None:
     """Register the searches a lifted one-feature term needs (on its run boundaries)."""
-    b = term.binnings[0]
+    b = cast(NumericBinning, term.binnings[0])  # _needs_lifting: only numeric ones are lifted
     runs = _runs(term.points[: len(b.edges) + 1])
     lifting.add(term.features[0], [b.edges[last] for last, _ in runs[:-1]])
 

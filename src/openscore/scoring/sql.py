@@ -27,4 +27,4 @@ def scoring_sql(card: Scorecard, *, id_column: str | None = None, dialect: str =
     """The scoring query as text (``dialect``: any sqlglot dialect Ibis can render)."""
     table = ibis.table(features_schema(card, id_column), name="features")
     expr = score_table(card, table, id_column)
-    return ibis.to_sql(expr, dialect=dialect).strip() + ";\n"
+    return str(ibis.to_sql(expr, dialect=dialect)).strip() + ";\n"

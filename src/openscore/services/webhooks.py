@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -197,18 +198,29 @@ def deliver_due(
     workers: int = 8,
     now: datetime | None = None,
     client: httpx.Client | None = None,
+    write: Callable[[], Any] | None = None,
 ) -> DeliveryReport:
-    """One pass: queue newly expired grants' events, then attempt every due event."""
+    """One pass: queue newly expired grants' events, then attempt every due event.
+
+    ``write``: the app's write-transaction factory (on SQLite it queues writers behind
+    one lock, which a deliverer must join rather than contend with); default
+    ``engine.begin``.
+    """
+    begin = write or engine.begin
     report = DeliveryReport()
     fixed = now  # a caller's clock (tests, a worker replaying) also dates the outcomes
     now = now or utc_now()
-    with engine.begin() as conn:
-        outbox.enqueue_expired_grants(conn, now=now)
+    with engine.connect() as conn:
         due = outbox.due_events(conn, now=now, limit=limit)
+        expiring = outbox.has_newly_expired_grants(conn, now=now)
+    if expiring:
+        with begin() as conn:
+            outbox.enqueue_expired_grants(conn, now=now)
+            due = outbox.due_events(conn, now=now, limit=limit)
     if not due:
         return report
     claimed: list[tuple[outbox.Delivery, outbox.Endpoint]] = []
-    with engine.begin() as conn:
+    with begin() as conn:
         endpoints: dict[str, outbox.Endpoint] = {}
         for delivery in due:
             if delivery.partner_id not in endpoints:
@@ -224,7 +236,7 @@ def deliver_due(
         if own:
             client.close()
     done = fixed or utc_now()
-    with engine.begin() as conn:
+    with begin() as conn:
         for (delivery, _), (ok, status_code, error) in zip(claimed, outcomes, strict=True):
             retry = None if ok else next_attempt(delivery.created_at, delivery.attempts + 1, done)
             outbox.record_attempt(
@@ -252,6 +264,7 @@ async def deliver_forever(
     allow: Sequence[Network] = (),
     interval: float = 1.0,
     timeout: float = 5.0,
+    write: Callable[[], Any] | None = None,
 ) -> None:
     """The server's loop: a pass every ``interval`` seconds (at once again after a full
     batch). Errors are logged and the loop goes on: the outbox keeps every event."""
@@ -260,7 +273,7 @@ async def deliver_forever(
     while True:
         try:
             report = await run_in_threadpool(
-                lambda: deliver_due(engine, allow=allow, timeout=timeout)
+                lambda: deliver_due(engine, allow=allow, timeout=timeout, write=write)
             )
             if report.attempted >= 100:
                 continue

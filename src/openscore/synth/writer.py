@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from openscore.errors import InputError, StorageError
+from openscore.fsio import atomic_write
 
 ROW_GROUP = 131_072
 
@@ -105,9 +106,7 @@ class Staging:
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.rename(path)
+    atomic_write(path, text, durable=False)
 
 
 def sha256_file(path: Path) -> str:

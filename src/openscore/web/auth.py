@@ -42,6 +42,7 @@ from openscore.api.deps import (
 )
 from openscore.api.sessions import Session, derive_key
 from openscore.api.state import AppState
+from openscore.config import Secret
 from openscore.errors import AuthError, Forbidden, NotFound
 from openscore.registry import ApiPrincipal
 
@@ -253,7 +254,7 @@ class ConsoleSessions:
 
     MAX_REVOKED = 10_000
 
-    def __init__(self, secret_key: str, *, max_age_seconds: int) -> None:
+    def __init__(self, secret_key: Secret, *, max_age_seconds: int) -> None:
         self._serializer = URLSafeTimedSerializer(
             derive_key(secret_key, CONSOLE_PURPOSE), salt="console"
         )

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 
 from openscore.api.state import AppState
 from openscore.config import Settings
 from openscore.domain.bands import BANDS, SCORE_MAX, SCORE_MIN, band_of
+from openscore.model.metrics import psi_from_counts
 from openscore.registry.metadata import published_scores
 
 REPORT_KINDS = ("fairness", "map")
@@ -255,19 +256,6 @@ def published_distribution(state: AppState) -> Distribution:
     return Distribution(edges, counts, total, points / total if total else None, bands, models)
 
 
-def psi(expected: list[float], actual: list[float]) -> float | None:
-    """Population stability index of ``actual`` against ``expected`` (same bins)."""
-    e_total, a_total = sum(expected), sum(actual)
-    if not e_total or not a_total or len(expected) != len(actual):
-        return None
-    out = 0.0
-    for e, a in zip(expected, actual, strict=True):
-        e_share = max(e / e_total, 1e-4)
-        a_share = max(a / a_total, 1e-4)
-        out += (a_share - e_share) * math.log(a_share / e_share)
-    return out
-
-
 def score_drift(metrics: dict[str, Any], current: Distribution) -> float | None:
     """PSI of today's published scores against the validation scores of the model card
     (both on the card's 25-point bins)."""
@@ -278,7 +266,10 @@ def score_drift(metrics: dict[str, Any], current: Distribution) -> float | None:
     if edges != current.edges:
         return None
     expected = [float(g) + float(b) for g, b in zip(good, bad, strict=False)]
-    return psi(expected, [float(c) for c in current.counts])
+    actual = [float(c) for c in current.counts]
+    if len(expected) != len(actual) or not sum(expected) or not sum(actual):
+        return None
+    return psi_from_counts(np.asarray(expected), np.asarray(actual))
 
 
 # -- ingestion runs on disk ----------------------------------------------------------------------

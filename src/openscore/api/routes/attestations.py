@@ -3,24 +3,22 @@ of a token for anyone who holds one (no account)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from openscore.api.deps import StateDep
-from openscore.api.schemas_attestations import (
+from openscore.attestations import Refused
+from openscore.services import attestations as service
+from openscore.services.schemas_attestations import (
     AttestationStatusList,
     AttestationVerdict,
     AttestationVerify,
 )
-from openscore.attestations import Refused
-from openscore.services import attestations as service
 
 router = APIRouter(tags=["attestations"])
 
 
-@router.get("/.well-known/jwks.json", response_model=dict[str, Any])
+@router.get("/.well-known/jwks.json", include_in_schema=False)
 def jwks(state: StateDep) -> JSONResponse:
     """The public keys that sign attestations (Ed25519, RFC 7517). After a rotation the
     old key stays here as long as a token it signed can live."""

@@ -9,6 +9,7 @@ settings (``OPENSCORE_REGISTRY_URL`` or the SQLite file in the data directory).
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Engine
 
 from openscore.registry.engine import create_registry_engine
 from openscore.registry.metadata import metadata
@@ -16,7 +17,7 @@ from openscore.registry.metadata import metadata
 config = context.config
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> tuple[Engine, bool]:
     engine = config.attributes.get("engine")
     if engine is not None:
         return engine, False

@@ -8,16 +8,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from openscore.api.deps import PageDep, PartnerPrincipal, StateDep
-from openscore.api.schemas_webhooks import (
+from openscore.errors import NotFound
+from openscore.registry import webhooks as outbox
+from openscore.services import webhooks as service
+from openscore.services.schemas_webhooks import (
     WebhookDeliveriesPublic,
     WebhookDeliveryPublic,
     WebhookEndpointPublic,
     WebhookEndpointSet,
     WebhookPingPublic,
 )
-from openscore.errors import NotFound
-from openscore.registry import webhooks as outbox
-from openscore.services import webhooks as service
 
 router = APIRouter(prefix="/v1/partner", tags=["partners"])
 

@@ -8,16 +8,16 @@ from fastapi import APIRouter, Path, Request
 
 from openscore import registry
 from openscore.api.deps import CurrentSubject, PageDep, StateDep
-from openscore.api.schemas_attestations import (
+from openscore.attestations import ClaimRequest
+from openscore.registry import attestations as store
+from openscore.services import attestations as service
+from openscore.services.schemas import Id
+from openscore.services.schemas_attestations import (
     AttestationCreate,
     AttestationIssued,
     AttestationPublic,
     AttestationsPublic,
 )
-from openscore.attestations import ClaimRequest
-from openscore.registry import attestations as store
-from openscore.services import attestations as service
-from openscore.services.schemas import Id
 from openscore.services.scores import current_or_publish
 
 router = APIRouter(prefix="/v1/me/attestations", tags=["subjects: attestations"])

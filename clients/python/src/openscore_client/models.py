@@ -1,0 +1,217 @@
+"""Typed answers and requests of the openscore API (pydantic). Answers ignore fields a
+newer server adds; requests refuse unknown ones, as the server does."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- partners ------------------------------------------------------------------------
+
+
+class DecisionRequest(Request):
+    grant_id: str
+    person_id: str
+    product_id: str
+    purpose: str
+
+
+class Decision(Answer):
+    decision_id: str
+    inquiry_id: str
+    product_id: str
+    kind: str
+    outcome: Literal["approve", "decline"]
+    approved: bool
+    deposit_waived: int | None = None
+    deposit_due: int | None = None
+    credit_line: int | None = None
+    apr: float | None = None
+    rate_band: str | None = None
+    reasons: list[dict[str, Any]] = Field(default_factory=list)
+    band: str | None = None
+    score: int | None = None
+    dimensions: dict[str, int] | None = None
+    score_reasons: list[dict[str, Any]] | None = None
+    decided_at: datetime
+
+
+class PartnerDecision(Answer):
+    decision_id: str
+    grant_id: str | None
+    product_id: str
+    outcome: str
+    terms: dict[str, Any]
+    decided_at: datetime
+
+
+class RentalReport(Request):
+    kind: Literal["rental"] = "rental"
+    report_id: str
+    person_id: str
+    grant_id: str
+    product: str
+    deposit_waived: bool
+    started_at: datetime
+    due_back: datetime
+    returned_at: datetime | None = None
+    outcome: Literal["returned", "damaged", "lost"] | None = None
+
+
+class RepaymentReport(Request):
+    kind: Literal["repayment"] = "repayment"
+    report_id: str
+    person_id: str
+    grant_id: str
+    account_id: str
+    due_date: date
+    amount_due: float
+    paid_date: date | None = None
+    amount_paid: float | None = None
+
+
+class FulfilmentResult(Answer):
+    run_id: str
+    accepted: int
+    duplicates: int
+    rejected: int
+    rejections: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class WebhookEndpoint(Answer):
+    url: str
+    created_at: datetime
+    updated_at: datetime
+    secret: str | None = None
+
+
+class WebhookDelivery(Answer):
+    id: str
+    event_type: str
+    data: dict[str, Any]
+    created_at: datetime
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    next_attempt_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+class PartnerListing(Answer):
+    id: str
+    name: str
+
+
+class WebhookPing(Answer):
+    event_id: str
+
+
+# -- subjects --------------------------------------------------------------------------
+
+
+class SessionInfo(Answer):
+    person_id: str
+    login: str | None = None
+    csrf_token: str
+    expires_at: datetime | None = None
+
+
+class Me(Answer):
+    person_id: str
+    login: str | None
+    created_at: datetime
+    locked: bool
+    locked_since: datetime | None = None
+
+
+class Score(Answer):
+    id: int
+    score: int
+    band: str
+    dimensions: dict[str, Any]
+    reasons: list[dict[str, Any]]
+    model_id: str
+    as_of: datetime
+    published_at: datetime
+
+
+class GrantCreate(Request):
+    partner_id: str
+    products: list[str]
+    purpose: str
+    scope: Literal["decision", "band", "score"] = "decision"
+    expires_in_days: int = 365
+
+
+class Grant(Answer):
+    id: str
+    person_id: str
+    partner_id: str
+    products: list[str]
+    purpose: str
+    scope: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    active: bool
+
+
+class Inquiry(Answer):
+    id: str
+    partner_id: str
+    purpose: str
+    at: datetime
+    grant_id: str | None = None
+    returned: dict[str, Any] = Field(default_factory=dict)
+
+
+class AttestationCreate(Request):
+    min_score: int | None = None
+    band_at_least: str | None = None
+    no_public_record: bool = False
+    exact_score: bool = False
+    expires_in_days: int = 30
+    audience: str | None = None
+
+
+class Attestation(Answer):
+    id: str
+    claims: dict[str, Any]
+    audience: str | None
+    issued_at: datetime
+    expires_at: datetime
+    status: Literal["valid", "expired", "revoked"]
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+    token: str | None = None
+    verify_url: str | None = None
+
+
+class AttestationVerdict(Answer):
+    valid: bool
+    reason: str | None = None
+    id: str | None = None
+    claims: dict[str, Any] = Field(default_factory=dict)
+    as_of: str | None = None
+    issued_at: datetime | None = None
+    expires_at: datetime | None = None
+    audience: str | None = None
+
+
+class StatusList(Answer):
+    issuer: str
+    generated_at: datetime
+    revoked: list[dict[str, Any]]

@@ -1,0 +1,228 @@
+"""The client against a real ``openscore serve`` on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from openscore_client import (
+    OPERATIONS,
+    AsyncClient,
+    AttestationCreate,
+    AuthenticationError,
+    Client,
+    ConsentRefused,
+    DecisionRequest,
+    GrantCreate,
+    InvalidInput,
+    NotFound,
+    RentalReport,
+    attestations,
+    webhooks,
+)
+
+
+class Receiver:
+    """A threaded HTTP server on 127.0.0.1 that answers with a script of statuses."""
+
+    def __init__(self, script: list[tuple[int, dict[str, str]]] | None = None) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.script = list(script or [])
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                outer.requests.append(
+                    {
+                        "headers": dict(self.headers),
+                        "body": self.rfile.read(length),
+                        "path": self.path,
+                    }
+                )
+                status, headers = outer.script.pop(0) if outer.script else (200, {})
+                ok = (
+                    b'{"items": []}'
+                    if self.command == "GET"
+                    else (b'{"run_id": "r", "accepted": 0, "duplicates": 0, "rejected": 0}')
+                )
+                body = ok if status == 200 else b"{}"
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_GET = _answer  # noqa: N815
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_every_partner_route_has_a_client_method(server) -> None:
+    schema = httpx.get(f"{server.url}/openapi.json", timeout=60).json()
+    by_route = {(op.method, op.path): name for name, op in OPERATIONS.items()}
+    missing = []
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            partner = "partners" in operation.get("tags", []) or path.startswith("/v1/partner")
+            subject_attest = path.startswith(("/v1/me/attestations", "/v1/attestations"))
+            if (partner or subject_attest) and (method.upper(), path) not in by_route:
+                missing.append(f"{method.upper()} {path}")
+    assert missing == [], f"routes without a client method: {missing}"
+    for name, op in OPERATIONS.items():
+        assert callable(getattr(Client, name)) and callable(getattr(AsyncClient, name)), name
+        if op.path.startswith("/v1/"):
+            assert op.method.lower() in schema["paths"][op.path], f"{name}: not on the server"
+
+
+def test_a_partner_from_key_to_decision_and_webhooks(server) -> None:
+    receiver = Receiver()
+    person = Client(server.url)
+    person.login(server.login, server.password)
+    score = person.score()
+    assert 350 <= score.score <= 950
+    grant = person.create_grant(
+        GrantCreate(partner_id="bikes", products=["bike"], purpose="deposit_waiver")
+    )
+    with Client(server.url, api_key=server.partner_key) as api:
+        hook = api.set_webhook(receiver.url + "/hooks")
+        assert hook.secret and hook.secret.startswith("whsec_")
+        decision = api.create_decision(
+            DecisionRequest(
+                grant_id=grant.id,
+                person_id=server.person_id,
+                product_id="bike",
+                purpose="deposit_waiver",
+            )
+        )
+        assert decision.outcome in ("approve", "decline") and decision.score is None
+        assert api.get_decision(decision.decision_id).decision_id == decision.decision_id
+        report = RentalReport(
+            report_id="c-1",
+            person_id=server.person_id,
+            grant_id=grant.id,
+            product="bike",
+            deposit_waived=True,
+            started_at="2025-08-01T10:00:00Z",
+            due_back="2025-08-02T10:00:00Z",
+            returned_at="2025-08-02T09:00:00Z",
+            outcome="returned",
+        )
+        first = api.report_fulfilment([report], idempotency_key="batch-1")
+        again = api.report_fulfilment([report], idempotency_key="batch-1")
+        assert first.run_id == again.run_id and first.accepted == 1
+        person.revoke_grant(grant.id)
+        with pytest.raises(ConsentRefused):
+            api.create_decision(
+                DecisionRequest(
+                    grant_id=grant.id,
+                    person_id=server.person_id,
+                    product_id="bike",
+                    purpose="deposit_waiver",
+                )
+            )
+        with pytest.raises(NotFound):
+            api.get_decision("0" * 32)
+        with pytest.raises(InvalidInput) as bad:
+            api.set_webhook("ftp://example.org/")
+        assert bad.value.field == "url"
+        # the server's deliverer pushes the revocation, signed
+        deadline = time.monotonic() + 15
+        while not any(b'"grant.revoked"' in r["body"] for r in receiver.requests):
+            assert time.monotonic() < deadline, receiver.requests
+            time.sleep(0.1)
+        pushed = next(r for r in receiver.requests if b'"grant.revoked"' in r["body"])
+        assert webhooks.verify_signature(
+            hook.secret, pushed["body"], pushed["headers"]["Openscore-Signature"]
+        )
+        assert json.loads(pushed["body"])["data"]["grant_id"] == grant.id
+        delivered = api.list_webhook_deliveries(status="delivered")
+        assert "grant.revoked" in {d.event_type for d in delivered}
+    with pytest.raises(AuthenticationError):
+        Client(server.url, api_key="osk_wrong").get_webhook()
+    receiver.close()
+
+
+def test_a_person_proves_a_score_and_anyone_checks_it(server) -> None:
+    person = Client(server.url)
+    person.login(server.login, server.password)
+    score = person.score().score
+    issued = person.issue_attestation(AttestationCreate(min_score=350, exact_score=True))
+    assert issued.token and issued.claims == {"score_at_least": 350, "score": score}
+    anyone = Client(server.url)
+    jwks = anyone.jwks()
+    checked = attestations.verify(issued.token, jwks)
+    assert checked["claims"]["score"] == score
+    with pytest.raises(attestations.AttestationRefused, match="algorithm"):
+        jwt, rest = issued.token.split("~", 1)
+        head = attestations._b64(json.dumps({"alg": "none"}).encode())
+        attestations.verify(head + jwt[jwt.index(".") :] + "~" + rest, jwks)
+    assert anyone.verify_attestation(issued.token).valid
+    person.revoke_attestation(issued.id)
+    status = anyone.attestation_status()
+    assert issued.id in {r["id"] for r in status.revoked}
+    with pytest.raises(attestations.AttestationRefused, match="revoked"):
+        attestations.verify(issued.token, jwks, revoked=[r["id"] for r in status.revoked])
+    with pytest.raises(InvalidInput) as refused:
+        person.issue_attestation(AttestationCreate(min_score=950))
+    assert refused.value.field == "min_score"
+
+
+def test_async_client(server) -> None:
+    async def run() -> None:
+        async with AsyncClient(server.url, api_key=server.partner_key) as api:
+            deliveries = await api.list_webhook_deliveries()
+            assert isinstance(deliveries, list)
+            with pytest.raises(NotFound):
+                await api.get_decision("0" * 32)
+            jwks = await api.jwks()
+            assert jwks["keys"]
+
+    asyncio.run(run())
+
+
+def test_retries_honour_retry_after_and_keep_the_idempotency_key() -> None:
+    receiver = Receiver([(503, {"Retry-After": "0.2"}), (429, {"Retry-After": "0.1"})])
+    try:
+        with Client(receiver.url, api_key="k") as api:
+            started = time.monotonic()
+            api._call("report_fulfilment", {"reports": []})
+            assert time.monotonic() - started >= 0.3
+        keys = {r["headers"]["Idempotency-Key"] for r in receiver.requests}
+        assert len(receiver.requests) == 3 and len(keys) == 1
+        receiver.script = [(503, {"Retry-After": "0"})] * 5
+        with Client(receiver.url, max_retries=2) as api:
+            from openscore_client import Unavailable
+
+            with pytest.raises(Unavailable):
+                api.list_webhook_deliveries()
+    finally:
+        receiver.close()
+
+
+def test_signature_helper_refuses_tampering() -> None:
+    body = b'{"id":"x"}'
+    header = webhooks.sign("whsec_a", body, int(time.time()))
+    assert webhooks.verify_signature("whsec_a", body, header)
+    assert not webhooks.verify_signature("whsec_a", body + b"x", header)
+    assert not webhooks.verify_signature("whsec_b", body, header)
+    assert not webhooks.verify_signature("whsec_a", body, "garbage")
+    old = webhooks.sign("whsec_a", body, int(time.time()) - 3600)
+    assert not webhooks.verify_signature("whsec_a", body, old)

@@ -1,0 +1,33 @@
+"""What the README says ``make demo`` builds is what ``openscore demo`` builds."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+from openscore.cli.demo import demo
+from openscore.demo import build_world
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_people() -> int:
+    option = inspect.signature(demo).parameters["people"].default
+    return int(option)
+
+
+def test_the_readme_names_the_demo_world_size() -> None:
+    people = _default_people()
+    assert people == inspect.signature(build_world).parameters["people"].default
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    said = re.search(
+        r"`make demo` runs `openscore demo`.*?\*\*([\d ]+)-person\*\* world", readme, re.S
+    )
+    assert said is not None, "README no longer says how many people make demo builds"
+    assert int(said.group(1).replace(" ", "")) == people
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    demo_line = next(
+        line for line in makefile.splitlines() if " demo" in line and "openscore" in line
+    )
+    assert "--people" not in demo_line  # make demo uses the command's default
