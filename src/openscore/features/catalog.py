@@ -130,7 +130,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         CH,
         Source.CREDIT,
         "ascending",
-        "Days past due of your oldest instalment still unpaid today (0 if none).",
+        "How many days late your oldest instalment still unpaid today is (0 if none).",
         "An instalment is overdue now",
         "Pay the overdue instalment; the oldest first",
     ),
