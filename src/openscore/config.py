@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     base_score: int = 600
     base_odds: float = 20.0
     pdo: float = 40.0
+    #: the minimum scoring rule (``scoring/eligibility.py``, docs/model.md): a person is
+    #: scored when any of these features is on file (a credit account, a rental, a bill)...
+    scorable_history_features: tuple[str, ...] = (
+        "credit_age_months",
+        "rentals_on_time_24m",
+        "bills_on_time_12m",
+    )
+    #: ... or when they made wallet payments in at least this many of the last 12 months
+    scorable_min_active_months: int = Field(default=6, ge=1, le=12)
 
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     max_page_size: int = Field(default=200, ge=1)

@@ -162,7 +162,8 @@ def test_review_and_disputes_through_the_operators_queues(api_world: ApiWorld) -
     first, second = records[0]["record_ref"], records[1]["record_ref"]
     filed = subject.post("/v1/me/disputes", json={"record_ref": first, "reason": "not mine"})
     assert filed.status_code == 201
-    assert filed.json()["exclude_while_open"] is True and filed.json()["score"] is not None
+    # the record keeps counting until the dispute is answered: no rescore on filing
+    assert filed.json()["exclude_while_open"] is False and filed.json()["score"] is None
     assert filed.json()["deadline"] > filed.json()["filed_at"]
     duplicate = subject.post("/v1/me/disputes", json={"record_ref": first, "reason": "again"})
     assert duplicate.status_code == 409
@@ -187,6 +188,8 @@ def test_review_and_disputes_through_the_operators_queues(api_world: ApiWorld) -
     )
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["records_removed"] == 1 and resolved.json()["status"] == "resolved"
+    # the bikes partner decided about the person within 6 months: it gets a notice
+    assert resolved.json()["partners_notified"] == 1
     rejected = operator.post(
         f"/v1/operator/disputes/{other.json()['id']}/close",
         json={"status": "rejected", "resolution": "the record is right"},

@@ -51,8 +51,9 @@ def test_operator_resolves_a_dispute(page, browser_world: BrowserWorld) -> None:
     page.get_by_label("What to tell the person").fill(
         "The bank confirmed the payment was on time; the record is removed."
     )
-    page.get_by_role("button", name="Close the dispute").click()
-    page.wait_for_url("**/console/disputes?done=resolved")
+    # resolving rewrites the ledger, rescores and records the correction notices
+    page.get_by_role("button", name="Close the dispute").click(timeout=90_000)
+    page.wait_for_url("**/console/disputes?done=resolved", timeout=90_000)
     assert (
         "The dispute is resolved and the record removed" in page.get_by_role("status").inner_text()
     )
@@ -72,6 +73,10 @@ def test_operator_resolves_a_dispute(page, browser_world: BrowserWorld) -> None:
     body = page.locator("main").inner_text()
     assert "Resolved: the record was corrected" in body
     assert "The bank confirmed" in body
+    # the partner that decided about the person was sent a correction notice, shown here
+    notices = page.get_by_role("region", name="Partners told of the correction").inner_text()
+    assert "City Bikes" in notices and "bike decision" in notices
+    shot(page, "22-portal-dispute-correction-notice")
     page.goto("/inquiries")
     assert "dispute investigation" in page.locator("main").inner_text()
 

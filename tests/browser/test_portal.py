@@ -46,16 +46,68 @@ def test_sign_up_log_out(page, browser_world: BrowserWorld) -> None:  # noqa: AN
     page.get_by_role("button", name="Create my account").click()
     page.wait_for_url("**/dashboard?welcome=1")
     assert "Welcome" in page.get_by_role("status").first.inner_text()
-    score, band = current_score(page)
-    assert 350 <= score <= 950
+    # nothing on file: no invented score, no radar, and what would make them scorable
+    assert page.get_by_role("heading", name="Not enough data to score").is_visible()
+    assert page.get_by_role("heading", name=SCORE_HEADING).count() == 0
+    assert page.get_by_role("img", name="Your five dimensions").count() == 0
+    assert "What would make you scorable" in page.locator("main").inner_text()
     assert page.get_by_text(f"Signed in as {login}").is_visible()
     shot(page, "02-sign-up-dashboard")
+
+    # a lender asks for a personal loan: declined for not enough data, never approved
+    answer = _partner_decision(browser_world, login, "personal_loan")
+    assert answer["outcome"] == "decline" and answer["approved"] is False
+    assert [r["code"] for r in answer["reasons"]] == ["not_enough_data"]
+    page.get_by_role("link", name="Decisions").first.click()
+    decisions = page.locator("main").inner_text()
+    assert "Not enough data to score" in decisions and "Declined" in decisions
+    shot(page, "02b-new-account-loan-declined")
 
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login?bye=1")
     assert "You are logged out" in page.get_by_role("status").inner_text()
     page.goto("/dashboard")
     page.wait_for_url("**/login?next=%2Fdashboard*")
+
+
+def _partner_decision(world: BrowserWorld, login: str, product: str) -> dict:
+    """City Bikes, under a grant the person gives it now, asks for a decision."""
+    from datetime import UTC
+
+    import httpx
+
+    from openscore import registry
+    from openscore.registry import create_registry_engine
+
+    engine = create_registry_engine(
+        world.settings.resolved_registry_url, secret_key=world.settings.secret_key
+    )
+    with engine.begin() as conn:
+        person_id = registry.verify_password(conn, login, "a long enough password")
+        bikes = next(p for p in registry.list_partners(conn) if p.name == "City Bikes")
+        grant = registry.create_grant(
+            conn,
+            person_id,
+            partner_id=bikes.id,
+            products=[product],
+            purpose="credit",
+            expires_at=datetime.now(UTC) + timedelta(days=30),
+            actor="subject",
+        )
+    engine.dispose()
+    answer = httpx.post(
+        f"{world.url}/v1/decisions",
+        headers={"Authorization": f"Bearer {world.demo['partner_key']}"},
+        json={
+            "grant_id": grant.id,
+            "person_id": person_id,
+            "product_id": product,
+            "purpose": "credit",
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
 
 
 def test_log_in_and_dashboard(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
@@ -103,11 +155,20 @@ def test_turn_a_source_off(page, browser_world: BrowserWorld) -> None:  # noqa: 
     switch = page.get_by_role("switch", name=re.compile("Loans and cards"))
     assert switch.get_attribute("aria-checked") == "true"
     switch.click()
+    # first what would happen: the what-if prediction and that the records are deleted
+    assert page.get_by_role("heading", name="Stop sharing Loans and cards?").is_visible()
+    deleted = page.locator("#off-deleted").inner_text()
+    assert re.search(r"\d+ records? of Loans and cards will be deleted", deleted), deleted
+    assert "does not bring them back" in deleted
+    predicted = page.locator("#off-prediction").inner_text()
+    shot(page, "06a-source-off-confirm")
+    page.get_by_role("button", name="Stop sharing and delete the records").click()
     page.wait_for_url("**/sources?changed=credit&now=off")
     notice = page.get_by_role("status").inner_text()
     assert "You stopped sharing Loans and cards" in notice
     after = int(re.search(r"went from \d+ to (\d+)", notice).group(1))
     assert after != before
+    assert f"to {after}" in predicted  # the prediction was the score it then got
     switch = page.get_by_role("switch", name=re.compile("Loans and cards"))
     assert switch.get_attribute("aria-checked") == "false"
     shot(page, "06-source-off")

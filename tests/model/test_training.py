@@ -73,10 +73,13 @@ def test_missing_is_neutral_everyone_missing_scores_the_intercept() -> None:
         )
         for t in card.terms:
             assert all(v == 0 for idx, v in t.cells() if t.is_missing(idx))
+        # a row with nothing in it is not scored at all (not enough data to score) ...
         r = score_person(card, {})
-        assert r.score == max(350, min(950, card.intercept_points))
+        assert (r.status, r.score) == ("unscorable", None)
+        # ... and were its points added up, they would be the intercept alone
         blank = pd.DataFrame({c: [None] for c in data.X.columns}).astype(data.X.dtypes)
-        assert scores_of(card, blank)[0] == r.score
+        lo, hi = card.scaling.score_min, card.scaling.score_max
+        assert scores_of(card, blank)[0] == max(lo, min(hi, card.intercept_points))
 
 
 def test_ebm_pairs_only_within_a_dimension() -> None:

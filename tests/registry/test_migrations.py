@@ -58,6 +58,17 @@ def test_the_migrations_ship_inside_the_package() -> None:
 
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert any((MIGRATIONS_DIR / "versions").glob("0001_*.py"))
-    # the head is the newest numbered migration (each one chains to the one before)
-    newest = max(p.name[:4] for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))
-    assert registry.head_revision() == newest
+    # one chain: every migration but the first names the one before, and the head is the
+    # one no other migration names (numbers are given per branch and re-chained on merge)
+    import re
+
+    chain = {}
+    for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"):
+        text = path.read_text()
+        rev = re.search(r'^revision: str = "(\w+)"', text, re.M).group(1)
+        down = re.search(r"^down_revision: str \| None = (None|\"(\w+)\")", text, re.M)
+        chain[rev] = down.group(2)
+    downs = [d for d in chain.values() if d is not None]
+    assert len(downs) == len(set(downs)) == len(chain) - 1  # a single line, no branches
+    (head,) = set(chain) - set(downs)
+    assert registry.head_revision() == head

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from openscore.domain import band_of
 from openscore.model.format import Scorecard
 from openscore.scoring import score_person, score_table
-from openscore.scoring.reasons import MAX_REASONS, missing_texts
+from openscore.scoring.reasons import MAX_HELPS, MAX_REASONS, missing_texts
 
 from .strategies import feature_rows, scorecards
 
@@ -40,6 +40,7 @@ def test_batch_equals_person(data: st.DataObject) -> None:
         want = score_person(card, row)
         assert got["score"] == want.score
         assert got["band"] == want.band
+        assert got["status"] == want.status
         for dim, value in want.dimensions.items():
             assert got[f"dim_{dim}"] == value, dim
         codes = [got[f"reason_{k}"] for k in range(1, MAX_REASONS + 1)]
@@ -49,6 +50,16 @@ def test_batch_equals_person(data: st.DataObject) -> None:
         assert texts == [r.text for r in want.reasons]
         improves = [got[f"reason_{k}_improve"] for k in range(1, len(want_codes) + 1)]
         assert improves == [r.improve for r in want.reasons]
+        points = [got[f"reason_{k}_points"] for k in range(1, len(want_codes) + 1)]
+        assert points == [r.points_lost for r in want.reasons]
+        missing = [got[f"reason_{k}_missing"] for k in range(1, len(want_codes) + 1)]
+        assert missing == [r.missing for r in want.reasons]
+        helps = [
+            (got[f"help_{k}"], got[f"help_{k}_text"], got[f"help_{k}_points"])
+            for k in range(1, MAX_HELPS + 1)
+        ]
+        want_helps = [(h.code, h.text, h.points) for h in want.helps]
+        assert helps == want_helps + [(None, None, None)] * (MAX_HELPS - len(want_helps))
 
 
 @given(data=st.data())
@@ -65,16 +76,16 @@ def test_a_missing_term_is_never_worded_as_a_fault(data: st.DataObject) -> None:
             values = [row.get(f) for f in term.features]
             if term.is_missing(term.index_of(values)):
                 assert (reason.text, reason.improve) == missing_texts(card, term)
-                assert (
-                    reason.text.startswith("Not on file: ") and "never against you" in reason.text
-                )
+                assert reason.text.startswith("Not on file: ")
+                assert "scored as an average person who shares it" in reason.text
+                assert reason.missing
                 assert f"up to {term.best} points" in reason.improve
                 assert reason.points_lost == term.best
             else:
                 assert (reason.text, reason.improve) == (term.reason, term.improve)
-    # everything missing: every reason (if any) is a missing one
+    # everything missing: not enough data to score, so no reasons at all
     empty = score_person(card, {})
-    assert all(r.text.startswith("Not on file: ") for r in empty.reasons)
+    assert empty.status == "unscorable" and empty.reasons == []
 
 
 @given(data=st.data())
@@ -82,23 +93,29 @@ def test_score_is_clipped_sum_of_contributions(data: st.DataObject) -> None:
     card = data.draw(scorecards())
     for row in data.draw(feature_rows(card)):
         r = score_person(card, row)
+        if r.status == "unscorable":
+            assert all(row.get(f.name) is None or row[f.name] != row[f.name] for f in card.features)
+            continue
         total = card.intercept_points + sum(r.contributions.values())
         assert r.score == max(350, min(950, total))
         assert 350 <= r.score <= 950
         assert r.band == band_of(r.score)
-        assert all(0 <= v <= 100 for v in r.dimensions.values())
+        assert all(v is None or 0 <= v <= 100 for v in r.dimensions.values())
         assert len(r.reasons) <= MAX_REASONS
         losses = [x.points_lost for x in r.reasons]
         assert losses == sorted(losses, reverse=True) and all(v > 0 for v in losses)
 
 
 @given(card=scorecards())
-def test_everything_missing_scores_the_intercept(card: Scorecard) -> None:
+def test_everything_missing_is_unscorable_on_both_paths(card: Scorecard) -> None:
+    """A row with nothing in it never gets the intercept (or any number) as a score."""
     r = score_person(card, {})
-    assert set(r.contributions.values()) <= {0}
-    assert r.score == max(350, min(950, card.intercept_points))
+    assert (r.score, r.band, r.status) == (None, None, "unscorable")
+    assert set(r.dimensions.values()) == {None} and not r.contributions and not r.helps
     (got,) = batch(card, [{f.name: None for f in card.features}])
-    assert got["score"] == r.score
+    assert (got["score"], got["band"], got["status"]) == (None, None, "unscorable")
+    assert all(got[f"dim_{d}"] is None for d in card.dimensions)
+    assert all(got[f"reason_{k}"] is None for k in range(1, MAX_REASONS + 1))
 
 
 @given(data=st.data())

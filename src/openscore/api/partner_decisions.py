@@ -63,6 +63,8 @@ def _answer(
         "rate_band": decision.rate_band,
         "reasons": _minimised(decision, product, grant),
     }
+    answer["scorable"] = score.scored
+    answer["open_dispute"] = answer["human_review_offered"] = False
     if grant.may_see_band:
         answer["band"] = score.band
     if grant.may_see_score:
@@ -109,16 +111,24 @@ def decide_for_partner(state: AppState, key: str, request: DecisionRequest) -> D
                         person_id, excluded.get(person_id, frozenset())
                     )
                 decision = decide(product, score.score, score.band, score.reasons, records)
+                answer = _answer(decision, product, grant, score)
+                terms = decision.terms()
+                if registry.has_open_dispute(conn, person_id):
+                    # Decided on a file under dispute: the partner is told, the person is
+                    # offered a human review (and a correction notice follows if the
+                    # dispute is resolved in their favour).
+                    answer["open_dispute"] = answer["human_review_offered"] = True
+                    terms["open_dispute"] = True
                 record, inquiry = registry.record_answered_decision(
                     conn,
                     grant,
                     product_id=product.id,
                     outcome=decision.outcome,
-                    terms=decision.terms(),
+                    terms=terms,
                     reasons=[r.to_json() for r in decision.reasons],
                     score=score.score,
                     band=score.band,
-                    answer=_answer(decision, product, grant, score),
+                    answer=answer,
                     actor=principal.actor,
                     max_merge_delay=state.api.audit_max_merge_delay_seconds,
                 )

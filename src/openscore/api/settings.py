@@ -40,8 +40,12 @@ class ApiSettings(BaseSettings):
     costly_window_seconds: int = Field(default=600, ge=1)
     #: how long an operator's enrolment code lets a person claim their registry id
     enrolment_code_max_age_seconds: int = Field(default=7 * 86400, ge=60)
-    #: whether a disputed record stops counting while the dispute is open (FCRA-style)
-    disputes_exclude_while_open: bool = True
+    #: whether a disputed record stops counting while the dispute is open. Off: a record
+    #: keeps counting (marked disputed) until the dispute is resolved, so that disputing
+    #: an accurate record cannot raise a score; decisions made meanwhile tell the partner
+    #: and offer a human review, and a resolution in the person's favour is notified to
+    #: the partners (docs/model.md, "Disputes")
+    disputes_exclude_while_open: bool = False
     #: the product catalogue (default: the one shipped with openscore)
     catalogue_path: Path | None = None
     #: how often the service looks for erasures and revocations a crash left unfinished

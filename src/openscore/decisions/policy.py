@@ -11,6 +11,12 @@ answer and the whole policy is testable without a database. The rules, in order:
    features that cost the most points), so the person knows what to improve.
 3. Otherwise approve: a deposit waiver waives the deposit; a loan gets its band's APR and
    the credit line of the score's step; a perk is granted.
+
+A person with not enough data to score (``score`` None) gets the product's declared
+``unscorable`` treatment instead of rules 2-3: the deposit is due (deposit waivers), a
+smaller starter line (loans), or a decline; the reason is always "not enough data to
+score", never a missing-information notice. Adverse-action reasons never cite missing
+information either: a reason that only says nothing is on file is left out.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from openscore.decisions.products import Product, ProductKind
+from openscore.decisions.products import Product, ProductKind, UnscorableTreatment
 from openscore.domain import SCORE_MAX, SCORE_MIN, band_of
 from openscore.errors import InputError
 
@@ -30,6 +36,7 @@ from openscore.errors import InputError
 MAX_SCORE_REASONS = 4
 BELOW_THRESHOLD = "score_below_threshold"
 PUBLIC_RECORD = "public_record"
+NOT_ENOUGH_DATA = "not_enough_data"
 
 RECORD_LABELS: dict[str, str] = {
     "court_judgment_default": "court judgment for an unpaid debt",
@@ -47,6 +54,8 @@ class ScoreReason(BaseModel):
     code: str = Field(validation_alias=AliasChoices("code", "term", "name"))
     text: str = Field(validation_alias=AliasChoices("text", "reason"))
     improve: str | None = None
+    #: only missing information: never an adverse-action reason
+    missing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +117,33 @@ class Decision:
 
 
 def _score_reasons(reasons: Sequence[ScoreReason | Mapping[str, Any]]) -> list[AdverseReason]:
+    """The score's real causes: missing information is never an adverse-action reason."""
     out = []
-    for i, reason in enumerate(reasons[:MAX_SCORE_REASONS]):
+    for i, reason in enumerate(reasons):
         try:
             parsed = (
                 reason if isinstance(reason, ScoreReason) else ScoreReason.model_validate(reason)
             )
         except ValueError as exc:
             raise InputError(str(exc).splitlines()[0], field=f"reasons[{i}]") from None
+        if parsed.missing:
+            continue
         out.append(AdverseReason(parsed.code, parsed.text, parsed.improve))
-    return out
+    return out[:MAX_SCORE_REASONS]
+
+
+def _not_enough_data(product: Product) -> AdverseReason:
+    what = {
+        UnscorableTreatment.DEPOSIT: f"the deposit of {product.name} applies",
+        UnscorableTreatment.SMALLER_LINE: "a smaller starter line is offered",
+        UnscorableTreatment.DECLINE: f"{product.name} is declined",
+    }[product.unscorable.treatment]
+    return AdverseReason(
+        NOT_ENOUGH_DATA,
+        f"Not enough data to score: {what}.",
+        "Share a source with a credit account, a rental or a bill payment, or keep using "
+        "your wallet for a few months; you are scored as soon as there is enough.",
+    )
 
 
 def _record_reason(product: Product, record: PublicRecord) -> AdverseReason:
@@ -131,10 +157,52 @@ def _record_reason(product: Product, record: PublicRecord) -> AdverseReason:
     )
 
 
+def _live_record_reasons(
+    product: Product, records: Sequence[PublicRecord], now: datetime
+) -> list[AdverseReason]:
+    return [
+        _record_reason(product, record)
+        for record in records
+        if record.record_kind in product.decline_on_public_records
+        and (record.expires_at is None or record.expires_at > now)
+    ]
+
+
+def _decide_unscorable(
+    product: Product, records: Sequence[PublicRecord], now: datetime
+) -> Decision:
+    """The product's declared treatment of a person with not enough data to score."""
+    adverse = _live_record_reasons(product, records, now)
+    treatment = product.unscorable.treatment
+    deposit = product.deposit if product.kind is ProductKind.DEPOSIT_WAIVER else None
+    if not adverse and treatment is UnscorableTreatment.SMALLER_LINE:
+        return Decision(
+            product.id,
+            product.kind,
+            "approve",
+            product.min_score,
+            credit_line=product.unscorable.credit_line,
+            apr=product.unscorable.apr,
+            rate_band=None,
+            reasons=(_not_enough_data(product),),
+        )
+    if treatment is not UnscorableTreatment.SMALLER_LINE or not adverse:
+        adverse.append(_not_enough_data(product))
+    return Decision(
+        product.id,
+        product.kind,
+        "decline",
+        product.min_score,
+        deposit_waived=0 if deposit is not None else None,
+        deposit_due=deposit,
+        reasons=tuple(adverse),
+    )
+
+
 def decide(
     product: Product,
-    score: int,
-    band: str,
+    score: int | None,
+    band: str | None,
     reasons: Sequence[ScoreReason | Mapping[str, Any]],
     live_public_records: Sequence[PublicRecord] = (),
     *,
@@ -145,20 +213,19 @@ def decide(
     Records whose ``expires_at`` has passed are ignored even if passed in: an expired
     record must never decline anyone.
     """
+    now = now or datetime.now(UTC)
+    if score is None:
+        if band is not None:
+            raise InputError("an unscorable person has no band", field="band")
+        return _decide_unscorable(product, live_public_records, now)
     if isinstance(score, bool) or not isinstance(score, int):
         raise InputError("must be an integer", field="score")
     if not SCORE_MIN <= score <= SCORE_MAX:
         raise InputError(f"must lie in {SCORE_MIN}-{SCORE_MAX}", field="score")
     if band != band_of(score):
         raise InputError(f"{band!r} is not the band of {score} ({band_of(score)})", field="band")
-    now = now or datetime.now(UTC)
 
-    adverse = [
-        _record_reason(product, record)
-        for record in live_public_records
-        if record.record_kind in product.decline_on_public_records
-        and (record.expires_at is None or record.expires_at > now)
-    ]
+    adverse = _live_record_reasons(product, live_public_records, now)
     if score < product.min_score:
         adverse.append(
             AdverseReason(

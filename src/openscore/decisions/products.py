@@ -78,15 +78,56 @@ class LoanTerms(_Strict):
         return amount
 
 
+class UnscorableTreatment(StrEnum):
+    """What a product does for a person with not enough data to score."""
+
+    DEPOSIT = "deposit"  # deposit waivers: the service, with its deposit due
+    SMALLER_LINE = "smaller_line"  # loans: a smaller starter line at a stated APR
+    DECLINE = "decline"  # declined with the reason "not enough data to score"
+
+
+class Unscorable(_Strict):
+    """A product's declared treatment of unscorable people (required for every product)."""
+
+    treatment: UnscorableTreatment
+    credit_line: Amount | None = None  # smaller_line only
+    apr: Annotated[float, Field(ge=0, le=1)] | None = None  # smaller_line only
+
+
 class Product(_Strict):
     id: Slug
     name: Annotated[str, Field(min_length=1, max_length=200)]
     kind: ProductKind
     min_score: Score
+    #: what happens to a person with not enough data to score (no default: every product
+    #: must say)
+    unscorable: Unscorable
     description: str = ""
     deposit: Amount | None = None
     loan: LoanTerms | None = None
     decline_on_public_records: tuple[RecordKind, ...] = ()
+
+    @model_validator(mode="after")
+    def _unscorable_fits_kind(self) -> Product:
+        u = self.unscorable
+        deposit_waiver = self.kind is ProductKind.DEPOSIT_WAIVER
+        if u.treatment is UnscorableTreatment.DEPOSIT and not deposit_waiver:
+            raise ValueError("unscorable.treatment 'deposit' is only for deposit_waiver products")
+        if u.treatment is UnscorableTreatment.SMALLER_LINE:
+            if self.kind is not ProductKind.LOAN:
+                raise ValueError("unscorable.treatment 'smaller_line' is only for loan products")
+            if u.credit_line is None or u.apr is None or u.credit_line <= 0:
+                raise ValueError(
+                    "unscorable.treatment 'smaller_line' needs a credit_line and an apr"
+                )
+            if self.loan is not None and u.credit_line >= self.loan.line_steps[0].amount:
+                raise ValueError(
+                    "unscorable.credit_line must be smaller than the first line step "
+                    f"({self.loan.line_steps[0].amount})"
+                )
+        elif u.credit_line is not None or u.apr is not None:
+            raise ValueError("unscorable.credit_line and apr belong to 'smaller_line' only")
+        return self
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Product:

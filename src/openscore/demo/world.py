@@ -280,6 +280,8 @@ def _personas(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
     people = pd.read_parquet(world.world_dir / "people.parquet")
     scores = pd.read_parquet(world.data_dir / "scores.parquet")
     df = people.merge(scores, on="person_id")
+    if "status" in df.columns:  # personas show a score: pick them among the scored
+        df = df[df["status"] == "scored"]
     all_shared = df[[f"shares_{s.value}" for s in CONSENTABLE_SOURCES]].all(axis=1)
     personas = {
         "high scorer": df[all_shared].sort_values("score", ascending=False).iloc[0],

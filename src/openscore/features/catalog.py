@@ -54,8 +54,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
         CH,
         Source.CREDIT,
         "descending",
-        "Credit accounts with no payment 30+ days late in the last 24 months.",
-        "Few of your accounts are in good standing",
+        "How many of your credit accounts had no payment a month or more late in the last "
+        "24 months.",
+        "Fewer of your accounts are always paid on time than for the people who score best",
         "Pay every instalment on time for the next months",
     ),
     FeatureSpec(
@@ -63,7 +64,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         CH,
         Source.CREDIT,
         "ascending",
-        "Most days past due on any instalment in the last 24 months.",
+        "The most days any instalment was paid late in the last 24 months.",
         "A payment was seriously late in the last two years",
         "Pay on time; late payments weigh less as they age",
     ),
@@ -72,7 +73,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         CH,
         Source.CREDIT,
         "ascending",
-        "Most days past due on instalments due in the last 3 months.",
+        "The most days any instalment due in the last 3 months was paid late.",
         "A recent payment is late",
         "Bring late instalments up to date",
     ),
@@ -101,7 +102,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         # not monotone: a line never used says as little as a full one (FICO notes the
         # same); on Taiwan a declared ascending trend cost 0.005 AUC (docs/model.md)
         "none",
-        "Amount due last month compared with your total credit limit.",
+        "How much you owed last month compared with all your credit limits together.",
         "You use a large share of your credit limits",
         "Keep balances below 30 % of your limits",
         fill=None,
@@ -129,7 +130,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         CH,
         Source.CREDIT,
         "ascending",
-        "Days past due of your oldest instalment still unpaid today (0 if none).",
+        "How many days late your oldest instalment still unpaid today is (0 if none).",
         "An instalment is overdue now",
         "Pay the overdue instalment; the oldest first",
     ),
@@ -193,7 +194,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         Source.PROFILE,
         "descending",
         "Your latest verified monthly income.",
-        "No verified income, or a low one",
+        "Your verified income is lower than that of the people who score best here",
         "Verify your income in the profile source",
         fill=None,
     ),
@@ -202,9 +203,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
         FC,
         Source.WALLET,
         "none",
-        "Average monthly wallet payments over the last 12 months, for people with "
-        "payments in at least 3 of them (else missing).",
-        "Your wallet activity is low",
+        "How much you pay from your wallet in a typical month (last 12 months; needs "
+        "payments in at least 3 of them).",
+        "Your wallet payments are low or few",
         "Use your wallet for everyday payments",
         fill=None,
     ),
@@ -213,9 +214,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
         FC,
         Source.WALLET,
         "ascending",
-        "How much monthly wallet payments vary (coefficient of variation), over people "
-        "with wallet payments in at least 6 of the last 12 months (else missing).",
-        "Your monthly payments vary a lot",
+        "How much your monthly wallet payments go up and down from month to month (needs "
+        "payments in at least 6 of the last 12 months).",
+        "Your monthly payments go up and down a lot",
         "Steadier monthly finances help this part of the score",
         fill=None,
     ),
@@ -225,7 +226,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         Source.PROFILE,
         "descending",
         "Verified vehicle and property facts.",
-        "No verified assets",
+        "No verified vehicle or property",
         "Verify a vehicle or property you own",
     ),
     FeatureSpec(
@@ -293,7 +294,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         ID,
         Source.PROFILE,
         "descending",
-        "Whether your identity is verified (1) or not (0).",
+        "Whether your identity is verified.",
         "Your identity is not verified",
         "Verify your identity in the profile source",
     ),
@@ -323,9 +324,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
         RE,
         Source.SOCIAL,
         "descending",
-        "Trust carried by your long-standing mutual connections with people who have a "
-        "verified identity, their own history and good standing (0 to 1). It can only add "
-        "points: without it you score as someone who does not share connections.",
+        "How much trust your long-standing connections carry: people you both know, with a "
+        "verified identity, their own history and a good record. It can only add points: "
+        "without it you score as someone who does not share connections.",
         "Your connections add few points (they can only add, never take away)",
         "Nothing you need to do: connections can only raise a score, never lower it",
     ),

@@ -196,7 +196,8 @@ def graph_people(
     facts = voucher_facts(ev, as_of, params)
     return scores.left_join(facts, scores.person_id == facts.person_id).select(
         person_id=scores.person_id,
-        standing=standing_of(scores.score, params),
+        # an unscorable person (no stage-1 score) carries no standing
+        standing=standing_of(scores.score, params).fill_null(0.0),
         vouches=facts.vouches.fill_null(False),
     )
 

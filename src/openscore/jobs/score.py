@@ -89,28 +89,75 @@ def publish_batch(
 
 
 def _item(row: dict) -> ScoreToPublish:
+    if row.get("status", "scored") == "unscorable":
+        return ScoreToPublish(
+            person_id=row["person_id"],
+            score=None,
+            band=None,
+            dimensions=dict.fromkeys(DIMENSIONS),
+            reasons=[],
+            model_id=row["model_id"],
+            as_of=datetime.fromisoformat(str(row["as_of"])).replace(tzinfo=UTC),
+            status="unscorable",
+        )
     reasons = []
     for k in range(1, 5):
         code = row.get(f"reason_{k}")
-        if code is None or (isinstance(code, float) and code != code):
+        if _absent(code):
             continue
+        points = row.get(f"reason_{k}_points")
+        missing = row.get(f"reason_{k}_missing")
         reasons.append(
-            published_reason(code, row.get(f"reason_{k}_text"), row.get(f"reason_{k}_improve"))
+            published_reason(
+                code,
+                row.get(f"reason_{k}_text"),
+                row.get(f"reason_{k}_improve"),
+                points=None if _absent(points) else int(points),
+                missing=bool(missing) if not _absent(missing) else False,
+            )
         )
+    helps = []
+    for k in range(1, 4):
+        code = row.get(f"help_{k}")
+        if _absent(code):
+            continue
+        text, points = row.get(f"help_{k}_text"), int(row[f"help_{k}_points"])
+        helps.append({"code": code, "text": text, "points": points})
     return ScoreToPublish(
         person_id=row["person_id"],
         score=int(row["score"]),
         band=row["band"],
-        dimensions={d: int(row[f"dim_{d}"]) for d in DIMENSIONS},
+        dimensions={
+            d: None if _absent(row.get(f"dim_{d}")) else int(row[f"dim_{d}"]) for d in DIMENSIONS
+        },
         reasons=reasons,
         model_id=row["model_id"],
         as_of=datetime.fromisoformat(str(row["as_of"])).replace(tzinfo=UTC),
+        helps=helps,
     )
 
 
-def published_reason(code: str, text: str | None, improve: str | None) -> dict:
-    """A reason as published (batch and online publish exactly this shape)."""
-    return {"code": code, "text": text, "improve": improve}
+def _absent(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def published_reason(
+    code: str,
+    text: str | None,
+    improve: str | None,
+    *,
+    points: int | None = None,
+    missing: bool = False,
+) -> dict:
+    """A reason as published (batch and online publish exactly this shape): ``points`` it
+    costs, and whether it is only missing information (never cited on a decline)."""
+    return {
+        "code": code,
+        "text": text,
+        "improve": improve,
+        "points_lost": points,
+        "missing": missing,
+    }
 
 
 def write_scores(engine: Engine, expr: ir.Table, out: Path) -> Path:

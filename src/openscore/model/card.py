@@ -133,6 +133,36 @@ def _markdown(card: Scorecard) -> str:
             f"Bad rate falls band by band: **{'yes' if falls else 'no'}** (bands with rows).",
             "",
         ]
+    if "scale" in m:
+        sc = m["scale"]
+        lines += [
+            "## The scale (chosen from the training population)",
+            "",
+            f"Rule: {sc.get('chosen', {}).get('rule', '')}; {sc['people']} scorable "
+            f"training people ({_fmt(sc['unscorable_share'])} of rows not enough data to "
+            "score). Score percentiles: "
+            + ", ".join(f"{k} {v}" for k, v in sc["percentiles"].items())
+            + ".",
+            "",
+            "| band | scores | people | share | bad rate |",
+            "|---|---|---|---|---|",
+        ]
+        for b in sc["bands"]:
+            lines.append(
+                f"| {b['band']} | {b['low']}–{b['high']} | {b['people']} | "
+                f"{_fmt(b['share'])} | {_fmt(b['bad_rate'])} |"
+            )
+        lines += [
+            "",
+            f"Bad rate falls band by band: **{'yes' if sc['bad_rate_falls'] else 'no'}**; "
+            f"bands under 5 %: {', '.join(sc['thin_bands']) or 'none'}.",
+            "",
+            "| product | threshold | approved share |",
+            "|---|---|---|",
+        ]
+        for pid, a in sc["approval_share"].items():
+            lines.append(f"| {pid} | {a['threshold']} | {_fmt(a['share'])} |")
+        lines.append("")
     if "psi" in m:
         psi = m["psi"]
         lines += [

@@ -23,6 +23,7 @@ from openscore.domain import Dimension
 from openscore.errors import InputError
 from openscore.model import metrics as m
 from openscore.model.apply import bin_indices, scores_of
+from openscore.model.calibration import calibrate_scale
 from openscore.model.format import (
     Feature,
     FeatureMeta,
@@ -177,8 +178,12 @@ def train_model(
     as_of: str | None = None,
     protected: ProtectedAttributes = DEFAULT_PROTECTED_ATTRIBUTES,
     progress: Callable[[str], None] | None = None,
+    calibrate: bool = True,
 ) -> Scorecard:
     """Split, choose (``auto``), fit, export to points and validate; return the model.
+
+    ``calibrate``: choose the anchor and PDO from the scorable training people so that the
+    bands are used (``model/calibration.py``); False keeps ``scaling`` as given.
 
     ``params``: per method, settings passed to the trainer (``{"ebm": {"outer_bags": 8}}``).
     ``dates``: one date per row; the latest 20 % become an out-of-time test set.
@@ -280,8 +285,15 @@ def train_model(
         id_column=id_column,
         target=target,
     )
+    if calibrate and not audit_only:
+        say("choosing the scale from the training population")
+        train_rows = X.iloc[parts["train"]].reset_index(drop=True)
+        card = calibrate_scale(card, train_rows, ytr)
+        scaling = card.scaling
     say("validating")
     figures = validate_scorecard(card, X, y, parts, scaling=scaling)
+    if "scale" in card.metrics:
+        figures["scale"] = card.metrics["scale"]
     if cv_report is not None:
         figures["cv"] = cv_report
     figures["split"] = {

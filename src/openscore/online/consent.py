@@ -72,9 +72,16 @@ def publish(
                 score=result.score,
                 band=result.band,
                 dimensions=result.dimensions,
-                reasons=[published_reason(r.code, r.text, r.improve) for r in result.reasons],
+                reasons=[
+                    published_reason(
+                        r.code, r.text, r.improve, points=r.points_lost, missing=r.missing
+                    )
+                    for r in result.reasons
+                ],
                 model_id=result.model_id,
                 as_of=datetime.fromisoformat(result.as_of).replace(tzinfo=UTC),
+                status=result.status,
+                helps=[h.to_dict() for h in result.helps],
             ),
             actor=actor,
         )

@@ -51,7 +51,10 @@ def scores_from_registry(engine: object) -> pd.DataFrame:
     from openscore.registry.metadata import published_scores as ps
 
     latest = sa.select(sa.func.max(ps.c.id)).group_by(ps.c.person_id).scalar_subquery()
-    query = sa.select(ps.c.person_id, ps.c.score).where(ps.c.id.in_(latest))
+    # Unscorable people (no number: not enough data) are not on the map.
+    query = sa.select(ps.c.person_id, ps.c.score).where(
+        ps.c.id.in_(latest), ps.c.score.is_not(None)
+    )
     with engine.connect() as conn:  # type: ignore[attr-defined]
         rows = conn.execute(query).all()
     if not rows:

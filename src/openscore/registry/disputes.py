@@ -222,3 +222,16 @@ def excluded_records(
         for row in conn.execute(chunk):
             found.setdefault(row.person_id, set()).add(row.record_ref)
     return {person: frozenset(refs) for person, refs in found.items()}
+
+
+def has_open_dispute(conn: Connection, person_id: str) -> bool:
+    """Whether any record of the person's file is under an open dispute (a decision made
+    now tells the partner so, and the person is offered a human review)."""
+    return (
+        conn.execute(
+            sa.select(disputes.c.id)
+            .where(disputes.c.person_id == person_id, disputes.c.status == "open")
+            .limit(1)
+        ).first()
+        is not None
+    )

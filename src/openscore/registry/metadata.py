@@ -255,15 +255,24 @@ published_scores = sa.Table(
     # An integer key orders publications even when two share a timestamp.
     sa.Column("id", BigIntKey, primary_key=True, autoincrement=True),
     _person_fk(),
-    sa.Column("score", sa.Integer(), nullable=False),
-    sa.Column("band", sa.String(16), nullable=False),
+    # null with status 'unscorable': not enough data to score, so no number at all
+    sa.Column("score", sa.Integer(), nullable=True),
+    sa.Column("band", sa.String(16), nullable=True),
     sa.Column("dimensions", sa.JSON(), nullable=False),
     sa.Column("reasons", sa.JSON(), nullable=False),
     sa.Column("model_id", sa.String(128), nullable=False),
     sa.Column("as_of", UTCDateTime(), nullable=False),
     sa.Column("published_at", UTCDateTime(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="scored"),
+    #: the factors that earn the person the most points (code, text, points)
+    sa.Column("helps", sa.JSON(), nullable=True),
     sa.CheckConstraint(f"score BETWEEN {SCORE_MIN} AND {SCORE_MAX}", name="score_range"),
     sa.CheckConstraint(_in("band", BAND_NAMES), name="band"),
+    sa.CheckConstraint(
+        "(status = 'scored' AND score IS NOT NULL AND band IS NOT NULL) OR "
+        "(status = 'unscorable' AND score IS NULL AND band IS NULL)",
+        name="status",
+    ),
 )
 sa.Index("ix_published_scores_person_id_id", published_scores.c.person_id, published_scores.c.id)
 
@@ -297,6 +306,39 @@ decisions = sa.Table(
     sa.CheckConstraint(_in("outcome", ["approve", "decline"]), name="outcome"),
 )
 sa.Index("ix_decisions_person_id_decided_at", decisions.c.person_id, decisions.c.decided_at)
+
+# A correction notice (FCRA §1681i(d)): a dispute resolved in the person's favour is told to
+# every partner that got a decision about them in the look-back window. Like an inquiry it
+# is shown to the person; a delivery mechanism (webhooks) can push the rows later.
+correction_notices = sa.Table(
+    "correction_notices",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    _person_fk(index=True),
+    sa.Column(
+        "partner_id",
+        sa.String(64),
+        sa.ForeignKey("partners.id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column(
+        "decision_id",
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("decisions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "dispute_id",
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("disputes.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("record_ref", sa.String(256), nullable=False),
+    sa.Column("body", sa.JSON(), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("delivered_at", UTCDateTime(), nullable=True),
+)
 
 decision_reviews = sa.Table(
     "decision_reviews",

@@ -10,6 +10,7 @@ nothing more.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,38 +32,50 @@ class ScoreToPublish:
     """One person's score as scoring produced it."""
 
     person_id: str
-    score: int
-    dimensions: Mapping[str, int]
+    score: int | None
+    dimensions: Mapping[str, int | None]
     reasons: Sequence[Mapping[str, Any]]
     model_id: str
     as_of: datetime
     band: str | None = None  # derived from the score when left out
+    #: ``scored``, or ``unscorable`` (not enough data: score and band are None)
+    status: str = "scored"
+    helps: Sequence[Mapping[str, Any]] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class PublishedScore:
     id: int
     person_id: str
-    score: int
-    band: str
-    dimensions: dict[str, int]
+    score: int | None
+    band: str | None
+    dimensions: dict[str, int | None]
     reasons: list[dict[str, Any]]
     model_id: str
     as_of: datetime
     published_at: datetime
+    status: str = "scored"
+    helps: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    @property
+    def scored(self) -> bool:
+        """Whether there is a number (else: not enough data to score)."""
+        return self.status == "scored"
 
 
 def _published(row: sa.Row[*tuple[Any, ...]]) -> PublishedScore:
     return PublishedScore(
         int(row.id),
         row.person_id,
-        int(row.score),
+        None if row.score is None else int(row.score),
         row.band,
         dict(row.dimensions),
         list(row.reasons),
         row.model_id,
         row.as_of,
         row.published_at,
+        row.status,
+        list(row.helps or []),
     )
 
 
@@ -70,17 +83,31 @@ _DIMENSIONS = {d.value for d in Dimension}
 
 
 def _values(item: ScoreToPublish, now: datetime) -> dict[str, Any]:
-    if isinstance(item.score, bool) or not isinstance(item.score, int):
-        raise InputError("must be an integer", field="score")
-    if not SCORE_MIN <= item.score <= SCORE_MAX:
-        raise InputError(f"must lie in {SCORE_MIN}-{SCORE_MAX}", field="score")
-    band = band_of(item.score)
-    if item.band is not None and item.band != band:
-        raise InputError(f"{item.band!r} is not the band of {item.score} ({band})", field="band")
+    if item.status not in ("scored", "unscorable"):
+        raise InputError("must be scored or unscorable", field="status")
+    band: str | None = None
+    if item.status == "unscorable":
+        # Not enough data to score: no number, band, sub-score or reason may be published.
+        if item.score is not None or item.band is not None:
+            raise InputError("an unscorable person has no score or band", field="score")
+        if any(v is not None for v in item.dimensions.values()) or item.reasons or item.helps:
+            raise InputError(
+                "an unscorable person has no sub-scores or reasons", field="dimensions"
+            )
+    else:
+        if isinstance(item.score, bool) or not isinstance(item.score, int):
+            raise InputError("must be an integer", field="score")
+        if not SCORE_MIN <= item.score <= SCORE_MAX:
+            raise InputError(f"must lie in {SCORE_MIN}-{SCORE_MAX}", field="score")
+        band = band_of(item.score)
+        if item.band is not None and item.band != band:
+            raise InputError(
+                f"{item.band!r} is not the band of {item.score} ({band})", field="band"
+            )
     unknown = set(item.dimensions) - _DIMENSIONS
     if unknown:
         raise InputError(f"unknown dimensions {sorted(unknown)}", field="dimensions")
-    if any(not 0 <= int(v) <= 100 for v in item.dimensions.values()):
+    if any(v is not None and not 0 <= int(v) <= 100 for v in item.dimensions.values()):
         raise InputError("sub-scores must lie in 0-100", field="dimensions")
     if not item.model_id or len(item.model_id) > 128:
         raise InputError("must be 1-128 characters", field="model_id")
@@ -90,11 +117,13 @@ def _values(item: ScoreToPublish, now: datetime) -> dict[str, Any]:
         "person_id": item.person_id,
         "score": item.score,
         "band": band,
-        "dimensions": {k: int(v) for k, v in item.dimensions.items()},
+        "dimensions": {k: None if v is None else int(v) for k, v in item.dimensions.items()},
         "reasons": [dict(r) for r in item.reasons],
         "model_id": item.model_id,
         "as_of": item.as_of,
         "published_at": now,
+        "status": item.status,
+        "helps": [dict(h) for h in item.helps],
     }
 
 

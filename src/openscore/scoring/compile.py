@@ -33,11 +33,18 @@ import ibis.expr.types as ir
 from openscore.domain import BANDS
 from openscore.errors import InputError
 from openscore.model.format import CategoricalBinning, NumericBinning, Scorecard, Term
+from openscore.scoring.eligibility import SCORED, UNSCORABLE, ScoringRule
 from openscore.scoring.person import refuse_audit_only
-from openscore.scoring.reasons import MAX_REASONS, NEUTRAL_SUBSCORE, missing_texts
+from openscore.scoring.reasons import (
+    MAX_HELPS,
+    MAX_REASONS,
+    NEUTRAL_SUBSCORE,
+    help_text,
+    missing_texts,
+)
 
 #: output columns after the id: these, then ``dim_<dimension>`` and the reason columns
-SCORE_COLUMNS = ("score", "band")
+SCORE_COLUMNS = ("score", "band", "status")
 #: a numeric term with at most this many point runs is a CASE tree, else lifted (on
 #: DuckDB a tree costs ~1 ns per node per row, a lifting step ~15 ns: break-even ≈ 50)
 TREE_MAX_LEAVES = 48
@@ -55,7 +62,15 @@ def output_columns(
     for k in range(1, MAX_REASONS + 1):
         cols += [f"reason_{k}"]
         if texts:
-            cols += [f"reason_{k}_text", f"reason_{k}_improve"]
+            cols += [
+                f"reason_{k}_text",
+                f"reason_{k}_improve",
+                f"reason_{k}_points",
+                f"reason_{k}_missing",
+            ]
+    if texts:
+        for k in range(1, MAX_HELPS + 1):
+            cols += [f"help_{k}", f"help_{k}_text", f"help_{k}_points"]
     cols += ["model_id"]
     return cols
 
@@ -260,11 +275,36 @@ def _band(score: ir.IntegerValue) -> ir.StringValue:
     return build(0, len(BANDS) - 1)
 
 
-def check_columns(card: Scorecard, table: ir.Table) -> None:
-    """The table must have every feature the model uses (extra columns are ignored)."""
-    missing = [f for f in card.feature_names if f not in table.columns]
+def check_columns(card: Scorecard, table: ir.Table, rule: ScoringRule | None = None) -> None:
+    """The table must have every feature the model (and the minimum scoring rule) uses
+    (extra columns are ignored)."""
+    wanted = list(dict.fromkeys([*card.feature_names, *(rule.inputs(card) if rule else [])]))
+    missing = [f for f in wanted if f not in table.columns]
     if missing:
         raise InputError(f"the table lacks columns the model needs: {', '.join(missing)}")
+
+
+def _scorable(table: ir.Table, card: Scorecard, rule: ScoringRule) -> ir.BooleanValue:
+    """The minimum scoring rule (``scoring/eligibility.py``) as an expression."""
+
+    def known(name: str) -> ir.BooleanValue:
+        col = table[name]
+        if col.type().is_string():
+            return col.notnull()
+        return ~_missing(_numeric_input(table, name))
+
+    if not rule.event_mode(card):
+        names = card.feature_names
+        out = known(names[0])
+        for name in names[1:]:
+            out = out | known(name)
+        return out
+    out = known(rule.activity_feature) & (
+        _numeric_input(table, rule.activity_feature) >= rule.min_activity
+    )
+    for name in rule.history_features:
+        out = out | known(name)
+    return out.fill_null(False)
 
 
 def score_table(
@@ -274,23 +314,29 @@ def score_table(
     *,
     as_of: str | None = None,
     texts: bool = True,
+    rule: ScoringRule | None = None,
 ) -> ir.Table:
     """One Ibis expression scoring every row of ``table``: score, band, sub-scores, reasons.
 
-    Columns: ``id_column`` (if given), ``score``, ``band``, ``dim_<dimension>`` (0–100)
-    for the five dimensions, ``reason_k`` (the term's name) and — with ``texts`` —
-    ``reason_k_text`` / ``reason_k_improve`` for k = 1..4 (null when fewer reasons),
-    ``model_id`` and, when given, ``as_of``. Rows come back in no particular order: join
-    or sort on the id.
+    Columns: ``id_column`` (if given), ``score``, ``band``, ``status`` (``scored`` or
+    ``unscorable``: below the minimum scoring rule, when score, band, sub-scores and
+    reasons are all null), ``dim_<dimension>`` (0–100, null for a dimension with no
+    data) for the five dimensions, ``reason_k`` (the term's name) and — with ``texts`` —
+    ``reason_k_text`` / ``reason_k_improve`` / ``reason_k_points`` (points it costs) /
+    ``reason_k_missing`` for k = 1..4 (null when fewer reasons), ``help_k`` /
+    ``help_k_text`` / ``help_k_points`` for the factors that earn the most points
+    (k = 1..3), ``model_id`` and, when given, ``as_of``. Rows come back in no particular
+    order: join or sort on the id.
     """
     refuse_audit_only(card)
-    check_columns(card, table)
+    rule = rule or ScoringRule.from_settings()
+    check_columns(card, table, rule)
     if id_column is not None and id_column not in table.columns:
         raise InputError(f"id column {id_column!r} is not in the table", field=id_column)
     terms = card.terms
     n = len(terms)
     ids = [id_column] if id_column else []
-    inputs = list(dict.fromkeys([*ids, *card.feature_names]))
+    inputs = list(dict.fromkeys([*ids, *card.feature_names, *rule.inputs(card)]))
 
     # 1. binary-lifting searches for every term (or pair feature) with many bins
     lifting = _Lifting()
@@ -307,11 +353,25 @@ def score_table(
     # 2. points of every term
     pcols = [f"__p{k}" for k in range(n)]
     mcols = [f"__m{k}" for k in range(n)]
+    term_missing = [_term_missing(base, t) for t in terms]
+    dim_missing: dict[str, ir.Value] = {}
+    for dim in card.dimensions:
+        flags = [m for t, m in zip(terms, term_missing, strict=True) if t.dimension == dim]
+        if not flags:
+            dim_missing[f"__dm_{dim}"] = ibis.literal(True)
+            continue
+        both = flags[0]
+        for f in flags[1:]:
+            both = both & f
+        dim_missing[f"__dm_{dim}"] = both
     step = base.select(
         *[base[c] for c in ids],
         *[_term_points(base, t, lifting).name(c) for t, c in zip(terms, pcols, strict=True)],
-        *[_term_missing(base, t).name(m) for t, m in zip(terms, mcols, strict=True)],
+        *[m.name(c) for m, c in zip(term_missing, mcols, strict=True)],
+        *[v.name(k) for k, v in dim_missing.items()],
+        _scorable(base, card, rule).name("__ok"),
     )
+    ok = step["__ok"]
 
     # 3. score, sub-scores and reason keys
     s = card.scaling
@@ -319,17 +379,20 @@ def score_table(
     for c in pcols:
         raw = raw + step[c]
     score = ibis.greatest(ibis.literal(s.score_min), ibis.least(ibis.literal(s.score_max), raw))
+    score = ibis.cases((ok, score), else_=ibis.null("int64"))
     dims: dict[str, ir.Value] = {}
     for dim, rng in card.dimensions.items():
         cols = [step[c] for t, c in zip(terms, pcols, strict=True) if t.dimension == dim]
         span = rng.max_points - rng.min_points
+        known = ok & ~step[f"__dm_{dim}"]
         if not cols or span <= 0:
-            dims[f"dim_{dim}"] = ibis.literal(NEUTRAL_SUBSCORE, type="int64")
-            continue
-        pts = cols[0]
-        for c in cols[1:]:
-            pts = pts + c
-        dims[f"dim_{dim}"] = ((200 * (pts - rng.min_points) + span) // (2 * span)).cast("int64")
+            value: ir.Value = ibis.literal(NEUTRAL_SUBSCORE, type="int64")
+        else:
+            pts = cols[0]
+            for c in cols[1:]:
+                pts = pts + c
+            value = (200 * (pts - rng.min_points) + span) // (2 * span)
+        dims[f"dim_{dim}"] = ibis.cases((known, value), else_=ibis.null("int64")).cast("int64")
     # key = ((loss·n + (n−1−k))·2 + missing): the largest key is the largest loss, ties
     # to the lower k; the lowest bit says whether the term's cell was the missing one
     keys = {
@@ -338,11 +401,24 @@ def score_table(
         )
         for k, (t, c, m) in enumerate(zip(terms, pcols, mcols, strict=True))
     }
+    # what helps: key = points·n + (n−1−k) for a known cell earning > 0 points, else −1
+    hkeys = (
+        {
+            f"__h{k}": ibis.cases(
+                ((step[c] > 0) & ~step[m], step[c] * n + (n - 1 - k)), else_=-1
+            ).cast("int64")
+            for k, (c, m) in enumerate(zip(pcols, mcols, strict=True))
+        }
+        if texts
+        else {}
+    )
     step = step.select(
         *[step[c] for c in ids],
         score.cast("int64").name("score"),
+        ok,
         *[v.name(k) for k, v in dims.items()],
         *[v.name(k) for k, v in keys.items()],
+        *[v.name(k) for k, v in hkeys.items()],
     )
 
     # 4. the top keys, one projection per rank
@@ -356,10 +432,25 @@ def score_table(
         top = cands[0] if len(cands) == 1 else ibis.greatest(*cands)
         ranks.append(f"__r{r}")
         step = step.mutate(**{ranks[-1]: top.cast("int64")})
+    hranks: list[str] = []
+    for r in range(1, (min(MAX_HELPS, n) if hkeys else 0) + 1):
+        if hranks:
+            prev = step[hranks[-1]]
+            cands = [ibis.cases((step[k] < prev, step[k]), else_=-1) for k in hkeys]
+        else:
+            cands = [step[k] for k in hkeys]
+        top = cands[0] if len(cands) == 1 else ibis.greatest(*cands)
+        hranks.append(f"__hr{r}")
+        step = step.mutate(**{hranks[-1]: top.cast("int64")})
 
     # 5. decode: band from the score, reasons from the keys
+    ok = step["__ok"]
     out: list[ir.Value] = [step[c] for c in ids]
-    out += [step["score"], _band(step["score"]).name("band")]
+    out += [
+        step["score"],
+        ibis.cases((ok, _band(step["score"])), else_=ibis.null("string")).name("band"),
+        ibis.cases((ok, ibis.literal(SCORED)), else_=ibis.literal(UNSCORABLE)).name("status"),
+    ]
     out += [step[k] for k in dims]
     # texts indexed by 2·k + missing: the term's own, or the missing-information ones
     missing = [missing_texts(card, t) for t in terms]
@@ -374,14 +465,40 @@ def score_table(
     )
     for r in range(1, MAX_REASONS + 1):
         columns = [("", names), ("_text", reasons), ("_improve", improves)]
+        key = step[f"__r{r}"] if r <= len(ranks) else None
+        present = ok & (key >= 2 * n) if key is not None else None
         for suffix, arr in columns if texts else columns[:1]:
-            if r <= len(ranks):
-                key = step[f"__r{r}"]
+            if key is not None:
                 pos = 2 * ((n - 1) - ((key // 2) % n)) + key % 2
-                val = ibis.cases((key >= 2 * n, _at(arr, pos)), else_=ibis.null("string"))
+                val = ibis.cases((present, _at(arr, pos)), else_=ibis.null("string"))
             else:
                 val = ibis.null("string")
             out.append(val.name(f"reason_{r}{suffix}"))
+        if texts:
+            if key is not None:
+                lost = ibis.cases((present, (key // 2) // n), else_=ibis.null("int64"))
+                gone = ibis.cases((present, (key % 2) == 1), else_=ibis.null("boolean"))
+            else:
+                lost, gone = ibis.null("int64"), ibis.null("boolean")
+            out.append(lost.cast("int64").name(f"reason_{r}_points"))
+            out.append(gone.cast("boolean").name(f"reason_{r}_missing"))
+    if texts:
+        hnames = ibis.literal([t.name for t in terms], type="array<string>")
+        htexts = ibis.literal([help_text(card, t) for t in terms], type="array<string>")
+        for r in range(1, MAX_HELPS + 1):
+            if r <= len(hranks):
+                key = step[f"__hr{r}"]
+                present = ok & (key >= 0)
+                pos = (n - 1) - (key % n)
+                vals = [
+                    ibis.cases((present, _at(hnames, pos)), else_=ibis.null("string")),
+                    ibis.cases((present, _at(htexts, pos)), else_=ibis.null("string")),
+                    ibis.cases((present, key // n), else_=ibis.null("int64")).cast("int64"),
+                ]
+            else:
+                vals = [ibis.null("string"), ibis.null("string"), ibis.null("int64")]
+            for suffix, v in zip(("", "_text", "_points"), vals, strict=True):
+                out.append(v.name(f"help_{r}{suffix}"))
     out.append(ibis.literal(card.model_id).name("model_id"))
     if as_of is not None:
         out.append(ibis.literal(as_of).name("as_of"))

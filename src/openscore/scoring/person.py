@@ -13,16 +13,28 @@ from typing import Any
 from openscore.domain import band_of
 from openscore.errors import InputError
 from openscore.model.format import Scorecard
-from openscore.scoring.reasons import Reason, dimension_subscores, top_reasons
+from openscore.scoring.eligibility import SCORED, UNSCORABLE, ScoringRule
+from openscore.scoring.reasons import (
+    Help,
+    Reason,
+    dimension_subscores,
+    top_helps,
+    top_reasons,
+)
 
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """A score with everything behind it."""
+    """A score with everything behind it, or the status ``unscorable`` and no number.
 
-    score: int
-    band: str
-    dimensions: dict[str, int]
+    An unscorable result (``docs/model.md``, "Not enough data to score") has ``score``,
+    ``band`` and every dimension ``None``, and no reasons, helps or contributions: there
+    is nothing a number could be shown for.
+    """
+
+    score: int | None
+    band: str | None
+    dimensions: dict[str, int | None]
     reasons: list[Reason]
     contributions: dict[str, int]
     model_id: str
@@ -30,13 +42,21 @@ class ScoreResult:
     as_of: str | None = None
     raw_points: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    status: str = SCORED
+    helps: list[Help] = field(default_factory=list)
+
+    @property
+    def scored(self) -> bool:
+        return self.status == SCORED
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "status": self.status,
             "score": self.score,
             "band": self.band,
             "dimensions": dict(self.dimensions),
             "reasons": [r.to_dict() for r in self.reasons],
+            "helps": [h.to_dict() for h in self.helps],
             "contributions": dict(self.contributions),
             "model_id": self.model_id,
             "intercept_points": self.intercept_points,
@@ -72,23 +92,44 @@ def _term_cells(card: Scorecard, features: Mapping[str, Any]) -> list[tuple[int,
 
 
 def score_person(
-    card: Scorecard, features: Mapping[str, Any], *, as_of: str | None = None
+    card: Scorecard,
+    features: Mapping[str, Any],
+    *,
+    as_of: str | None = None,
+    rule: ScoringRule | None = None,
 ) -> ScoreResult:
-    """Score, band, five sub-scores, up to four reasons and each term's points."""
+    """Score, band, five sub-scores, up to four reasons, the helps and each term's points
+    -- or, below the minimum scoring rule (``rule``, default from the settings), the
+    status ``unscorable`` and no number at all."""
     refuse_audit_only(card)
     cells = _term_cells(card, features)
+    rule = rule or ScoringRule.from_settings()
+    if not rule.scorable(card, features):
+        return ScoreResult(
+            score=None,
+            band=None,
+            dimensions=dict.fromkeys(card.dimensions),
+            reasons=[],
+            contributions={},
+            model_id=card.model_id,
+            intercept_points=card.intercept_points,
+            as_of=as_of,
+            status=UNSCORABLE,
+        )
     points = [p for p, _ in cells]
+    missing = [m for _, m in cells]
     raw = card.intercept_points + sum(points)
     s = card.scaling
     score = int(max(s.score_min, min(s.score_max, raw)))
     return ScoreResult(
         score=score,
         band=band_of(score),
-        dimensions=dimension_subscores(card, points),
-        reasons=top_reasons(card, points, [m for _, m in cells]),
+        dimensions=dimension_subscores(card, points, missing),
+        reasons=top_reasons(card, points, missing),
         contributions={t.name: p for t, p in zip(card.terms, points, strict=True)},
         model_id=card.model_id,
         intercept_points=card.intercept_points,
         as_of=as_of,
         raw_points=int(raw),
+        helps=top_helps(card, points, missing),
     )

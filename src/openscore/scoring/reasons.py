@@ -10,8 +10,12 @@ these rules; the property test in ``tests/scoring`` holds them to identical answ
   file) is a reason like any other -- it is where points could be gained -- but it never
   says the person did something wrong: its texts are :func:`missing_texts` (what is not on
   file, that it counts as average, how many points it could add).
+- What helps: terms whose cell is known and earns more than 0 points (0 is the missing
+  cell, i.e. the average sharer), most points first, ties by position, at most
+  :data:`MAX_HELPS`.
 - Sub-score of a dimension: ``round_half_up(100·(pts − min) / (max − min))``, 50 when the
-  dimension has no range. Integer arithmetic, so SQL and Python cannot disagree.
+  dimension has no range, and ``None`` ("no data") when every term of the dimension is
+  on its missing cell. Integer arithmetic, so SQL and Python cannot disagree.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from openscore.model.format import Scorecard, Term
 
 MAX_REASONS = 4
+MAX_HELPS = 3
 NEUTRAL_SUBSCORE = 50
 
 
@@ -33,7 +38,7 @@ def missing_texts(card: Scorecard, term: Term) -> tuple[str, str]:
         (described.get(f) or f.replace("_", " ")).strip().rstrip(".") for f in term.features
     )
     return (
-        f"Not on file: {what}. It counts as average, never against you",
+        f"Not on file: {what}. You are scored as an average person who shares it",
         f"Could add up to {term.best} points once it is on file "
         "(share its source, or let it build up)",
     )
@@ -47,6 +52,9 @@ class Reason:
     text: str
     improve: str
     points_lost: int
+    #: the term's cell is the missing one: nothing on file, never the person's fault (a
+    #: decline never cites it)
+    missing: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -54,7 +62,44 @@ class Reason:
             "text": self.text,
             "improve": self.improve,
             "points_lost": self.points_lost,
+            "missing": self.missing,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    """One factor that helps: a known value earning more than the average sharer's 0."""
+
+    code: str
+    text: str
+    points: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "text": self.text, "points": self.points}
+
+
+def help_text(card: Scorecard, term: Term) -> str:
+    """What a term that earns points is about, in the feature's own words."""
+    described = {f.name: f.description for f in card.features}
+    return " ".join(
+        (described.get(f) or f.replace("_", " ")).strip() for f in term.features
+    ).strip()
+
+
+def top_helps(
+    card: Scorecard, points: Sequence[int], missing: Sequence[bool] | None = None
+) -> list[Help]:
+    """The known terms that earn the most points above the average sharer (0)."""
+    gains = [
+        (p, i)
+        for i, p in enumerate(points)
+        if p > 0 and not (missing is not None and missing[i])
+    ]
+    ranked = sorted(gains, key=lambda x: (-x[0], x[1]))
+    return [
+        Help(code=card.terms[i].name, text=help_text(card, card.terms[i]), points=int(p))
+        for p, i in ranked[:MAX_HELPS]
+    ]
 
 
 def term_bests(card: Scorecard) -> list[int]:
@@ -79,7 +124,15 @@ def top_reasons(
             text, improve = missing_texts(card, t)
         else:
             text, improve = t.reason, t.improve
-        out.append(Reason(code=t.name, text=text, improve=improve, points_lost=int(loss)))
+        out.append(
+            Reason(
+                code=t.name,
+                text=text,
+                improve=improve,
+                points_lost=int(loss),
+                missing=bool(missing is not None and missing[i]),
+            )
+        )
     return out
 
 
@@ -91,9 +144,16 @@ def subscore(points: int, low: int, high: int) -> int:
     return (200 * (points - low) + span) // (2 * span)
 
 
-def dimension_subscores(card: Scorecard, points: Sequence[int]) -> dict[str, int]:
-    out = {}
+def dimension_subscores(
+    card: Scorecard, points: Sequence[int], missing: Sequence[bool] | None = None
+) -> dict[str, int | None]:
+    """0–100 per dimension; ``None`` (no data) where every term of it is missing."""
+    out: dict[str, int | None] = {}
     for dim, rng in card.dimensions.items():
-        pts = sum(p for t, p in zip(card.terms, points, strict=True) if t.dimension == dim)
+        idx = [i for i, t in enumerate(card.terms) if t.dimension == dim]
+        if missing is not None and (not idx or all(missing[i] for i in idx)):
+            out[dim] = None
+            continue
+        pts = sum(points[i] for i in idx)
         out[dim] = subscore(pts, rng.min_points, rng.max_points)
     return out

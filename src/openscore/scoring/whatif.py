@@ -24,12 +24,17 @@ class WhatIf:
     overrides: dict[str, Any]
 
     @property
-    def change(self) -> int:
+    def change(self) -> int | None:
+        """after − before; None when either is unscorable (no number to compare)."""
+        if self.after.score is None or self.before.score is None:
+            return None
         return self.after.score - self.before.score
 
     @property
     def contribution_changes(self) -> dict[str, int]:
-        """Terms whose points changed: term → after − before."""
+        """Terms whose points changed: term → after − before (both must be scored)."""
+        if not (self.before.scored and self.after.scored):
+            return {}
         return {
             name: self.after.contributions[name] - p
             for name, p in self.before.contributions.items()
@@ -37,8 +42,13 @@ class WhatIf:
         }
 
     @property
-    def dimension_changes(self) -> dict[str, int]:
-        return {d: self.after.dimensions[d] - v for d, v in self.before.dimensions.items()}
+    def dimension_changes(self) -> dict[str, int | None]:
+        """after − before per dimension; None where either side has no data."""
+        out: dict[str, int | None] = {}
+        for d, v in self.before.dimensions.items():
+            after = self.after.dimensions.get(d)
+            out[d] = None if v is None or after is None else after - v
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {

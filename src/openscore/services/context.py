@@ -6,14 +6,23 @@ layers: the app factory builds the state; services only use these members of it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection, Engine
 
 from openscore.config import Settings
-from openscore.decisions import Catalogue
+from openscore.decisions import Catalogue, PublicRecord
 from openscore.ledger import Ledger
+
+
+class PublicRecords(Protocol):
+    """The live public records of a person (``api.records.PublicRecordIndex``)."""
+
+    def live_for(
+        self, person_id: str, excluded: Iterable[str] = ()
+    ) -> tuple[PublicRecord, ...]: ...
 
 
 class Context(Protocol):
@@ -23,6 +32,7 @@ class Context(Protocol):
     reader: Engine
     catalogue: Catalogue
     ledger: Ledger
+    public_records: PublicRecords
     #: operator publication jobs of this process, by id
     jobs: dict[str, dict[str, Any]]
 

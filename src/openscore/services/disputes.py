@@ -21,6 +21,7 @@ from openscore.errors import Conflict, NotFound
 from openscore.ledger.rewrite import EventRows, remove_rows
 from openscore.registry.metadata import disputes
 from openscore.services.context import Context
+from openscore.services.corrections import notify_partners
 from openscore.services.presenters import dispute_public, queued_dispute_public, record_public
 from openscore.services.records import own_records
 from openscore.services.schemas import (
@@ -163,10 +164,15 @@ def close(
             conn, dispute_id, status=status, resolution=resolution, actor=actor
         )
     publish_now(state, dispute.person_id, actor=actor)
+    notices = []
+    if status == "resolved":
+        # The person was right: every partner that decided on them lately is told.
+        notices = notify_partners(state, closed, actor=actor)
     with state.read() as conn:
         score = registry.current_score(conn, dispute.person_id)
     return DisputeClosedPublic(
         **queued_dispute_public(closed).model_dump(),
         score=score_public(score),
         records_removed=removed,
+        partners_notified=len({n.partner_id for n in notices}),
     )

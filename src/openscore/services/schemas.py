@@ -214,24 +214,63 @@ class LockPublic(Out):
 # -- scores ----------------------------------------------------------------------------
 
 
+class DimensionWeightPublic(Out):
+    """A dimension's weight in the model in service: its share of the point range."""
+
+    dimension: str
+    label: str
+    weight: float = Field(ge=0, le=1)
+    #: why a dimension carries no weight (null when it carries some)
+    note: str | None = None
+
+
+class ModelWeightsPublic(Out):
+    model_id: str
+    method: str
+    measure: Literal["share_of_point_range"] = "share_of_point_range"
+    dimensions: list[DimensionWeightPublic]
+    #: the minimum scoring rule, in words
+    scorable_when: str
+
+
 class ReasonPublic(Out):
+    """A factor that costs the person points: ``points_lost`` against the term's best."""
+
     code: str
     text: str
     improve: str | None = None
     points_lost: int | None = None
+    #: only missing information (nothing on file): never cited on a decline
+    missing: bool = False
+
+
+class HelpPublic(Out):
+    """A factor that helps: ``points`` above an average person who shares it."""
+
+    code: str
+    text: str
+    points: int
 
 
 class ScorePublic(Out):
-    """A published score: what partners are answered from."""
+    """A published score: what partners are answered from.
+
+    ``status`` ``unscorable``: not enough data to score (``docs/model.md``): ``score``,
+    ``band`` and every dimension are null, and ``scorable_when`` says what would change it.
+    A dimension is null ("no data") when nothing of it is on file.
+    """
 
     id: int
-    score: int = Field(ge=SCORE_MIN, le=SCORE_MAX)
-    band: str
-    dimensions: dict[str, int]
+    status: Literal["scored", "unscorable"] = "scored"
+    score: int | None = Field(default=None, ge=SCORE_MIN, le=SCORE_MAX)
+    band: str | None = None
+    dimensions: dict[str, int | None]
     reasons: list[ReasonPublic]
+    helps: list[HelpPublic] = Field(default_factory=list)
     model_id: str
     as_of: datetime
     published_at: datetime
+    scorable_when: str | None = None
 
 
 class ScoreHistoryPublic(Out):
@@ -246,10 +285,12 @@ class WhatIfRequest(In):
 
 
 class ComputedScorePublic(Out):
-    score: int
-    band: str
-    dimensions: dict[str, int]
+    status: Literal["scored", "unscorable"] = "scored"
+    score: int | None = None
+    band: str | None = None
+    dimensions: dict[str, int | None]
     reasons: list[ReasonPublic]
+    helps: list[HelpPublic] = Field(default_factory=list)
     contributions: dict[str, int]
     model_id: str
 
@@ -257,9 +298,10 @@ class ComputedScorePublic(Out):
 class WhatIfPublic(Out):
     before: ComputedScorePublic
     after: ComputedScorePublic
-    change: int
+    #: null when either side is unscorable (no number to compare)
+    change: int | None
     contribution_changes: dict[str, int]
-    dimension_changes: dict[str, int]
+    dimension_changes: dict[str, int | None]
     overrides: dict[str, float | None]
 
 
@@ -433,8 +475,14 @@ class DecisionAnswer(Out):
     reasons: list[AdverseReasonPublic] = Field(description="adverse-action reasons (on decline)")
     band: str | None = None
     score: int | None = None
-    dimensions: dict[str, int] | None = None
+    dimensions: dict[str, int | None] | None = None
     score_reasons: list[ReasonPublic] | None = None
+    #: false: not enough data to score; the product's declared treatment was applied
+    scorable: bool = True
+    #: a record on the person's file is under an open dispute: the decision may change
+    #: when it is resolved, and the person is offered a human review of this decision
+    open_dispute: bool = False
+    human_review_offered: bool = False
     decided_at: datetime
     receipts: list[AuditReceiptPublic] = Field(
         default_factory=list,
@@ -583,6 +631,8 @@ class ProductPublic(Out):
     deposit: int | None
     decline_on_public_records: list[str]
     loan: dict[str, Any] | None
+    #: what the product does for a person with not enough data to score
+    unscorable: dict[str, Any]
 
 
 class ProductsPublic(Out):
@@ -716,6 +766,8 @@ class DisputeClose(In):
 class DisputeClosedPublic(QueuedDisputePublic):
     score: ScorePublic
     records_removed: int
+    #: partners that got a correction notice (resolved disputes only)
+    partners_notified: int = 0
 
 
 class QueuedReviewPublic(ReviewPublic):

@@ -12,9 +12,11 @@ from openscore import online, registry
 from openscore.errors import NotFound, NotReady
 from openscore.registry import PublishedScore, current_score
 from openscore.scoring import ScoreResult
+from openscore.scoring.eligibility import ScoringRule
 from openscore.services.context import Context
 from openscore.services.schemas import (
     ComputedScorePublic,
+    HelpPublic,
     ReasonPublic,
     ScoreHistoryPublic,
     ScorePublic,
@@ -50,22 +52,27 @@ def current_or_publish(state: Context, person_id: str, *, actor: str) -> Publish
 def score_public(score: PublishedScore) -> ScorePublic:
     return ScorePublic(
         id=score.id,
+        status=score.status,  # type: ignore[arg-type]
         score=score.score,
         band=score.band,
         dimensions=score.dimensions,
         reasons=[ReasonPublic.model_validate(r) for r in score.reasons],
+        helps=[HelpPublic.model_validate(h) for h in score.helps],
         model_id=score.model_id,
         as_of=score.as_of,
         published_at=score.published_at,
+        scorable_when=None if score.scored else ScoringRule.from_settings().describe(),
     )
 
 
 def computed_public(result: ScoreResult) -> ComputedScorePublic:
     return ComputedScorePublic(
+        status=result.status,  # type: ignore[arg-type]
         score=result.score,
         band=result.band,
         dimensions=result.dimensions,
         reasons=[ReasonPublic.model_validate(r.to_dict()) for r in result.reasons],
+        helps=[HelpPublic.model_validate(h.to_dict()) for h in result.helps],
         contributions=result.contributions,
         model_id=result.model_id,
     )

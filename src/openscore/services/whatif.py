@@ -41,6 +41,11 @@ def simulate(
     with state.read() as conn:
         excluded = registry.excluded_records(conn, [person_id]).get(person_id, frozenset())
     features = online.person_features(person_id, excluded=excluded, settings=state.settings)
+    # A dropped source also leaves the features the model does not score but the minimum
+    # scoring rule reads (e.g. a bill on file): without them the person may be unscorable.
+    for name, spec in FEATURES_BY_NAME.items():
+        if spec.source.value in without_sources and name not in used:
+            features[name] = None
     result = what_if(card, features, changed)
     return WhatIfPublic(
         before=computed_public(result.before),

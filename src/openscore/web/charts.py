@@ -133,16 +133,25 @@ def gauge(score: int, band: str, *, chart_id: str = "gauge", before: int | None 
 
 
 def radar(
-    values: Mapping[str, int],
+    values: Mapping[str, int | None],
     labels: Mapping[str, str],
     *,
     chart_id: str = "radar",
-    compare: Mapping[str, int] | None = None,
+    compare: Mapping[str, int | None] | None = None,
     compare_label: str = "before",
 ) -> Markup:
     """The dimension sub-scores (0-100) on a five-spoke radar; ``compare`` draws a second,
-    dashed outline (a what-if's "before")."""
+    dashed outline (a what-if's "before"). A dimension whose value is None has no data: it
+    is drawn at the centre with a hollow point and labelled "no data", never as a number."""
     keys = list(labels)
+    known = {k: v for k, v in values.items() if v is not None}
+    values = {k: known.get(k, 0) for k in keys}
+    if compare is not None:
+        compare = {k: compare.get(k) or 0 for k in keys}
+
+    def shown(k: str) -> str:
+        return f"{known[k]} / 100" if k in known else "no data"
+
     cx, cy, r = 230.0, 170.0, 100.0
     n = len(keys)
 
@@ -150,7 +159,9 @@ def radar(
         angle = -math.pi / 2 + 2 * math.pi * i / n
         return cx + r * value / 100 * math.cos(angle), cy + r * value / 100 * math.sin(angle)
 
-    described = ", ".join(f"{labels[k]} {values.get(k, 0)} of 100" for k in keys)
+    described = ", ".join(
+        f"{labels[k]} {known[k]} of 100" if k in known else f"{labels[k]} no data" for k in keys
+    )
     desc = f"Five dimensions, each 0 to 100: {described}."
     if compare is not None:
         desc += f" Dashed outline ({compare_label}): " + ", ".join(
@@ -182,7 +193,10 @@ def radar(
     )
     for i, k in enumerate(keys):
         x, y = point(i, values.get(k, 0))
-        parts.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="4" fill="{SERIES_COLOURS[0]}"/>')
+        fill = SERIES_COLOURS[0] if k in known else "none"
+        parts.append(
+            f'<circle cx="{_f(x)}" cy="{_f(y)}" r="4" fill="{fill}" stroke="{SERIES_COLOURS[0]}"/>'
+        )
         lx, ly = point(i, 122)
         anchor = "middle" if abs(lx - cx) < 20 else ("start" if lx > cx else "end")
         # Long labels take two lines, so that the chart stays narrow enough to read.
@@ -198,7 +212,7 @@ def radar(
             _text(
                 lx,
                 top + 17 * len(lines),
-                f"{values.get(k, 0)} / 100",
+                shown(k),
                 size=14,
                 anchor=anchor,
                 fill=MUTED,

@@ -225,6 +225,7 @@ def published_distribution(state: AppState) -> Distribution:
             sa.func.sum(published_scores.c.score).label("total"),
         )
         .join(latest, latest.c.id == published_scores.c.id)
+        .where(published_scores.c.score.is_not(None))  # unscorable: no number to bin
         .group_by(score_bin, published_scores.c.model_id)
     )
     with state.read() as conn:

@@ -19,11 +19,13 @@ from starlette.concurrency import run_in_threadpool
 
 from openscore import registry
 from openscore.domain.sources import CONSENTABLE_SOURCES
-from openscore.errors import Conflict, NotFound, OpenscoreError
+from openscore.errors import Conflict, NotFound, NotReady, OpenscoreError
 from openscore.services import account as account_service
 from openscore.services import consents as consent_service
 from openscore.services import grants as grant_service
 from openscore.services import inquiries as inquiry_service
+from openscore.services import whatif as whatif_service
+from openscore.services.records import own_records
 from openscore.services.schemas import GrantCreate
 from openscore.web import forms
 from openscore.web.auth import PortalSubject, Visitor, app_state, with_query
@@ -75,7 +77,8 @@ def _change_notice(
     if now == "on":
         return {
             "kind": "success",
-            "text": f"You share {name} again. Records sent from now on will count.",
+            "text": f"You share {name} again. Records sent from now on will count; the "
+            "records deleted when you switched it off do not come back.",
         }
     if now == "already":
         return {"kind": "", "text": f"{name} was already as you asked: nothing changed."}
@@ -84,13 +87,42 @@ def _change_notice(
     text = f"You stopped sharing {name}: its records are deleted."
     if len(history) == 2:
         old, new = history[1].score, history[0].score
-        moved = "did not change" if old == new else f"went from {old} to {new}"
-        text += f" Your score {moved}."
+        if new is None:
+            text += " There is now not enough data to score you."
+        elif old is None:
+            text += f" Your score is {new}."
+        else:
+            moved = "did not change" if old == new else f"went from {old} to {new}"
+            text += f" Your score {moved}."
     return {"kind": "success", "text": text}
 
 
-@router.post("/sources/{source}")
-async def switch_source(request: Request, subject: PortalSubject, source: str) -> RedirectResponse:
+def _confirm_off_page(request: Request, subject: Visitor, source: str) -> HTMLResponse:
+    """Switching a source off, step one: the what-if score without it, and how many of its
+    records will be deleted (for good: switching it on again does not bring them back)."""
+    state = app_state(request)
+    deleted = sum(1 for r in own_records(state.ledger, subject.person_id) if r.source == source)
+    prediction = None
+    try:
+        state.costly.attempt(subject.person_id, "what-if simulations")
+        prediction = whatif_service.simulate(
+            state, subject.person_id, overrides={}, without_sources=[source]
+        )
+    except NotReady:
+        prediction = None
+    return page(
+        request,
+        "portal/source_off.html",
+        source=source,
+        deleted=deleted,
+        prediction=prediction,
+    )
+
+
+@router.post("/sources/{source}", response_model=None)
+async def switch_source(
+    request: Request, subject: PortalSubject, source: str
+) -> RedirectResponse | HTMLResponse:
     if source not in SOURCES:
         raise NotFound(f"source {source!r} not found")
     form = await request.form()
@@ -101,6 +133,9 @@ async def switch_source(request: Request, subject: PortalSubject, source: str) -
     wanted = share == "on"
     if share not in ("on", "off") or current.get(source) == wanted:
         return see_other(f"/sources?changed={source}&now=already")
+    if not wanted and forms.text(form, "confirm") != "yes":
+        # Before anything is deleted: what the what-if predicts, and what will be lost.
+        return await run_in_threadpool(_confirm_off_page, request, subject, source)
     state.costly.attempt(subject.person_id, "requests that rescore or change your data")
     try:
         if wanted:

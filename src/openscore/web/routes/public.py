@@ -13,6 +13,8 @@ from openscore.errors import NotFound
 from openscore.features import FEATURES
 from openscore.model.protected import DEFAULT_PROTECTED
 from openscore.registry import DISPUTE_PERIOD
+from openscore.scoring.eligibility import ScoringRule
+from openscore.scoring.weights import dimension_weights, weight_notes
 from openscore.web import reports
 from openscore.web.auth import app_state, optional_subject
 from openscore.web.render import page
@@ -27,26 +29,34 @@ async def home(request: Request) -> HTMLResponse:
     return page(request, "home.html")
 
 
-def _model_weights(request: Request) -> tuple[str | None, dict[str, float]]:
-    """The model in service and its dimension weights (its share of the points range)."""
+def _model_weights(
+    request: Request,
+) -> tuple[str | None, dict[str, float], dict[str, str], bool]:
+    """The model in service, its dimension weights (share of the point range, computed from
+    its file), why a dimension carries none, and whether it gives points for public
+    records."""
     try:
         card = online.current_model(app_state(request).settings)
     except NotFound:
-        return None, {}
-    return card.model_id, {d: r.weight for d, r in card.dimensions.items()}
+        return None, {}, {}, False
+    uses_records = any(
+        "live_public_records" in t.features and t.min_points != t.max_points for t in card.terms
+    )
+    return card.model_id, dimension_weights(card), weight_notes(card), uses_records
 
 
 @router.get("/how-it-works", response_class=HTMLResponse)
 async def how_it_works(request: Request) -> HTMLResponse:
     await optional_subject(request)
     settings = app_state(request).settings
-    model_id, model_weights = _model_weights(request)
+    model_id, model_weights, notes, uses_records = _model_weights(request)
     dimensions = [
         {
             "id": key,
             "label": label,
-            "weight": WEIGHTS[key],
+            "prior": WEIGHTS[key],
             "model_weight": model_weights.get(key),
+            "note": notes.get(key),
             "features": [f for f in FEATURES if f.dimension.value == key],
         }
         for key, label in DIMENSIONS.items()
@@ -63,6 +73,14 @@ async def how_it_works(request: Request) -> HTMLResponse:
         retention_years=settings.retention_years,
         dispute_days=DISPUTE_PERIOD.days,
         scaling=settings,
+        scorable_when=ScoringRule.from_settings(settings).describe(),
+        model_uses_records=uses_records,
+        record_products=[
+            p.name for p in app_state(request).catalogue.products if p.decline_on_public_records
+        ],
+        unscorable_products=[
+            (p.name, p.unscorable.treatment.value) for p in app_state(request).catalogue.products
+        ],
     )
 
 

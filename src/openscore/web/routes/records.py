@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from openscore import registry
 from openscore.errors import Conflict, NotFound
 from openscore.services import decisions as decision_service
 from openscore.services import disputes as dispute_service
@@ -111,8 +112,9 @@ async def request_review(request: Request, subject: PortalSubject, decision_id: 
 _DISPUTE_NOTICES = {
     "filed": (
         "success",
-        "Your dispute is filed. While it is open the record does not "
-        "count, and you get an answer by the deadline.",
+        "Your dispute is filed. You get an answer by the deadline; until then the "
+        "record keeps counting, marked as disputed, and a partner deciding about you is "
+        "told and offers you a human review.",
     ),
     "already": ("", "This record already has an open dispute: follow it below."),
 }
@@ -249,10 +251,18 @@ def dispute(request: Request, subject: PortalSubject, dispute_id: str) -> HTMLRe
         record = _find_record(request, subject, found.record_ref)
     except NotFound:
         record = None  # resolved: the record was removed
+    with app_state(request).read() as conn:
+        notices = [
+            n
+            for n in registry.list_correction_notices(conn, subject.person_id)
+            if n.dispute_id == found.id
+        ]
     return page(
         request,
         "portal/dispute.html",
         dispute=found,
         record=record,
+        notices=notices,
+        partners=partner_names(request) if notices else {},
         notice={"kind": done[0], "text": done[1]} if done else None,
     )

@@ -9,9 +9,12 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from openscore import online, registry
+from openscore.decisions.policy import RECORD_LABELS
 from openscore.domain.sources import CONSENTABLE_SOURCES
 from openscore.errors import NotFound
 from openscore.features import FEATURES_BY_NAME
+from openscore.scoring.eligibility import ScoringRule
+from openscore.scoring.weights import dimension_weights, weight_notes
 from openscore.services import whatif as whatif_service
 from openscore.services.schemas import WhatIfRequest
 from openscore.services.scores import current_or_publish, ensure_model
@@ -31,6 +34,44 @@ def _model_method(request: Request, model_id: str) -> str | None:
     return card.method if card.model_id == model_id else None
 
 
+def _model_facts(request: Request, model_id: str) -> tuple[dict[str, float], dict[str, str], bool]:
+    """The dimension weights of the model that made this score, why some carry none, and
+    whether it gives points for public records (from the model file)."""
+    try:
+        card = online.current_model(app_state(request).settings)
+    except NotFound:
+        return {}, {}, False
+    if card.model_id != model_id:
+        return {}, {}, False
+    uses_records = any(
+        "live_public_records" in t.features and t.min_points != t.max_points for t in card.terms
+    )
+    return dimension_weights(card), weight_notes(card), uses_records
+
+
+def public_records_shown(request: Request, person_id: str) -> list[dict[str, object]]:
+    """The person's live public records with legal basis, expiry, and which products
+    decline on them (the catalogue's policy)."""
+    state = app_state(request)
+    out = []
+    for record in state.public_records.live_for(person_id):
+        out.append(
+            {
+                "kind": record.record_kind,
+                "label": RECORD_LABELS.get(record.record_kind, record.record_kind),
+                "legal_basis": record.legal_basis,
+                "expires_at": record.expires_at,
+                "record_ref": record.record_ref,
+                "declines": [
+                    p.name
+                    for p in state.catalogue.products
+                    if record.record_kind in p.decline_on_public_records
+                ],
+            }
+        )
+    return out
+
+
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, subject: PortalSubject) -> HTMLResponse:
     state = app_state(request)
@@ -40,28 +81,37 @@ def dashboard(request: Request, subject: PortalSubject) -> HTMLResponse:
         history = registry.score_history(conn, person_id, limit=60)
         shared = registry.current_consents(conn, person_id)
         locked = registry.locked_since(conn, person_id)
-    previous = history[1] if len(history) > 1 else None
+    scored = [s for s in history if s.score is not None]
+    previous = scored[1] if score.scored and len(scored) > 1 else None
+    shared_sources = [s.value for s in CONSENTABLE_SOURCES if s in shared]
     notice = None
     if request.query_params.get("welcome") == "1":
         notice = {
             "kind": "success",
-            "text": "Welcome. This is your starting score: you share nothing yet, and "
-            "nothing shared is never counted against you. Choose what to share under Data "
-            "sources.",
+            "text": "Welcome. You share nothing yet, so there is not enough data to score "
+            "you: choose what to share under Data sources.",
         }
+    weights, weight_why, uses_records = _model_facts(request, score.model_id)
+    rule = ScoringRule.from_settings(state.settings)
     return page(
         request,
         "portal/dashboard.html",
         score=score,
         previous=previous,
         history=history,
-        shared=[s.value for s in CONSENTABLE_SOURCES if s in shared],
+        shared=shared_sources,
         locked=locked,
         method=_model_method(request, score.model_id),
-        gauge=charts.gauge(score.score, score.band),
-        radar=charts.radar(score.dimensions, DIMENSIONS),
-        history_chart=charts.history([(s.published_at, s.score) for s in history]),
+        gauge=charts.gauge(score.score, score.band) if score.scored else None,
+        radar=charts.radar(score.dimensions, DIMENSIONS) if score.scored else None,
+        history_chart=charts.history([(s.published_at, s.score) for s in scored]),
         notice=notice,
+        weights=weights,
+        weight_why=weight_why,
+        scorable_when=rule.describe(),
+        would_help=rule.what_would_help(shared_sources),
+        public_records=public_records_shown(request, person_id),
+        model_uses_records=uses_records,
     )
 
 
@@ -191,7 +241,7 @@ def whatif(request: Request, subject: PortalSubject) -> HTMLResponse:
             before=result.before.score,
             chart_id="whatif-gauge",
         )
-        if result
+        if result and result.after.score is not None and result.after.band is not None
         else None,
         radar=charts.radar(
             result.after.dimensions,
