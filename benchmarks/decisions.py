@@ -46,7 +46,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import WORK, save  # noqa: E402
+from common import WORK, save
 
 AS_OF = date(2025, 9, 1)
 SECRET = "benchmark-secret-" + "x" * 24
@@ -222,7 +222,7 @@ def populate(
     settings,
     *,
     population: list[str],
-    subjects: list[str],  # noqa: ANN001
+    subjects: list[str],
 ) -> Setup:
     """Register the people, the partner and its key, grants, published scores, and the
     subjects who will revoke (with a log-in)."""

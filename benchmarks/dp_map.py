@@ -31,12 +31,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import WORK, save  # noqa: E402
-from openscore.fairness.inputs import read_directory  # noqa: E402
-from openscore.jobs.train import feature_meta  # noqa: E402
-from openscore.model import train_model  # noqa: E402
-from openscore.model.apply import scores_of  # noqa: E402
-from openscore.privacy import (  # noqa: E402
+from common import WORK, save
+from openscore.fairness.inputs import read_directory
+from openscore.jobs.train import feature_meta
+from openscore.model import train_model
+from openscore.model.apply import scores_of
+from openscore.privacy import (
     measure_error,
     place_people,
     public_cities,
@@ -44,7 +44,7 @@ from openscore.privacy import (  # noqa: E402
     residences_from_file,
     true_city_stats,
 )
-from openscore.synth import RunOptions, generate, parse_params  # noqa: E402
+from openscore.synth import RunOptions, generate, parse_params
 
 BANDS = ("mega", "large", "medium", "small", "all")
 

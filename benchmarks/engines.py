@@ -45,7 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import WORK, run_measured, save  # noqa: E402
+from common import WORK, run_measured, save
 
 HERE = Path(__file__).resolve()
 AS_OF = date(2026, 6, 30)

@@ -57,7 +57,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import WORK, save  # noqa: E402
+from common import WORK, save
 
 AS_OF = date(2026, 6, 30)
 DIR = WORK / "graph"
@@ -336,7 +336,7 @@ def _ci(interval: list[float] | None) -> str:
     return f"{interval[0]:+.4f} to {interval[1]:+.4f}" if interval else "n/a"
 
 
-def friends_average(engine, ledger, outcomes, card) -> dict:  # noqa: ANN001
+def friends_average(engine, ledger, outcomes, card) -> dict:
     """Test AUC of a logistic model on the base score with and without the plain mean of
     one's mutual connections' stage-1 scores (no vouching rule, no tenure): the ceiling
     the anti-farming rules give up, for comparison."""
@@ -422,7 +422,7 @@ def main() -> None:
         graph = generate(args.people, args.edges, args.seed, DIR)
         marker.write_text(repr(graph))
     else:
-        graph = eval(marker.read_text())  # noqa: S307 - our own repr of a dict of numbers
+        graph = eval(marker.read_text())
     print(f"graph: {graph}", flush=True)
 
     scipy_figures, want = run_scipy()

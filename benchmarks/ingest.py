@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import WORK, python, run_measured, save  # noqa: E402
-from openscore.domain.events import EVENT_SCHEMA  # noqa: E402
+from common import WORK, python, run_measured, save
+from openscore.domain.events import EVENT_SCHEMA
 
 
 def events_sql(start: int, n: int) -> str:

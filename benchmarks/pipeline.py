@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import WORK, python, run_measured, save  # noqa: E402
-from handwritten_features import handwritten_sql  # noqa: E402
+from common import WORK, python, run_measured, save
+from handwritten_features import handwritten_sql
 
 AS_OF = date(2026, 6, 30)
 

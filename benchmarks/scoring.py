@@ -42,13 +42,13 @@ from openscore.scoring import score_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import machine, save  # noqa: E402
+from common import machine, save
 
 ROOT = Path(__file__).resolve().parents[1]
 TAIWAN = ROOT.parent / "shared" / "datasets" / "taiwan-default" / "UCI_Credit_Card.csv"
 
 
-def timed(fn):  # noqa: ANN001, ANN201 - tiny helper
+def timed(fn):
     t0 = time.perf_counter()
     value = fn()
     return value, time.perf_counter() - t0

@@ -57,8 +57,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import WORK, save  # noqa: E402
-from decisions import (  # noqa: E402
+from common import WORK, save
+from decisions import (
     AS_OF,
     KEEPALIVE_REUSE_SECONDS,
     PASSWORD,
@@ -117,7 +117,7 @@ class Book:
 class Workload:
     """Builds each request when its time comes (consents depend on earlier answers)."""
 
-    def __init__(self, setup, sessions: dict[str, dict[str, str]], seed: int) -> None:  # noqa: ANN001
+    def __init__(self, setup, sessions: dict[str, dict[str, str]], seed: int) -> None:
         self.rng = random.Random(seed)
         self.auth = {"Authorization": f"Bearer {setup.partner_key}"}
         self.grants = setup.grants
@@ -299,7 +299,7 @@ class Background:
     """Ingestion every ``every`` seconds (a furnisher's batch through ``openscore ingest``,
     in its own process), and samples of the server's memory every 5 s."""
 
-    def __init__(self, env: dict, server: subprocess.Popen, args, work: Path, population) -> None:  # noqa: ANN001
+    def __init__(self, env: dict, server: subprocess.Popen, args, work: Path, population) -> None:
         self.env, self.server, self.args, self.work = env, server, args, work
         self.population = population
         self.stop = threading.Event()
@@ -337,7 +337,7 @@ class Background:
                     pass
             try:
                 segments = len(ledger.manifest().segments)
-            except Exception:  # noqa: BLE001 - a sample may meet a manifest being swapped
+            except Exception:
                 segments = None
             self.samples.append(
                 {
@@ -397,7 +397,7 @@ class Background:
 # -- the integrity check ---------------------------------------------------------------------
 
 
-def integrity(settings, url: str, book: Book, batches: list[dict]) -> dict:  # noqa: ANN001
+def integrity(settings, url: str, book: Book, batches: list[dict]) -> dict:
     """The full check at the end (see the module docstring); each finding by name."""
     import sqlalchemy as sa
 

@@ -39,7 +39,7 @@ from openscore.model.training import split_rows
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import machine, save  # noqa: E402
+from common import machine, save
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets"

@@ -17,7 +17,7 @@ def test_malformed_bodies_name_the_field(api_world: ApiWorld) -> None:
     subject = api_world.subject()
     api_world.partner("bikes")
 
-    def post(body: object = None, **kw: object):  # noqa: ANN202
+    def post(body: object = None, **kw: object):
         return subject.post("/v1/me/grants", json=body, **kw)
 
     good = {"partner_id": "bikes", "products": ["bike"], "purpose": "deposit_waiver"}
@@ -157,7 +157,7 @@ def test_database_away_is_503_with_retry_after(tmp_path: Path) -> None:
     assert login.status_code == 503
 
 
-def test_costly_requests_are_limited_per_person(registry_engine, tmp_path: Path) -> None:  # noqa: ANN001
+def test_costly_requests_are_limited_per_person(registry_engine, tmp_path: Path) -> None:
     world = build_world(registry_engine, tmp_path / "data", costly_requests_per_person=2)
     alice = world.subject()
     bob = world.subject()

@@ -38,7 +38,7 @@ def _publish(world: ApiWorld, person_id: str, score: int) -> None:
         )
 
 
-def _ask(partner: Principal, grant: dict[str, Any], product: str = "bike", **over: Any):  # noqa: ANN202
+def _ask(partner: Principal, grant: dict[str, Any], product: str = "bike", **over: Any):
     body = {
         "grant_id": grant["id"],
         "person_id": grant["person_id"],

@@ -14,7 +14,7 @@ from openscore.scoring.weights import dimension_weights
 from fixtures.api import ApiWorld, Principal
 
 
-def _ask(partner: Principal, grant: dict[str, Any], product: str):  # noqa: ANN202
+def _ask(partner: Principal, grant: dict[str, Any], product: str):
     return partner.post(
         "/v1/decisions",
         json={

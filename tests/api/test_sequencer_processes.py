@@ -124,7 +124,7 @@ def pg_world(postgres_database: str, tmp_path: Path, cheap_passwords: None) -> I
     engine.dispose()
 
 
-def _population(world, n: int = 6) -> tuple[str, list[dict]]:  # noqa: ANN001
+def _population(world, n: int = 6) -> tuple[str, list[dict]]:
     partner = world.partner("bikes")
     grants = []
     for _ in range(n):
@@ -185,7 +185,7 @@ def _receipts(answers: list) -> list[sequencer.Receipt]:
     return [sequencer.Receipt.from_json(r) for s, a in answers if s == 201 for r in a["receipts"]]
 
 
-def test_two_servers_one_sequencer_and_a_killed_server(pg_world, tmp_path: Path) -> None:  # noqa: ANN001
+def test_two_servers_one_sequencer_and_a_killed_server(pg_world, tmp_path: Path) -> None:
     world, url = pg_world
     key, grants = _population(world)
     env = _env(world.data_dir, url)

@@ -15,7 +15,7 @@ from fixtures.browser import BrowserWorld, log_in, shot
 pytestmark = pytest.mark.browser
 
 
-def console_log_in(page, world: BrowserWorld) -> None:  # noqa: ANN001
+def console_log_in(page, world: BrowserWorld) -> None:
     page.goto("/console")
     page.wait_for_url("**/console/login?next=%2Fconsole")
     page.get_by_label("Operator API key").fill(world.operator_key)
@@ -23,7 +23,7 @@ def console_log_in(page, world: BrowserWorld) -> None:  # noqa: ANN001
     page.wait_for_url(re.compile(r".*/console$"))
 
 
-def test_operator_log_in_refuses_a_wrong_key(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
+def test_operator_log_in_refuses_a_wrong_key(page, browser_world: BrowserWorld) -> None:
     page.goto("/console/login")
     page.get_by_label("Operator API key").fill(browser_world.demo["partner_key"])
     page.get_by_role("button", name="Open the console").click()
@@ -32,7 +32,7 @@ def test_operator_log_in_refuses_a_wrong_key(page, browser_world: BrowserWorld) 
     page.wait_for_url("**/console/login?next=%2Fconsole%2Fdisputes")
 
 
-def test_operator_resolves_a_dispute(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
+def test_operator_resolves_a_dispute(page, browser_world: BrowserWorld) -> None:
     console_log_in(page, browser_world)
     overview = page.get_by_role("region", name="Disputes").inner_text()
     assert re.search(r"[1-9]\d* open", overview), overview
@@ -109,7 +109,7 @@ CONSOLE_PAGES = (
 PUBLIC_PAGES = ("/", "/login", "/signup", "/console/login", "/no-such-page")
 
 
-def _check_page(page, path: str, base: str, errors: list[str]) -> None:  # noqa: ANN001
+def _check_page(page, path: str, base: str, errors: list[str]) -> None:
     assert page.title().endswith("· openscore"), (path, page.title())
     assert page.locator("main#main").count() == 1, path
     assert page.locator("h1").count() == 1, path
@@ -128,7 +128,7 @@ def _check_page(page, path: str, base: str, errors: list[str]) -> None:  # noqa:
     assert not errors, (path, errors)
 
 
-def test_tour_of_every_page(page, browser_world: BrowserWorld, live_app: str) -> None:  # noqa: ANN001
+def test_tour_of_every_page(page, browser_world: BrowserWorld, live_app: str) -> None:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -21,14 +21,14 @@ pytestmark = pytest.mark.browser
 SCORE_HEADING = re.compile(r"Score (\d+), band ([a-z ]+)")
 
 
-def current_score(page) -> tuple[int, str]:  # noqa: ANN001
+def current_score(page) -> tuple[int, str]:
     heading = page.get_by_role("heading", name=SCORE_HEADING).inner_text()
     match = SCORE_HEADING.search(heading)
     assert match, heading
     return int(match.group(1)), match.group(2)
 
 
-def test_sign_up_log_out(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
+def test_sign_up_log_out(page, browser_world: BrowserWorld) -> None:
     login = f"newcomer-{secrets.token_hex(3)}@browser.test"
     page.goto("/")
     page.get_by_role("link", name="Sign up").first.click()
@@ -110,7 +110,7 @@ def _partner_decision(world: BrowserWorld, login: str, product: str) -> dict:
     return answer.json()
 
 
-def test_log_in_and_dashboard(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
+def test_log_in_and_dashboard(page, browser_world: BrowserWorld) -> None:
     person = browser_world.login("high scorer")
     page.goto("/dashboard")
     page.wait_for_url("**/login?next=%2Fdashboard")  # not signed in: to the log-in, then back
@@ -148,7 +148,7 @@ def test_log_in_and_dashboard(page, browser_world: BrowserWorld) -> None:  # noq
     shot(page, "05-who-looked-proof")
 
 
-def test_turn_a_source_off(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
+def test_turn_a_source_off(page, browser_world: BrowserWorld) -> None:
     log_in(page, browser_world, "switcher")
     before, _ = current_score(page)
     page.get_by_role("link", name="Data sources").click()
@@ -182,7 +182,7 @@ def test_turn_a_source_off(page, browser_world: BrowserWorld) -> None:  # noqa: 
     shot(page, "07-dashboard-after-source-off")
 
 
-def test_revoke_a_grant(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
+def test_revoke_a_grant(page, browser_world: BrowserWorld) -> None:
     log_in(page, browser_world, "high scorer")
     page.get_by_role("link", name="Grants").click()
     active = page.get_by_role("region", name="Active grants")
@@ -199,7 +199,7 @@ def test_revoke_a_grant(page, browser_world: BrowserWorld) -> None:  # noqa: ANN
     shot(page, "08-grant-revoked")
 
 
-def test_what_if(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
+def test_what_if(page, browser_world: BrowserWorld) -> None:
     log_in(page, browser_world, "whatif")
     published, _ = current_score(page)
     page.get_by_role("link", name="What if").click()
@@ -219,7 +219,7 @@ def test_what_if(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
     assert current_score(page)[0] == published  # nothing was stored or published
 
 
-def test_file_a_dispute(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
+def test_file_a_dispute(page, browser_world: BrowserWorld) -> None:
     log_in(page, browser_world, "disputer")
     page.get_by_role("link", name="Disputes").click()
     records = page.get_by_role("region", name="Records from the sources you share")
@@ -244,7 +244,7 @@ def test_file_a_dispute(page, browser_world: BrowserWorld) -> None:  # noqa: ANN
     assert page.get_by_role("region", name="My disputes").get_by_text("Open").is_visible()
 
 
-def test_download_my_data(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
+def test_download_my_data(page, browser_world: BrowserWorld) -> None:
     log_in(page, browser_world, "thin file")
     page.get_by_role("link", name="My data").click()
     with page.expect_download() as info:
@@ -260,7 +260,7 @@ def test_download_my_data(page, browser_world: BrowserWorld) -> None:  # noqa: A
     shot(page, "11-my-data")
 
 
-def test_delete_my_account(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
+def test_delete_my_account(page, browser_world: BrowserWorld) -> None:
     person = browser_world.login("eraser")
     log_in(page, browser_world, "eraser")
     page.get_by_role("link", name="My data").click()
@@ -285,7 +285,7 @@ def test_delete_my_account(page, browser_world: BrowserWorld) -> None:  # noqa: 
     assert "The login or the password is not right" in page.get_by_role("alert").inner_text()
 
 
-def test_keyboard_only(page, browser_world: BrowserWorld) -> None:  # noqa: ANN001
+def test_keyboard_only(page, browser_world: BrowserWorld) -> None:
     """Log in and switch a source with the keyboard alone; the skip link comes first."""
     person = browser_world.login("whatif")
     page.goto("/login")

@@ -113,7 +113,7 @@ def duck() -> Iterator[DuckDBEngine]:
     engine.close()
 
 
-def openscore(world: World, cluster, *args: str) -> subprocess.Popen:  # noqa: ANN001
+def openscore(world: World, cluster, *args: str) -> subprocess.Popen:
     """Start ``openscore ARGS --engine spark`` against the cluster (a driver in client mode)."""
     env = {
         **os.environ,
@@ -132,7 +132,7 @@ def openscore(world: World, cluster, *args: str) -> subprocess.Popen:  # noqa: A
     )
 
 
-def run(world: World, cluster, *args: str, timeout: float = COMMAND_TIMEOUT) -> str:  # noqa: ANN001
+def run(world: World, cluster, *args: str, timeout: float = COMMAND_TIMEOUT) -> str:
     proc = openscore(world, cluster, *args)
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, f"openscore {' '.join(args)} failed:\n{err[-3000:]}"
@@ -146,7 +146,7 @@ def by_person(frame: pd.DataFrame) -> pd.DataFrame:
 def test_features_training_and_scores_on_the_cluster_equal_duckdb(
     cluster,
     world: World,
-    duck: DuckDBEngine,  # noqa: ANN001
+    duck: DuckDBEngine,
 ) -> None:
     # features: executors read the ledger's segments from the shared data directory
     run(
@@ -210,7 +210,7 @@ def test_features_training_and_scores_on_the_cluster_equal_duckdb(
 
 
 @pytest.mark.skipif(WORKER_USER is None, reason="needs root to run the workers as nobody")
-def test_a_segment_the_workers_cannot_read_is_named(cluster, world: World) -> None:  # noqa: ANN001
+def test_a_segment_the_workers_cannot_read_is_named(cluster, world: World) -> None:
     segment = sorted((world.data / "ledger").rglob("*.parquet"))[0]
     segment.chmod(0o600)  # root (the driver) lists it; nobody (the executors) cannot open it
     try:
@@ -235,7 +235,7 @@ def test_a_segment_the_workers_cannot_read_is_named(cluster, world: World) -> No
 def test_a_worker_killed_mid_job_is_retried_or_fails_cleanly(
     cluster,
     world: World,
-    duck: DuckDBEngine,  # noqa: ANN001
+    duck: DuckDBEngine,
 ) -> None:
     """Kill one worker (and its executor) while scores are being computed: Spark moves
     its tasks to the other worker and the job finishes with the same scores, or the job

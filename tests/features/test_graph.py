@@ -82,7 +82,7 @@ def trust(
     return np.array([by[x] for x in names])
 
 
-def reference(edges, standing, vouches, params: GraphParams = P) -> np.ndarray:  # noqa: ANN001
+def reference(edges, standing, vouches, params: GraphParams = P) -> np.ndarray:
     a = np.array([i for i, _, _ in edges], dtype=np.int64)
     b = np.array([j for _, j, _ in edges], dtype=np.int64)
     months = np.floor((A.day - np.array([d for *_, d in edges], dtype=float)) / DAYS_PER_MONTH)
@@ -225,7 +225,7 @@ def tie(a: str, b: str, days_ago: int) -> dict:
     )
 
 
-def ledger_view(rows: list[dict]):  # noqa: ANN201
+def ledger_view(rows: list[dict]):
     for i, r in enumerate(rows):
         r["event_id"] = f"e{i}"
     t = pa.Table.from_pylist(rows, schema=INPUT_SCHEMA)
@@ -297,7 +297,7 @@ def test_vouching_needs_a_verified_identity_and_a_year_of_own_history() -> None:
 # -- bad input ---------------------------------------------------------------------------
 
 
-def direct(edges: list[tuple], people: list[tuple], strict: bool = True):  # noqa: ANN201
+def direct(edges: list[tuple], people: list[tuple], strict: bool = True):
     e = pa.table(
         {
             "person_id": [x[0] for x in edges],

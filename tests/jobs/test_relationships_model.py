@@ -159,7 +159,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scorecard, Scorec
     return card, base
 
 
-def test_two_stage_training_keeps_the_base_model_and_adds_a_bounded_term(trained) -> None:  # noqa: ANN001
+def test_two_stage_training_keeps_the_base_model_and_adds_a_bounded_term(trained) -> None:
     card, base = trained
     rel = card.training["relationships"]
     assert rel["graph"]["min_history_months"] == 6 and rel["cap_points"] == CAP
@@ -196,7 +196,7 @@ def feature_rows(card: Scorecard) -> st.SearchStrategy[dict]:
 
 @settings(max_examples=100, deadline=None)
 @given(st.data())
-def test_relationships_never_lower_and_gain_is_capped(trained, data: st.DataObject) -> None:  # noqa: ANN001
+def test_relationships_never_lower_and_gain_is_capped(trained, data: st.DataObject) -> None:
     for card in (expert_scorecard(), trained[0]):
         row = data.draw(feature_rows(card))
         with_social = score_person(card, row)

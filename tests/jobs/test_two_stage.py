@@ -129,7 +129,7 @@ def world(data_dir: Path) -> tuple[Ledger, object]:
     return ledger, settings
 
 
-def _batch(ledger: Ledger, card, as_of: date = AS_OF) -> dict[str, dict]:  # noqa: ANN001
+def _batch(ledger: Ledger, card, as_of: date = AS_OF) -> dict[str, dict]:
     engine = DuckDBEngine()
     try:
         df = engine.to_pandas(batch_scores(engine, ledger, card, as_of))
@@ -144,7 +144,7 @@ def _most_trusted(ledger: Ledger) -> str:
     return max(stored, key=lambda r: r["network_trust"])["person_id"]
 
 
-def test_batch_equals_one_person_and_relationships_only_raise(world) -> None:  # noqa: ANN001
+def test_batch_equals_one_person_and_relationships_only_raise(world) -> None:
     ledger, settings = world
     card = expert_scorecard()
     batch = _batch(ledger, card)
@@ -172,7 +172,7 @@ def test_batch_equals_one_person_and_relationships_only_raise(world) -> None:  #
     assert raised >= 3
 
 
-def test_revoking_social_makes_relationships_missing_at_once(world) -> None:  # noqa: ANN001
+def test_revoking_social_makes_relationships_missing_at_once(world) -> None:
     ledger, settings = world
     card = expert_scorecard()
     _batch(ledger, card)
@@ -189,7 +189,7 @@ def test_revoking_social_makes_relationships_missing_at_once(world) -> None:  # 
     assert again[pid]["score"] == after.score
 
 
-def test_a_stale_or_future_snapshot_is_not_used(world) -> None:  # noqa: ANN001
+def test_a_stale_or_future_snapshot_is_not_used(world) -> None:
     ledger, settings = world
     card = expert_scorecard()
     _batch(ledger, card)
@@ -206,7 +206,7 @@ def test_a_stale_or_future_snapshot_is_not_used(world) -> None:  # noqa: ANN001
     assert person_features(pid, as_of=AS_OF, settings=settings)["network_trust"] == 0.0
 
 
-def test_a_model_whose_relationships_could_lower_a_score_is_refused(world) -> None:  # noqa: ANN001
+def test_a_model_whose_relationships_could_lower_a_score_is_refused(world) -> None:
     ledger, _ = world
     card = expert_scorecard()
     rel = card.terms[-1]
@@ -231,7 +231,7 @@ def test_stage_one_is_the_card_without_its_relationships_terms() -> None:
 
 
 @pytest.mark.spark
-def test_two_stage_batch_on_spark_equals_duckdb(world, spark_engine) -> None:  # noqa: ANN001
+def test_two_stage_batch_on_spark_equals_duckdb(world, spark_engine) -> None:
     ledger, _ = world
     card = expert_scorecard()
     want = _batch(ledger, card)
@@ -245,7 +245,7 @@ def test_two_stage_batch_on_spark_equals_duckdb(world, spark_engine) -> None:  #
     assert any(r["dim_relationships"] > 0 for r in want.values())
 
 
-def test_the_materialised_feature_table_gives_the_same_graph_and_features(world) -> None:  # noqa: ANN001
+def test_the_materialised_feature_table_gives_the_same_graph_and_features(world) -> None:
     """Batch scoring computes everyone's features once (``shared_flags``), scores stage 1
     from that table and fills in the graph features with ``with_graph``: the graph and
     the stage-2 features must be exactly those of building them from the events."""

@@ -180,7 +180,7 @@ def partner_and_subjects(
     return key, grants, state
 
 
-def login(url: str, person: str):  # noqa: ANN201 - an httpx.Client
+def login(url: str, person: str):
     """A client logged in as ``person`` (made by :func:`partner_and_subjects`), with its
     CSRF header set."""
     import httpx

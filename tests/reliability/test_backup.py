@@ -178,7 +178,7 @@ def test_backups_taken_while_writers_run_are_consistent(tmp_path: Path) -> None:
                 else:
                     compact(world.ledger, force=True)
                 done_ops.append(op)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=writer)

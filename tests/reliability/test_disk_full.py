@@ -109,7 +109,7 @@ def test_a_full_disk_is_a_clear_error_and_nothing_is_lost(tmp_path: Path) -> Non
         world.engine.dispose()
 
 
-def _action(world: World, op: str, trial: int, tmp: Path):  # noqa: ANN202
+def _action(world: World, op: str, trial: int, tmp: Path):
     if op == "ingest":
         path = write_events(
             fresh_events(world, 6_000, seed=trial, prefix=f"d{trial}-"),

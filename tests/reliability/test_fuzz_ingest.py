@@ -102,7 +102,7 @@ column_names = st.one_of(
 )
 
 
-def _ingest(tmp: Path, path: Path):  # noqa: ANN202
+def _ingest(tmp: Path, path: Path):
     ledger = Ledger(tmp / "data" / "ledger")
     settings_ = Settings(data_dir=tmp / "data")
     try:
@@ -162,7 +162,7 @@ def test_structured_csv(
     header,
     rows,
     gz,
-    delimiter,  # noqa: ANN001
+    delimiter,
 ) -> None:
     tmp = tmp_path_factory.mktemp("csv")
     buf = io.StringIO()
@@ -186,7 +186,7 @@ def test_mutated_valid_files(
     fmt,
     changes,
     gz,
-    cut,  # noqa: ANN001
+    cut,
 ) -> None:
     tmp = tmp_path_factory.mktemp("mut")
     clean = write_events(VALID, tmp / f"clean.{fmt}").read_bytes()
@@ -238,7 +238,7 @@ json_values = st.recursive(
     gz=st.booleans(),
 )
 @example(lines=['{"": 1, "type": "payment"}'], gz=False)  # found: a column with no name
-def test_structured_jsonl(tmp_path_factory: pytest.TempPathFactory, lines, gz) -> None:  # noqa: ANN001
+def test_structured_jsonl(tmp_path_factory: pytest.TempPathFactory, lines, gz) -> None:
     tmp = tmp_path_factory.mktemp("jsonl")
     path = tmp / ("in.jsonl.gz" if gz else "in.jsonl")
     path.write_bytes(_gz("\n".join(lines).encode("utf-8", "surrogatepass"), gz))
@@ -272,7 +272,7 @@ arrow_types = st.sampled_from(
 
 
 @st.composite
-def parquet_tables(draw) -> pa.Table:  # noqa: ANN001
+def parquet_tables(draw) -> pa.Table:
     n = draw(st.integers(0, 10))
     columns = {}
     for name in draw(st.lists(column_names, min_size=1, max_size=10, unique=True)):
@@ -292,7 +292,7 @@ def parquet_tables(draw) -> pa.Table:  # noqa: ANN001
     return pa.table(columns)
 
 
-def _random_array(draw, t: pa.DataType, n: int) -> pa.Array:  # noqa: ANN001
+def _random_array(draw, t: pa.DataType, n: int) -> pa.Array:
     ints = st.lists(st.integers(-(2**40), 2**40), min_size=n, max_size=n)
     if (
         pa.types.is_integer(t)
@@ -310,7 +310,7 @@ def _random_array(draw, t: pa.DataType, n: int) -> pa.Array:  # noqa: ANN001
 
 @FUZZ
 @given(table=parquet_tables(), gz=st.booleans())
-def test_structured_parquet(tmp_path_factory: pytest.TempPathFactory, table, gz) -> None:  # noqa: ANN001
+def test_structured_parquet(tmp_path_factory: pytest.TempPathFactory, table, gz) -> None:
     tmp = tmp_path_factory.mktemp("pq")
     if "" in table.column_names:
         table = table.rename_columns([c or "blank" for c in table.column_names])

@@ -57,7 +57,7 @@ def test_postgres_restart_is_503_with_retry_after_and_recovers(tmp_path: Path) -
         seen: list[tuple[float, str, int, str | None]] = []
         stop = threading.Event()
 
-        def load(name: str, call) -> None:  # noqa: ANN001
+        def load(name: str, call) -> None:
             with httpx.Client(base_url=server.url, timeout=30) as client:
                 while not stop.is_set():
                     try:

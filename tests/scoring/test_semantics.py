@@ -110,7 +110,7 @@ JARGON = re.compile(
 
 
 @pytest.mark.parametrize("spec", FEATURES, ids=lambda f: f.name)
-def test_every_feature_text_is_plain_words(spec) -> None:  # noqa: ANN001
+def test_every_feature_text_is_plain_words(spec) -> None:
     for text in (spec.description, spec.reason, spec.improve):
         assert text and not JARGON.search(text), text
 

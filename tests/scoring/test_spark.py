@@ -40,7 +40,7 @@ def test_spark_equals_duckdb(spark_con, data: st.DataObject) -> None:
         fields.append(T.StructField(f.name, kind))
     records = [(i, *[row[f.name] for f in card.features]) for i, row in enumerate(rows)]
     name = f"features_{uuid.uuid4().hex[:8]}"
-    session = spark_con._session  # noqa: SLF001 - the test's own session
+    session = spark_con._session
     session.createDataFrame(records, T.StructType(fields)).createOrReplaceTempView(name)
     table = spark_con.table(name)
     want = batch(card, rows)

@@ -13,7 +13,7 @@ from openscore import registry
 from web.world import PASSWORD, WebWorld, csrf, once
 
 
-def _login_page(client) -> str:  # noqa: ANN001
+def _login_page(client) -> str:
     return client.get("/login").text
 
 

@@ -155,7 +155,7 @@ class WebWorld:
         with self.engine.begin() as conn:
             try:
                 registry.get_partner(conn, partner_id)
-            except Exception:  # noqa: BLE001 - not there yet
+            except Exception:
                 registry.create_partner(
                     conn, name="City Bikes", actor="system", partner_id=partner_id
                 )

@@ -222,7 +222,7 @@ async def _recover_forever(state: AppState) -> None:
                     )
                 ):
                     log.warning("recovery: %s", line)
-        except Exception as exc:  # noqa: BLE001 - the database may be away: try again later
+        except Exception as exc:
             log.warning("recovery pass failed (%s); will retry", type(exc).__name__)
         await asyncio.sleep(state.api.recovery_interval_seconds)
 

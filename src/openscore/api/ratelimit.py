@@ -202,7 +202,7 @@ class RedisWindow:
             pipe.zrange(name, -self.limit, -self.limit, withscores=True)
             pipe.zcard(name)
             _, oldest, count = pipe.execute()
-        except Exception as exc:  # noqa: BLE001 - fail open, see above
+        except Exception as exc:
             log.warning("rate limit store unavailable (%s): not limiting", type(exc).__name__)
             return None
         if count < self.limit or not oldest:
@@ -218,13 +218,13 @@ class RedisWindow:
             pipe.zremrangebyrank(name, 0, -self.limit - 1)
             pipe.expire(name, math.ceil(self.window) + 1)
             pipe.execute()
-        except Exception as exc:  # noqa: BLE001 - fail open
+        except Exception as exc:
             log.warning("rate limit store unavailable (%s): not counting", type(exc).__name__)
 
     def reset(self, key: str) -> None:
         try:
             self.client.delete(self._key(key))
-        except Exception as exc:  # noqa: BLE001 - fail open
+        except Exception as exc:
             log.warning("rate limit store unavailable (%s): not reset", type(exc).__name__)
 
 
@@ -251,7 +251,7 @@ class PerSecond:
                 pipe.incr(name)
                 pipe.expire(name, 2)
                 count = int(pipe.execute()[0])
-            except Exception as exc:  # noqa: BLE001 - fail open
+            except Exception as exc:
                 log.warning("rate limit store unavailable (%s): not limiting", type(exc).__name__)
                 return
         else:

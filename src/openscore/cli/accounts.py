@@ -43,7 +43,7 @@ app.add_typer(accounts_app, name="accounts")
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
-def _engine():  # noqa: ANN202
+def _engine():
     from openscore.registry import engine_from_settings, ensure_current
 
     engine = engine_from_settings()

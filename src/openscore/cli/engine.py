@@ -48,7 +48,7 @@ def check(
     console.print(f"[green]ok[/] {info['engine']}: {where}")
 
 
-def _describe(eng) -> dict:  # noqa: ANN001 - either engine
+def _describe(eng) -> dict:
     describe = getattr(eng, "describe", None)
     if describe is not None:
         return describe()

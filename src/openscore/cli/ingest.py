@@ -24,7 +24,7 @@ NO_CONSENT_CHECK_WARNING = (
 )
 
 
-def gates_for_cli(*, check_consent: bool = True):  # noqa: ANN201
+def gates_for_cli(*, check_consent: bool = True):
     """(consent gate, suppression check) for a run from the command line.
 
     With a registry: its consents, and its list of erased people. Without one nobody has
@@ -108,7 +108,7 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _print_summary(result) -> None:  # noqa: ANN001
+def _print_summary(result) -> None:
     table = Table(title=f"ingest run {result.run_id} ({result.furnisher_id})", show_header=False)
     for label, value in (
         ("files", result.files),

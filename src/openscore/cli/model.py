@@ -138,7 +138,7 @@ def train(
     _report_trained(card, out, card_dir)
 
 
-def _train_events(outcomes: Path, method: str, engine_name: str | None):  # noqa: ANN202
+def _train_events(outcomes: Path, method: str, engine_name: str | None):
     from openscore.engines.base import get_engine
     from openscore.jobs import train_from_events
     from openscore.ledger import Ledger
@@ -151,7 +151,7 @@ def _train_events(outcomes: Path, method: str, engine_name: str | None):  # noqa
         engine.close()
 
 
-def _report_trained(card, out: Path, card_dir: Path | None) -> None:  # noqa: ANN001
+def _report_trained(card, out: Path, card_dir: Path | None) -> None:
     from openscore.model import write_model_card
 
     card.save(out)
@@ -314,7 +314,7 @@ def _score_events(
         _publish(scores.to_pandas())
 
 
-def _publish(scores) -> None:  # noqa: ANN001
+def _publish(scores) -> None:
     from rich.progress import Progress
 
     from openscore.jobs import publish_batch

@@ -84,7 +84,7 @@ def _synth(world: DemoWorld, seed: int, say: Say) -> None:
     generate(SynthParams(people=world.people, months=24, seed=seed), world.world_dir)
 
 
-def _registry(world: DemoWorld, say: Say):  # noqa: ANN202
+def _registry(world: DemoWorld, say: Say):
     """Every synthetic person in the registry with the consents the world gave them."""
     from openscore.registry import (
         create_person,
@@ -113,7 +113,7 @@ def _registry(world: DemoWorld, say: Say):  # noqa: ANN202
     return engine
 
 
-def _ingest(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
+def _ingest(world: DemoWorld, registry, say: Say) -> None:
     from openscore.ingest import Ingester
     from openscore.ledger import Ledger, compact, ledger_stats
     from openscore.online import registry_consent_gate, registry_suppression_check
@@ -150,7 +150,7 @@ def _train(world: DemoWorld, say: Say) -> None:
     try:
         card = current_model()
         say(f"model in service: {card.model_id}")
-    except Exception:  # noqa: BLE001 - no model yet
+    except Exception:
         say("training: optbinning scorecard vs EBM by cross-validation (a minute or two)")
         engine = get_engine("duckdb")
         try:
@@ -173,7 +173,7 @@ def _train(world: DemoWorld, say: Say) -> None:
     world.test_auc = (card.metrics or {}).get("test", {}).get("auc")
 
 
-def _publish(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
+def _publish(world: DemoWorld, registry, say: Say) -> None:
     from openscore.engines.base import get_engine
     from openscore.jobs import batch_scores, publish_batch
     from openscore.ledger import Ledger
@@ -186,7 +186,7 @@ def _publish(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
             current_score(conn, people["person_id"].iloc[0])
             say("scores already published")
             return
-        except Exception:  # noqa: BLE001 - none yet
+        except Exception:
             pass
     say("scoring everyone (one Ibis expression on DuckDB) and publishing")
     engine = get_engine("duckdb")
@@ -229,7 +229,7 @@ def _fairness(world: DemoWorld, say: Say) -> None:
         }
 
 
-def _city_map(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
+def _city_map(world: DemoWorld, registry, say: Say) -> None:
     """The city credit map of the published scores, ε = 1, cities under 20 suppressed."""
     from openscore.privacy import (
         latest_map_release,
@@ -266,7 +266,7 @@ def _city_map(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
     world.facts["city_map_cities_published"] = shown
 
 
-def _personas(world: DemoWorld, registry, say: Say) -> None:  # noqa: ANN001
+def _personas(world: DemoWorld, registry, say: Say) -> None:
     """A high scorer, a thin-file person, one with a public record; an operator; a partner."""
     from openscore.registry import (
         create_api_key,

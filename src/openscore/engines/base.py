@@ -41,7 +41,7 @@ def release_cached(con: Any) -> None:
     on a closed connection and print an error at exit.
     """
     for name in list(getattr(con, "_cache_name_to_entry", {})):
-        con._finalize_cached_table(name)  # noqa: SLF001 - ibis's own release
+        con._finalize_cached_table(name)
 
 
 def get_engine(name: str | None = None, **options: Any) -> Engine:

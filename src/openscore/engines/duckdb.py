@@ -44,7 +44,7 @@ def parquet_list(paths: list[Path] | list[str]) -> str:
     return "[" + ", ".join(sql_literal(str(p)) for p in paths) + "]"
 
 
-def ibis_connect(*, threads: int | None = None, memory_limit: str | None = None):  # noqa: ANN201
+def ibis_connect(*, threads: int | None = None, memory_limit: str | None = None):
     """An Ibis DuckDB backend in UTC."""
     import ibis
 
@@ -57,7 +57,7 @@ def ibis_connect(*, threads: int | None = None, memory_limit: str | None = None)
     return con
 
 
-def ledger_table(con, paths: list[Path]):  # noqa: ANN001, ANN201
+def ledger_table(con, paths: list[Path]):
     """The ledger's segments as one Ibis table (an empty table with the schema if none)."""
     import ibis
 
@@ -77,23 +77,23 @@ class DuckDBEngine:
         self._con = ibis_connect(threads=threads, memory_limit=memory_limit)
 
     @property
-    def con(self):  # noqa: ANN201
+    def con(self):
         return self._con
 
-    def read_parquet(self, paths):  # noqa: ANN001, ANN201
+    def read_parquet(self, paths):
         paths = [paths] if isinstance(paths, (str, Path)) else paths
         return self._con.read_parquet([str(p) for p in paths])
 
-    def ledger(self, paths: list[Path]):  # noqa: ANN201
+    def ledger(self, paths: list[Path]):
         return ledger_table(self._con, paths)
 
-    def table(self, df, name: str):  # noqa: ANN001, ANN201
+    def table(self, df, name: str):
         return self._con.create_table(name, df, overwrite=True, temp=True)
 
-    def to_pandas(self, expr):  # noqa: ANN001, ANN201
+    def to_pandas(self, expr):
         return self._con.execute(expr)
 
-    def to_parquet(self, expr, path: Path) -> None:  # noqa: ANN001
+    def to_parquet(self, expr, path: Path) -> None:
         with atomic_path(path) as tmp:
             self._con.to_parquet(expr, str(tmp))
 

@@ -502,7 +502,7 @@ def _start_within(builder: Any, master: str, timeout: float) -> Any:
     def start() -> None:
         try:
             result["session"] = builder.getOrCreate()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+        except BaseException as exc:
             result["error"] = exc
 
     thread = threading.Thread(target=start, name="openscore-spark-start", daemon=True)

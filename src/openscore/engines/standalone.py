@@ -133,7 +133,7 @@ class StandaloneCluster:
             # small daemons: the work happens in the executors the workers start
             "SPARK_DAEMON_MEMORY": "256m",
         }
-        log = open(workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        log = open(workdir / f"{name}.log", "ab")
         proc = subprocess.Popen(
             [str(home / "bin" / "spark-class"), cls, *args],
             stdout=log,
@@ -160,7 +160,7 @@ class StandaloneCluster:
         except (OSError, ValueError):
             return None
 
-    def _wait(self, ready, timeout: float, what: str) -> None:  # noqa: ANN001
+    def _wait(self, ready, timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for name, proc in self.processes.items():

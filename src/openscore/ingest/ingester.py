@@ -155,9 +155,7 @@ class Ingester:
         with storage_guard(work / "staged"):
             return self._run(paths, furnisher_id, result, run_dir, work, progress)
 
-    def _run(  # noqa: ANN001
-        self, paths, furnisher_id, result, run_dir, work, progress
-    ) -> IngestResult:
+    def _run(self, paths, furnisher_id, result, run_dir, work, progress) -> IngestResult:
         _clean_stale_work(work.parent)
         try:
             work.mkdir(parents=True, exist_ok=True)
@@ -191,7 +189,7 @@ class Ingester:
 
     # -- steps ---------------------------------------------------------------------------
 
-    def _stage(self, con, files, furnisher_id, work, result, progress) -> None:  # noqa: ANN001
+    def _stage(self, con, files, furnisher_id, work, result, progress) -> None:
         """Read and validate every file into staged Parquet parts; unreadable parts go to
         ``issues``. ``_errors`` is NULL for a valid row."""
         con.execute(
@@ -271,7 +269,7 @@ class Ingester:
         con,
         table: pa.Table,
         index: int,
-        furnisher_id: str,  # noqa: ANN001
+        furnisher_id: str,
         out: Path,
     ) -> None:
         # Only the vocabulary's columns and the reader's line numbers go on: a file's own
@@ -296,7 +294,7 @@ class Ingester:
         con,
         raw: RawFile,
         index: int,
-        furnisher_id: str,  # noqa: ANN001
+        furnisher_id: str,
         out: Path,
     ) -> int:
         """Validate a Parquet file read in place; its "line" is the 1-based row number."""
@@ -306,7 +304,7 @@ class Ingester:
         try:
             meta = pq.ParquetFile(path).metadata
             schema = pq.read_schema(path)
-        except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
+        except Exception as exc:
             raise InputError(f"not a readable Parquet file ({exc})", path=raw.name) from exc
         raw.columns = list(schema.names)
         raw_types = {f.name: f.type for f in schema if f.name in EVENT_NAMES}
@@ -332,7 +330,7 @@ class Ingester:
             ) from exc
         return meta.num_rows
 
-    def _check_batch(self, con) -> None:  # noqa: ANN001
+    def _check_batch(self, con) -> None:
         """Rows that are valid but may not be stored: without consent, or a repeat of an
         event_id earlier in the batch. Kept as a small table of (file, line, status)."""
         con.execute("CREATE TABLE excluded (_file INTEGER, _line BIGINT, status VARCHAR)")
@@ -353,7 +351,7 @@ class Ingester:
         "WHERE x._file = s._file AND x._line = s._line)"
     )
 
-    def _exclude_erased(self, con) -> None:  # noqa: ANN001
+    def _exclude_erased(self, con) -> None:
         """Rows about people on the erasure suppression list — as the person, or as the
         counterparty of someone else's relationship — are refused (``erased``,
         ``erased_counterparty``)."""
@@ -381,7 +379,7 @@ class Ingester:
         finally:
             con.unregister("erased")
 
-    def _exclude_without_consent(self, con) -> None:  # noqa: ANN001
+    def _exclude_without_consent(self, con) -> None:
         """Rows whose (person, source) the gate does not allow (status ``no_consent``)."""
         if self.consent_gate is no_consent_check:
             return
@@ -403,7 +401,7 @@ class Ingester:
         finally:
             con.unregister("denied")
 
-    def _recheck_consent(self, con) -> None:  # noqa: ANN001
+    def _recheck_consent(self, con) -> None:
         """(Under the writer lock.) Both checks again, for the rows they allowed before: a
         consent revoked (or a person erased) in between is honoured. Revocation and
         erasure commit to the registry first and purge the ledger under this lock after,
@@ -412,7 +410,7 @@ class Ingester:
         self._exclude_erased(con)
         self._exclude_without_consent(con)
 
-    def _check_ledger(self, con, furnisher_id: str) -> None:  # noqa: ANN001
+    def _check_ledger(self, con, furnisher_id: str) -> None:
         """(Under the writer lock.) The same id stored before: duplicate or conflict."""
         snap = self.ledger.snapshot()
         if snap.empty:
@@ -440,10 +438,10 @@ class Ingester:
         )
 
     @staticmethod
-    def _has_exclusions(con) -> bool:  # noqa: ANN001
+    def _has_exclusions(con) -> bool:
         return bool(con.execute("SELECT count(*) FROM excluded").fetchall()[0][0])
 
-    def _count(self, con, result: IngestResult) -> None:  # noqa: ANN001
+    def _count(self, con, result: IngestResult) -> None:
         valid, invalid = con.execute(
             "SELECT count(*) FILTER (WHERE _errors IS NULL), count(*) FILTER "
             "(WHERE _errors IS NOT NULL) FROM staged"
@@ -463,7 +461,7 @@ class Ingester:
             + result.unreadable
         )
 
-    def _write_report(self, con, run_dir: Path, result: IngestResult) -> None:  # noqa: ANN001
+    def _write_report(self, con, run_dir: Path, result: IngestResult) -> None:
         """The rejection report (CSV: file, line, field, value, reason) beside the run."""
         report = (
             "SELECT n.name AS file, s._line AS line, split_part(e, chr(31), 1) AS field, "
@@ -513,7 +511,7 @@ class Ingester:
             ).fetchall()
         ]
 
-    def _write_segment(self, con, txn, result, files, progress) -> None:  # noqa: ANN001
+    def _write_segment(self, con, txn, result, files, progress) -> None:
         """Write the accepted rows as one segment and commit it: all of the batch or none."""
         if progress:
             progress("writing segment", result.rows_read, 0)

@@ -589,7 +589,7 @@ def _json_scalar(value: object) -> str | None:
 def _parquet_batches(raw: RawFile, path: Path) -> Iterator[pa.Table]:
     try:
         pf = pq.ParquetFile(path)
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
+    except Exception as exc:
         raise InputError(f"not a readable Parquet file ({exc})", path=raw.name) from exc
     raw.columns = list(pf.schema_arrow.names)
     first = 1
@@ -598,7 +598,7 @@ def _parquet_batches(raw: RawFile, path: Path) -> Iterator[pa.Table]:
             table = pa.Table.from_batches([batch])
             yield _with_lines(table, first)
             first += table.num_rows
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise InputError(
             f"Parquet file is damaged after row {first - 1} ({exc})", path=raw.name
         ) from exc

@@ -108,12 +108,12 @@ class Housekeeper:
             try:
                 if not self._hold(job, now):
                     continue
-            except Exception as exc:  # noqa: BLE001 - the database may be away: next pass
+            except Exception as exc:
                 log.warning("%s: cannot take its lease (%s)", job.name, type(exc).__name__)
                 continue
             try:
                 result = job.run()
-            except Exception as exc:  # noqa: BLE001 - record it, back off, keep serving
+            except Exception as exc:
                 job.failures += 1
                 job.last_error = f"{type(exc).__name__}: {exc}"
                 job.next_due = now + max(job.interval, FAILURE_BACKOFF_SECONDS)

@@ -137,7 +137,7 @@ class WriteTxn:
     def drop_segment(self, segment: Segment) -> None:
         self._drop.add(segment.file)
 
-    def commit(self, *, batch=None, removal: dict | None = None) -> Manifest:  # noqa: ANN001
+    def commit(self, *, batch=None, removal: dict | None = None) -> Manifest:
         """Commit the new manifest; afterwards delete the files it no longer names."""
         manifest = self.manifest
         manifest.segments = [s for s in manifest.segments if s.file not in self._drop]

@@ -218,7 +218,7 @@ def recover(
     return done
 
 
-def registry_consent_gate(engine: Engine):  # noqa: ANN201
+def registry_consent_gate(engine: Engine):
     """The ingestion gate: a row is stored only if its person shares its source now.
 
     People unknown to the registry have consented to nothing; public records are held on
@@ -246,7 +246,7 @@ def registry_consent_gate(engine: Engine):  # noqa: ANN201
     return gate
 
 
-def registry_suppression_check(engine: Engine):  # noqa: ANN201
+def registry_suppression_check(engine: Engine):
     """The ingestion's suppression check: the ids among a batch's that were erased."""
     reader = read_only(engine)
 

@@ -91,9 +91,7 @@ def top_helps(
 ) -> list[Help]:
     """The known terms that earn the most points above the average sharer (0)."""
     gains = [
-        (p, i)
-        for i, p in enumerate(points)
-        if p > 0 and not (missing is not None and missing[i])
+        (p, i) for i, p in enumerate(points) if p > 0 and not (missing is not None and missing[i])
     ]
     ranked = sorted(gains, key=lambda x: (-x[0], x[1]))
     return [

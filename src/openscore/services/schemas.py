@@ -111,7 +111,7 @@ FeatureName = Literal[FEATURE_NAMES]  # type: ignore[valid-type]
 FeatureValue = Annotated[float, Field(strict=True, allow_inf_nan=False)] | None
 
 
-def Text(max_length: int) -> Any:  # noqa: N802 - a type factory, read as a type
+def Text(max_length: int) -> Any:
     """Free text of 1..``max_length`` characters, not blank, no NUL."""
     return Annotated[
         str,

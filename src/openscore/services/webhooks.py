@@ -128,7 +128,7 @@ def verify_signature(
 def next_attempt(created_at: datetime, attempts: int, now: datetime) -> datetime | None:
     """When to try again after ``attempts`` failures (``None``: the 24 h are over)."""
     wait = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
-    wait = wait * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
+    wait = wait * random.uniform(0.8, 1.2)
     at = now + wait
     return None if at - created_at > RETRY_WINDOW else at
 
@@ -277,6 +277,6 @@ async def deliver_forever(
             )
             if report.attempted >= 100:
                 continue
-        except Exception as exc:  # noqa: BLE001 - the database may be away: try again later
+        except Exception as exc:
             log.warning("webhook delivery pass failed (%s); will retry", type(exc).__name__)
         await asyncio.sleep(interval)

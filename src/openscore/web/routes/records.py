@@ -154,7 +154,7 @@ def disputes(request: Request, subject: PortalSubject) -> HTMLResponse:
     )
 
 
-def _find_record(request: Request, subject: Visitor, record_ref: str):  # noqa: ANN202
+def _find_record(request: Request, subject: Visitor, record_ref: str):
     records = dispute_service.list_records(
         app_state(request), subject.person_id, limit=10_000
     ).items
