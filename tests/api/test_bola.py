@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from openscore.registry import sequencer
+
 from fixtures.api import ApiWorld, Principal
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
@@ -23,6 +25,7 @@ SUBJECT_MATRIX: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/me/decisions/{decision_id}/review", {"reason": "please look again"}),
     ("GET", "/v1/me/disputes/{dispute_id}", None),
     ("POST", "/v1/me/disputes", {"record_ref": "{record_ref}", "reason": "not mine"}),
+    ("POST", "/v1/me/attestations/{attestation_id}/revoke", None),
     ("POST", "/v1/me/grants/{grant_id}/revoke", None),  # last: it changes the grant
 ]
 #: Subject routes whose path parameter is vocabulary, not an object (``source``).
@@ -43,7 +46,7 @@ def _call(who: Principal, method: str, path: str, body: Any) -> Any:
 
 def _objects(world: ApiWorld, subject: Principal) -> dict[str, str]:
     """One of everything a subject owns: a grant to bikes, a decision and its inquiry
-    (bikes asked), a ledger record, and a dispute about another record."""
+    (bikes asked), a ledger record, a dispute about another record, and an attestation."""
     grant = world.grant(subject, "bikes")
     decision = world.partner("bikes").post(
         "/v1/decisions",
@@ -60,7 +63,10 @@ def _objects(world: ApiWorld, subject: Principal) -> dict[str, str]:
         "/v1/me/disputes", json={"record_ref": records[1]["record_ref"], "reason": "wrong"}
     )
     assert dispute.status_code == 201, dispute.text
+    attestation = subject.post("/v1/me/attestations", json={"exact_score": True})
+    assert attestation.status_code == 201, attestation.text
     return {
+        "attestation_id": attestation.json()["id"],
         "grant_id": grant["id"],
         "decision_id": decision.json()["decision_id"],
         "inquiry_id": decision.json()["inquiry_id"],
@@ -107,7 +113,9 @@ def test_subjects_cannot_reach_each_others_objects(api_world: ApiWorld) -> None:
     assert alice.get(f"/v1/me/grants/{ids['grant_id']}").json()["active"] is True
     assert alice.get(f"/v1/me/decisions/{ids['decision_id']}").json()["review"] is None
     assert bob.get("/v1/me/disputes").json()["items"] == []
-    # and Alice herself reaches every one of them
+    # and Alice herself reaches every one of them (her inquiry's proof once it is integrated)
+    with api_world.engine.begin() as conn:
+        sequencer.integrate(conn)
     for method, path, body in SUBJECT_MATRIX:
         if path == "/v1/me/disputes":
             continue  # the first record is disputable by Alice, but that is another test
@@ -151,9 +159,10 @@ def test_partners_cannot_use_each_others_grants_or_decisions(api_world: ApiWorld
         "/v1/fulfilment", json={"reports": [report]}, headers={"Idempotency-Key": "k-1"}
     )
     assert stolen.status_code == 404
-    # nothing was recorded for the refused calls: Alice sees only bikes' one inquiry
+    # nothing was recorded for the refused calls: besides her own attestation's issue,
+    # Alice sees only bikes' one inquiry
     inquiries = alice.get("/v1/me/inquiries").json()["items"]
-    assert [i["partner_id"] for i in inquiries] == ["bikes"]
+    assert sorted(i["partner_id"] for i in inquiries) == ["bikes", "openscore-attestations"]
     assert not any(
         r["furnisher_id"] == "lender" for r in alice.get("/v1/me/records").json()["items"]
     )
