@@ -32,7 +32,12 @@ class Context(Protocol):
     reader: Engine
     catalogue: Catalogue
     ledger: Ledger
-    public_records: PublicRecords
+
+    @property
+    def public_records(self) -> PublicRecords:
+        """The live public records (read-only here, so any index of them fits)."""
+        ...
+
     #: operator publication jobs of this process, by id
     jobs: dict[str, dict[str, Any]]
 
