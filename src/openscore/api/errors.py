@@ -141,7 +141,7 @@ def field_name(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def _validation(exc: RequestValidationError) -> Problem:
-    errors = []
+    errors: list[dict[str, str | None]] = []
     for err in exc.errors():
         name = field_name(err.get("loc", ()))
         message = str(err.get("msg", "invalid"))
@@ -181,7 +181,7 @@ def problem(exc: BaseException) -> Problem:
         )
     for cls, status, code in _STATUS:
         if isinstance(exc, cls):
-            headers: dict[str, str] = {}
+            headers = {}
             field_: str | None = None
             message = exc.message
             if isinstance(exc, InputError):
@@ -193,7 +193,9 @@ def problem(exc: BaseException) -> Problem:
                 headers["Retry-After"] = str(exc.retry_after)
             if status == 503:
                 headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
-            errors = [{"field": field_, "message": message}] if field_ else []
+            errors: list[dict[str, str | None]] = (
+                [{"field": field_, "message": message}] if field_ else []
+            )
             return Problem(status, code, message, field_, errors, headers)
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
         # The database is away, restarting, or (SQLite) locked for longer than the busy

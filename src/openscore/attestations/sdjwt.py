@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, OKPKey
@@ -238,15 +239,18 @@ def verify(
         raise Refused(f"type {header.get('typ')!r} is not {TOKEN_TYPE!r}")
     kid = header.get("kid")
     key = next((k for k in keys if k.kid == kid), None) if isinstance(kid, str) else None
-    if key is None:
+    if key is None or not isinstance(kid, str):
         raise Refused(f"signed by an unknown key {kid!r}: it is not in the published key set")
     if not isinstance(key, OKPKey) or key.curve_name != "Ed25519":
+        raise Refused(f"key {kid!r} is not an Ed25519 key")
+    public_key = key.public_key
+    if not isinstance(public_key, Ed25519PublicKey):
         raise Refused(f"key {kid!r} is not an Ed25519 key")
     # The checks above are joserfc's deserialize_compact's and more (strict base64url,
     # the one algorithm, the key's curve), so the signature is checked on the key itself
     # instead of decoding the token a second time.
     try:
-        key.public_key.verify(signature, jwt[: jwt.rindex(".")].encode("ascii"))
+        public_key.verify(signature, jwt[: jwt.rindex(".")].encode("ascii"))
     except InvalidSignature:
         raise Refused("the signature does not match: the token was altered or forged") from None
     try:

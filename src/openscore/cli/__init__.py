@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+from typing import Any, cast
 
 from openscore.cli.app import app, err_console
 from openscore.errors import OpenscoreError
@@ -35,8 +36,9 @@ def main() -> None:
     except Exception as exc:  # click's usage errors arrive here in non-standalone mode
         usage, abort = _click_exceptions()
         if isinstance(exc, usage):
-            exc.show()
-            sys.exit(exc.exit_code)
+            usage_error = cast(Any, exc)  # click's or Typer's vendored ClickException
+            usage_error.show()
+            sys.exit(usage_error.exit_code)
         if isinstance(exc, abort):
             err_console.print("aborted")
             sys.exit(1)

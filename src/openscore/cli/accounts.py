@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
 import typer
 
@@ -71,7 +71,7 @@ def _create_principal(name: str, principal_id: str | None, role: str, as_json: b
                 conn,
                 name=name,
                 actor=ACTOR,
-                role=role,
+                role=cast(Literal["partner", "operator"], role),
                 partner_id=principal_id,  # type: ignore[arg-type]
             )
             new = registry.create_api_key(conn, partner.id, label="initial", actor=ACTOR)

@@ -145,8 +145,8 @@ def master_endpoints(master: str) -> list[tuple[str, int]]:
         url = master[len("k8s://") :]
         url = url if "://" in url else f"https://{url}"
         parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        return [(parts.hostname or "", port)]
+        k8s_port = parts.port or (443 if parts.scheme == "https" else 80)
+        return [(parts.hostname or "", k8s_port)]
     if master.startswith("sc://"):
         parts = urlsplit(master)
         return [(parts.hostname or "", parts.port or 15002)]

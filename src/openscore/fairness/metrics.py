@@ -171,9 +171,10 @@ def _compare(table: pd.DataFrame, check: GroupCheck, thresholds: Sequence[int]) 
         cmp[f"highest_{t}"] = str(approval.idxmax())
         fnr = eligible[f"fnr_{t}"].astype(float)
         cmp[f"fnr_gap_{t}"] = float(fnr.max() - fnr.min())
-    cmp["auc_min"] = float(eligible["auc"].min())
-    cmp["auc_max"] = float(eligible["auc"].max())
-    cmp["auc_gap"] = cmp["auc_max"] - cmp["auc_min"]
+    auc_min, auc_max = float(eligible["auc"].min()), float(eligible["auc"].max())
+    cmp["auc_min"] = auc_min
+    cmp["auc_max"] = auc_max
+    cmp["auc_gap"] = auc_max - auc_min
     cmp["calibration_gap_points_min"] = float(eligible["calibration_gap_points"].min())
     cmp["calibration_gap_points_max"] = float(eligible["calibration_gap_points"].max())
     cmp["groups_compared"] = len(check.eligible)

@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,6 +28,10 @@ import pyarrow.parquet as pq
 
 from openscore.errors import InputError, StorageError
 from openscore.ingest.rejections import Rejection, clip_value
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 #: a line longer than this is rejected as a whole (detected for sure from 2x the window)
 MAX_LINE_BYTES = 8 << 20
@@ -434,8 +439,10 @@ def _csv_read(
             continue
         # single-threaded: whole file, numbered
         table = reader.read_all()
-        bad_numbers = []
+        bad_numbers: list[int] = []
         for number, text, expected, actual in bad:
+            if number is None:
+                raise StorageError(f"{path}: the CSV reader did not number a bad row")
             bad_numbers.append(number)
             if text.strip() == "":
                 continue
@@ -454,7 +461,7 @@ def _csv_read(
         return
 
 
-def _good_lines(total_records: int, bad_numbers: list[int]) -> list[int]:
+def _good_lines(total_records: int, bad_numbers: list[int]) -> npt.NDArray[np.int64]:
     import numpy as np
 
     lines = np.arange(2, total_records + 2, dtype=np.int64)

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Literal, cast
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -56,7 +57,7 @@ def feature_meta(scaling: Scaling | None = None) -> dict[str, FeatureMeta]:
         out[f.name] = FeatureMeta(
             dimension=f.dimension.value,
             type="numeric",
-            monotonic=f.monotonic,
+            monotonic=cast(Literal["ascending", "descending", "none", "auto"], f.monotonic),
             description=f.description,
             reason=f.reason,
             improve=f.improve,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -51,8 +51,8 @@ def scorable_rows(card: Scorecard, X: pd.DataFrame) -> np.ndarray:
     if rule.event_mode(card) and all(c in X.columns for c in rule.inputs(card)):
         known = X[list(rule.history_features)].notna().any(axis=1)
         active = pd.to_numeric(X[rule.activity_feature], errors="coerce")
-        return (known | (active >= rule.min_activity)).to_numpy()
-    return X[card.feature_names].notna().any(axis=1).to_numpy()
+        return cast(np.ndarray, (known | (active >= rule.min_activity)).to_numpy())
+    return cast(np.ndarray, X[card.feature_names].notna().any(axis=1).to_numpy())
 
 
 def _scaled_term(term: Term, k: float) -> Term:
@@ -144,7 +144,7 @@ def scale_report(
     scores = clipped_scores(card.intercept_points, card.terms, X, card.scaling)[mask]
     bad = np.asarray(y, dtype=float)[mask]
     n = len(scores)
-    bands = []
+    bands: list[dict[str, Any]] = []
     for b in BANDS:
         inside = (scores >= b.low) & (scores <= b.high)
         rows = int(inside.sum())

@@ -90,7 +90,7 @@ class ScoringRule:
         if any(not is_missing(features.get(f)) for f in self.history_features):
             return True
         active = features.get(self.activity_feature)
-        return not is_missing(active) and float(active) >= self.min_activity
+        return active is not None and not is_missing(active) and float(active) >= self.min_activity
 
     def describe(self) -> str:
         """The rule in words, for the portal, the API and the docs."""

@@ -38,7 +38,7 @@ class CorrectionNotice:
     delivered_at: datetime | None
 
 
-def _notice(row: sa.Row) -> CorrectionNotice:
+def _notice(row: sa.Row[*tuple[Any, ...]]) -> CorrectionNotice:
     return CorrectionNotice(
         row.id,
         row.person_id,
@@ -54,7 +54,7 @@ def _notice(row: sa.Row) -> CorrectionNotice:
 
 def decisions_to_correct(
     conn: Connection, person_id: str, *, now: datetime | None = None
-) -> list[sa.Row]:
+) -> list[sa.Row[*tuple[Any, ...]]]:
     """The person's decisions within :data:`LOOKBACK` of ``now``, oldest first."""
     now = now or utc_now()
     return list(

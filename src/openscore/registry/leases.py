@@ -82,7 +82,7 @@ def record_run(
 ) -> None:
     """Note how the holder's last run went (shown in the console); ``result=None`` keeps
     the last result shown."""
-    values: dict = {"last_run_at": now or utc_now(), "last_ok": ok}
+    values: dict[str, object] = {"last_run_at": now or utc_now(), "last_ok": ok}
     if result is not None:
         values["last_result"] = result[:MAX_RESULT]
     conn.execute(

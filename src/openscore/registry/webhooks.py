@@ -210,7 +210,7 @@ def enqueue_event(
     return event_id
 
 
-def _newly_expired(now: datetime, lookback: timedelta) -> sa.Select:
+def _newly_expired(now: datetime, lookback: timedelta) -> sa.Select[*tuple[Any, ...]]:
     return (
         sa.select(grants.c.id, grants.c.partner_id, grants.c.person_id, grants.c.expires_at)
         .join(webhook_endpoints, webhook_endpoints.c.partner_id == grants.c.partner_id)

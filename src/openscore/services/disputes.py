@@ -14,11 +14,14 @@ closes again; the other order could leave a resolved dispute whose record still 
 
 from __future__ import annotations
 
+from typing import Literal, cast
+
 import sqlalchemy as sa
 
 from openscore import registry
 from openscore.errors import Conflict, NotFound
 from openscore.ledger.rewrite import EventRows, remove_rows
+from openscore.registry.disputes import Status
 from openscore.registry.metadata import disputes
 from openscore.services.context import Context
 from openscore.services.corrections import notify_partners
@@ -107,7 +110,7 @@ def find(state: Context, dispute_id: str) -> registry.Dispute:
 def queue(state: Context, *, status: str, limit: int) -> DisputeQueuePublic:
     """Nearest deadline first."""
     with state.read() as conn:
-        found = registry.dispute_queue(conn, status=status, limit=limit)
+        found = registry.dispute_queue(conn, status=cast(Status, status), limit=limit)
     return DisputeQueuePublic(items=[queued_dispute_public(d) for d in found])
 
 
@@ -161,7 +164,11 @@ def close(
         )
     with state.write() as conn:
         closed = registry.close_dispute(
-            conn, dispute_id, status=status, resolution=resolution, actor=actor
+            conn,
+            dispute_id,
+            status=cast(Literal["resolved", "rejected"], status),
+            resolution=resolution,
+            actor=actor,
         )
     publish_now(state, dispute.person_id, actor=actor)
     notices = []

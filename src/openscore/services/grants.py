@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
 from openscore import registry
 from openscore.errors import NotFound
+from openscore.registry.grants import Scope
 from openscore.services.context import Context
 from openscore.services.presenters import grant_public
 from openscore.services.schemas import GrantPublic, GrantsPublic
@@ -47,7 +49,7 @@ def create_grant(
             partner_id=partner_id,
             products=products,
             purpose=purpose,
-            scope=scope,
+            scope=cast(Scope, scope),
             expires_at=now + timedelta(days=expires_in_days),
             actor=actor,
             now=now,

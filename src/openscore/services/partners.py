@@ -3,7 +3,10 @@ can authorise. A new key's secret is in the answer that creates it and nowhere e
 
 from __future__ import annotations
 
+from typing import cast
+
 from openscore import registry
+from openscore.registry.partners import Role
 from openscore.services.context import Context
 from openscore.services.presenters import api_key_public, partner_public
 from openscore.services.schemas import (
@@ -36,7 +39,7 @@ def create_partner(
 ) -> PartnerPublic:
     with state.write() as conn:
         partner = registry.create_partner(
-            conn, name=name, role=role, partner_id=partner_id, actor=actor
+            conn, name=name, role=cast(Role, role), partner_id=partner_id, actor=actor
         )
     return partner_public(partner)
 

@@ -4,11 +4,13 @@ overturned). Reading the decision under review is an inquiry the person sees."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, cast
 
 import sqlalchemy as sa
 
 from openscore import registry
 from openscore.errors import NotFound
+from openscore.registry.decisions import ReviewStatus
 from openscore.registry.metadata import decision_reviews
 from openscore.services.context import Context
 from openscore.services.presenters import queued_review_public, review_public
@@ -27,7 +29,7 @@ def request_review(
 def queue(state: Context, *, status: str, limit: int) -> ReviewQueuePublic:
     """Oldest request first."""
     with state.read() as conn:
-        found = registry.review_queue(conn, status=status, limit=limit)
+        found = registry.review_queue(conn, status=cast(ReviewStatus, status), limit=limit)
     return ReviewQueuePublic(items=[queued_review_public(r) for r in found])
 
 
@@ -36,7 +38,11 @@ def close(
 ) -> QueuedReviewPublic:
     with state.write() as conn:
         review = registry.close_review(
-            conn, review_id, status=status, resolution=resolution, actor=actor
+            conn,
+            review_id,
+            status=cast(Literal["upheld", "overturned"], status),
+            resolution=resolution,
+            actor=actor,
         )
     return queued_review_public(review)
 

@@ -178,21 +178,22 @@ def radar(
         )
     if compare is not None:
         shape = " ".join(
-            f"{_f(x)},{_f(y)}" for x, y in (point(i, compare.get(k, 0)) for i, k in enumerate(keys))
+            f"{_f(x)},{_f(y)}"
+            for x, y in (point(i, compare.get(k) or 0) for i, k in enumerate(keys))
         )
         parts.append(
             f'<polygon points="{shape}" fill="none" stroke="{INK}" stroke-width="2" '
             'stroke-dasharray="6 4"/>'
         )
     shape = " ".join(
-        f"{_f(x)},{_f(y)}" for x, y in (point(i, values.get(k, 0)) for i, k in enumerate(keys))
+        f"{_f(x)},{_f(y)}" for x, y in (point(i, values.get(k) or 0) for i, k in enumerate(keys))
     )
     parts.append(
         f'<polygon points="{shape}" fill="{SERIES_COLOURS[0]}" fill-opacity="0.22" '
         f'stroke="{SERIES_COLOURS[0]}" stroke-width="2.5"/>'
     )
     for i, k in enumerate(keys):
-        x, y = point(i, values.get(k, 0))
+        x, y = point(i, values.get(k) or 0)
         fill = SERIES_COLOURS[0] if k in known else "none"
         parts.append(
             f'<circle cx="{_f(x)}" cy="{_f(y)}" r="4" fill="{fill}" stroke="{SERIES_COLOURS[0]}"/>'

@@ -56,10 +56,11 @@ def when(value: datetime | date | str | None) -> str:
     if value is None:
         return "–"
     if isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     if isinstance(value, datetime):
         return f"{value:%d %b %Y, %H:%M} UTC"
     return f"{value:%d %b %Y}"
@@ -69,10 +70,11 @@ def day(value: datetime | date | str | None) -> str:
     if value is None:
         return "–"
     if isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     return f"{value:%d %b %Y}"
 
 
