@@ -36,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from openscore.errors import Conflict, IntegrityError
+from openscore.errors import Conflict, IntegrityError, StorageError
 from openscore.ledger.durable import fsync_dir, fsync_file
 from openscore.registry.metadata import UTCDateTime, metadata
 
@@ -80,7 +80,10 @@ def vacuum_into(engine: Engine, dest: Path) -> None:
     """A consistent copy of a SQLite registry into the new file ``dest``."""
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("VACUUM INTO ?", (str(dest),))
+        driver = raw.driver_connection
+        if driver is None:
+            raise StorageError("the SQLite registry connection is closed: no copy made")
+        driver.execute("VACUUM INTO ?", (str(dest),))
     finally:
         raw.close()
     fsync_file(dest)

@@ -132,8 +132,9 @@ def _take(work: Path, stage: Path, ledger: Ledger, engine: Engine, settings: Set
     if snapshot is not None:
         try:
             counts = export_rows(snapshot, registry_dir)
-            revision = snapshot.execute(sa.text("SELECT version_num FROM alembic_version"))
-            revision = revision.scalar_one()
+            revision = snapshot.execute(
+                sa.text("SELECT version_num FROM alembic_version")
+            ).scalar_one()
             audit_size = snapshot.execute(sa.select(audit_state.c.size)).scalar_one()
         finally:
             snapshot.rollback()

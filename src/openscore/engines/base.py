@@ -6,6 +6,7 @@ in place, and writes a result to Parquet. Feature and scoring code never sees wh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,7 +21,7 @@ class Engine(Protocol):
     def con(self) -> Any:
         """The Ibis backend."""
 
-    def read_parquet(self, paths: list[Path] | Path) -> ir.Table: ...
+    def read_parquet(self, paths: Sequence[str | Path] | str | Path) -> ir.Table: ...
 
     def ledger(self, paths: list[Path]) -> ir.Table: ...
 

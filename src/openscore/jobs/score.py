@@ -103,7 +103,7 @@ def _item(row: dict) -> ScoreToPublish:
     reasons = []
     for k in range(1, 5):
         code = row.get(f"reason_{k}")
-        if _absent(code):
+        if code is None or _absent(code):
             continue
         points = row.get(f"reason_{k}_points")
         missing = row.get(f"reason_{k}_missing")
@@ -112,7 +112,7 @@ def _item(row: dict) -> ScoreToPublish:
                 code,
                 row.get(f"reason_{k}_text"),
                 row.get(f"reason_{k}_improve"),
-                points=None if _absent(points) else int(points),
+                points=None if points is None or _absent(points) else int(points),
                 missing=bool(missing) if not _absent(missing) else False,
             )
         )

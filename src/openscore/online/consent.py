@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from openscore.config import Settings, get_settings
 from openscore.domain.sources import Source
-from openscore.errors import Conflict, InputError, NotFound
+from openscore.errors import Conflict, InputError, IntegrityError, NotFound
 from openscore.jobs.score import published_reason
 from openscore.ledger import Ledger, PendingOp, erase_person, pending_operations, purge_source
 from openscore.ledger.pending import begin, finish
@@ -64,6 +64,8 @@ def publish(
     with engine.connect() as conn:
         excluded = excluded_records(conn, [person_id]).get(person_id, frozenset())
     result, features = rescore(person_id, excluded=excluded, settings=settings)
+    if result.as_of is None:
+        raise IntegrityError(f"the rescore of {person_id!r} has no as-of date")
     with engine.begin() as conn:
         published = publish_score(
             conn,
@@ -154,6 +156,8 @@ def _finish_erasure(engine: Engine, ledger: Ledger, op: PendingOp) -> int:
 def _settle_refused_purge(
     engine: Engine, ledger: Ledger, op: PendingOp, settings: Settings
 ) -> None:
+    if op.source is None:
+        raise IntegrityError(f"a pending purge of {op.person_id!r} names no source")
     with read_only(engine).connect() as conn:
         exists = person_exists(conn, op.person_id)
         shared = exists and Source(op.source) in current_consents(conn, op.person_id)
@@ -164,6 +168,8 @@ def _settle_refused_purge(
 
 def _finish_purge(engine: Engine, ledger: Ledger, op: PendingOp, settings: Settings) -> str:
     """Finish a revocation that crashed after recording its intent."""
+    if op.source is None:
+        raise IntegrityError(f"a pending purge of {op.person_id!r} names no source")
     with read_only(engine).connect() as conn:
         if not person_exists(conn, op.person_id):
             finish(ledger, op)

@@ -36,7 +36,7 @@ def registered_people(state: Context) -> list[str]:
 
 
 def _new_job(state: Context, total: int) -> dict[str, Any]:
-    job = {
+    job: dict[str, Any] = {
         "job_id": uuid.uuid4().hex,
         "status": "running",
         "total": total,

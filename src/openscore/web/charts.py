@@ -425,7 +425,7 @@ def roc(
 
 def bars(
     categories: Sequence[str],
-    series: Mapping[str, Sequence[float]],
+    series: Mapping[str, Sequence[float | None]],
     *,
     title: str,
     desc: str,

@@ -309,7 +309,8 @@ def rejection_report(
             continue
         if resolved.is_relative_to(root) and resolved.is_file():
             with open(resolved, newline="", encoding="utf-8") as fh:
-                rows, total = [], 0
+                rows: list[dict[str, str]] = []
+                total = 0
                 for row in csv.DictReader(fh):
                     total += 1
                     if len(rows) < REJECTIONS_SHOWN:

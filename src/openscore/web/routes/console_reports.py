@@ -56,7 +56,7 @@ def model(request: Request, operator: ConsoleOperator) -> HTMLResponse:
     shown_bands = [b for b in bands if b.get("rows")]
     roc = m.get("roc") if isinstance(m.get("roc"), dict) else None
     dist = m.get("score_distribution") if isinstance(m.get("score_distribution"), dict) else None
-    psi = m.get("psi") if isinstance(m.get("psi"), dict) else {}
+    psi = m["psi"] if isinstance(m.get("psi"), dict) else {}
     feature_psi = sorted(
         ((k, float(v)) for k, v in (psi.get("features") or {}).items() if v is not None),
         key=lambda kv: -kv[1],

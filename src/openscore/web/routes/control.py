@@ -129,7 +129,7 @@ async def switch_source(
     share = forms.text(form, "share")
     state = app_state(request)
     shared = consent_service.list_consents(state, subject.person_id).items
-    current = {c.source: c.shared for c in shared}
+    current: dict[str, bool] = {c.source: c.shared for c in shared}
     wanted = share == "on"
     if share not in ("on", "off") or current.get(source) == wanted:
         return see_other(f"/sources?changed={source}&now=already")
@@ -209,7 +209,7 @@ def grants(request: Request, subject: PortalSubject) -> HTMLResponse:
 @router.post("/grants", response_class=HTMLResponse)
 async def create_grant(request: Request, subject: PortalSubject) -> Response:
     form = await request.form()
-    values = {
+    values: dict[str, Any] = {
         "partner_id": forms.text(form, "partner_id"),
         "products": forms.many(form, "products"),
         "purpose": forms.text(form, "purpose"),

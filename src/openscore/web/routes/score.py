@@ -53,7 +53,7 @@ def public_records_shown(request: Request, person_id: str) -> list[dict[str, obj
     """The person's live public records with legal basis, expiry, and which products
     decline on them (the catalogue's policy)."""
     state = app_state(request)
-    out = []
+    out: list[dict[str, object]] = []
     for record in state.public_records.live_for(person_id):
         out.append(
             {
@@ -102,9 +102,15 @@ def dashboard(request: Request, subject: PortalSubject) -> HTMLResponse:
         shared=shared_sources,
         locked=locked,
         method=_model_method(request, score.model_id),
-        gauge=charts.gauge(score.score, score.band) if score.scored else None,
+        gauge=(
+            charts.gauge(score.score, score.band)
+            if score.scored and score.score is not None and score.band is not None
+            else None
+        ),
         radar=charts.radar(score.dimensions, DIMENSIONS) if score.scored else None,
-        history_chart=charts.history([(s.published_at, s.score) for s in scored]),
+        history_chart=charts.history(
+            [(s.published_at, s.score) for s in scored if s.score is not None]
+        ),
         notice=notice,
         weights=weights,
         weight_why=weight_why,
