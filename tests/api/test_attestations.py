@@ -94,11 +94,10 @@ def test_an_unsupported_claim_is_refused_with_the_reason(api_world: ApiWorld) ->
     subject = api_world.subject()
     _publish(api_world, subject.id, 640)
     answer = subject.post("/v1/me/attestations", json={"min_score": 650})
-    assert answer.status_code == 422
-    assert answer.json()["field"] == "min_score"
-    assert "the current score 640 is below 650" in answer.json()["message"]
+    assert answer.status_code == 409
+    assert "min_score: the current score 640 is below 650" in answer.json()["message"]
     answer = subject.post("/v1/me/attestations", json={"band_at_least": "excellent"})
-    assert answer.status_code == 422 and "band good is below excellent" in answer.text
+    assert answer.status_code == 409 and "band good is below excellent" in answer.text
     assert subject.post("/v1/me/attestations", json={}).json()["field"] == "claims"
     assert (
         subject.post("/v1/me/attestations", json={"min_score": 650, "expires_in_days": 366}).json()[

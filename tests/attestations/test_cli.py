@@ -11,7 +11,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from openscore import registry
-from openscore.errors import InputError
+from openscore.errors import Conflict, InputError
 from openscore.registry import ScoreToPublish
 
 from fixtures.api import ApiWorld
@@ -63,7 +63,7 @@ def test_issue_keys_verify(api_world: ApiWorld, tmp_path: Path) -> None:
     )
     assert issued.exit_code == 0, issued.output
     refused = _cli(api_world, "attest", "issue", person, "--claim", "min-score:700")
-    assert isinstance(refused.exception, InputError)  # the CLI's main() exits 2 with it
+    assert isinstance(refused.exception, Conflict)  # the CLI's main() exits 2 with it
     assert "the current score 672 is below 700" in str(refused.exception)
     bad = _cli(api_world, "attest", "issue", person, "--claim", "max-score:1")
     assert isinstance(bad.exception, InputError) and "unknown claim 'max-score:1'" in str(

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from openscore.domain.sources import Source
-from openscore.ingest import Ingester
+from openscore.ingest import Ingester, no_consent_check
 from openscore.ledger import Ledger, compact
 from openscore.ledger.rewrite import (
     EventRows,
@@ -37,7 +37,7 @@ def ledger(data_dir: Path, tmp_path: Path) -> Ledger:
     led = Ledger(data_dir / "ledger")
     for i in range(2):
         path = write_events(make_events(200, seed=i, prefix=f"b{i}-"), tmp_path / f"b{i}.parquet")
-        assert Ingester(led).run([path], f"f{i}").accepted == 200
+        assert Ingester(led, consent_gate=no_consent_check).run([path], f"f{i}").accepted == 200
     compact(led, force=True)
     return led
 

@@ -46,8 +46,8 @@ class ClaimRequest:
 class Standing:
     """The facts a claim is checked against: the current published score and records."""
 
-    score: int
-    band: str
+    score: int | None  # None: not enough data to score
+    band: str | None
     live_public_records: int
 
 
@@ -65,6 +65,22 @@ def check_request(request: ClaimRequest) -> None:
 def unsupported(request: ClaimRequest, standing: Standing) -> list[tuple[str, str]]:
     """``(field, reason)`` for each claim the standing does not support (empty: all hold)."""
     out = []
+    if standing.score is None:
+        for field, asked in (
+            ("min_score", request.min_score is not None),
+            ("band_at_least", request.band_at_least is not None),
+            ("exact_score", request.exact_score),
+        ):
+            if asked:
+                out.append((field, "there is not enough data to score you yet"))
+        if request.no_public_record and standing.live_public_records:
+            out.append(
+                (
+                    "no_public_record",
+                    f"{standing.live_public_records} live public record(s) are on file",
+                )
+            )
+        return out
     if request.min_score is not None and standing.score < request.min_score:
         out.append(
             ("min_score", f"the current score {standing.score} is below {request.min_score}")
@@ -101,12 +117,16 @@ def claims_for(request: ClaimRequest, standing: Standing) -> dict[str, Any]:
 
 
 def still_supported(
-    claims: dict[str, Any], score: int, live_public_records: int | None
+    claims: dict[str, Any], score: int | None, live_public_records: int | None
 ) -> str | None:
     """Why stored ``claims`` no longer hold for a new ``score`` (``None``: they hold).
 
+    ``score=None``: the person is no longer scorable, so no claim about a score holds.
     ``live_public_records=None``: unknown here, the record claim is not re-checked.
     """
+    about_score = {"score_at_least", "band_at_least", "score"} & claims.keys()
+    if score is None:
+        return "not enough data to score any more" if about_score else None
     if "score_at_least" in claims and score < int(claims["score_at_least"]):
         return f"the score fell below {claims['score_at_least']}"
     band = claims.get("band_at_least")

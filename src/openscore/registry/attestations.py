@@ -233,7 +233,7 @@ def _active(conn: Connection, person_ids: list[str] | None, now: datetime) -> li
 
 def revoke_unsupported(
     conn: Connection,
-    scores: Mapping[str, int],
+    scores: Mapping[str, int | None],
     *,
     live_public_records: Mapping[str, int] | None = None,
     now: datetime | None = None,

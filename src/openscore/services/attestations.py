@@ -26,7 +26,7 @@ from openscore.attestations.claims import (
 from openscore.attestations.keys import MAX_LIFETIME, KeyStore
 from openscore.config import Settings
 from openscore.decisions import PublicRecord
-from openscore.errors import InputError
+from openscore.errors import Conflict, InputError
 from openscore.registry import attestations as store
 from openscore.registry import current_score, excluded_records, new_id, utc_now
 from openscore.registry.scores import PublishedScore
@@ -50,7 +50,7 @@ def standing(
     conn: Connection, person_id: str, records_of: RecordsOf, now: datetime
 ) -> tuple[PublishedScore, Standing]:
     """The person's current published score and live public records (:class:`NotFound`
-    when no score is published yet)."""
+    when no score is published yet; an unscorable person's has no number)."""
     score = current_score(conn, person_id)
     excluded = excluded_records(conn, [person_id]).get(person_id, frozenset())
     live = [
@@ -90,11 +90,11 @@ def issue(
         score, facts = standing(conn, person_id, records_of, now)
         refused = unsupported(request, facts)
         if refused:
-            field, _ = refused[0]
-            raise InputError(
+            # the request is well-formed; the person's current standing is what refuses
+            # it (409, like any other conflict with what is stored), naming the claim
+            raise Conflict(
                 "your current score does not support this claim: "
-                + "; ".join(reason for _, reason in refused),
-                field=field,
+                + "; ".join(f"{field}: {reason}" for field, reason in refused)
             )
         claims = claims_for(request, facts)
         key = KeyStore.for_settings(settings).current(now)

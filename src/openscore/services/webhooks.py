@@ -84,7 +84,7 @@ def check_url(
         raise InputError("has no host", field="url")
     try:
         addresses = (resolve or _resolve)(host, port)
-    except OSError:
+    except (OSError, UnicodeError):  # "https://.x": an empty label fails in the IDNA codec
         raise InputError(f"the host {host!r} does not resolve", field="url") from None
     for text in addresses:
         address = ipaddress.ip_address(text.split("%")[0])

@@ -42,7 +42,7 @@ def _prove_page(request: Request, subject: Any, **extra: Any) -> HTMLResponse:
         request,
         "portal/prove.html",
         score=score,
-        bands=[b for b in BANDS if b.low <= score.score],
+        bands=[b for b in BANDS if score.score is not None and b.low <= score.score],
         expiry_choices=EXPIRY_CHOICES,
         attestations=mine,
         now=registry.utc_now(),
