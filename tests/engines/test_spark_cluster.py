@@ -40,7 +40,8 @@ from openscore.ledger import Ledger
 from openscore.model import Scorecard
 from openscore.synth import RunOptions, generate, parse_params
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+# Opt-in (`pytest -m cluster`): not yet seen passing on this machine, see docs/scale.md.
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.cluster]
 
 #: bounded for CI: a few thousand people, every feature and several reasons present
 #: (``OPENSCORE_TEST_CLUSTER_PEOPLE`` makes it smaller on a busy machine)
