@@ -173,7 +173,7 @@ def test_turn_a_source_off(page, browser_world: BrowserWorld) -> None:
     assert switch.get_attribute("aria-checked") == "false"
     shot(page, "06-source-off")
 
-    page.get_by_role("link", name="My score").click()
+    page.get_by_role("link", name="My score", exact=True).click()
     score, _ = current_score(page)
     assert score == after
     change = page.locator(".gauge-card").inner_text()
@@ -215,7 +215,7 @@ def test_what_if(page, browser_world: BrowserWorld) -> None:
     assert page.get_by_role("heading", name="Reasons with these values").is_visible()
     shot(page, "09-what-if")
 
-    page.get_by_role("link", name="My score").click()
+    page.get_by_role("link", name="My score", exact=True).click()
     assert current_score(page)[0] == published  # nothing was stored or published
 
 

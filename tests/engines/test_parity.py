@@ -113,6 +113,14 @@ def test_training_on_spark_gives_the_same_model(
 
 
 @pytest.mark.parametrize("model", ["expert", "trained"])
+def _nulls_alike(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].isna().all():
+            out[col] = pd.Series([None] * len(out), index=out.index, dtype=object)
+    return out
+
+
 def test_scores_bands_subscores_and_reasons_are_identical(
     model: str, world: World, duck: DuckDBEngine, spark_engine: Any, duck_card: Scorecard
 ) -> None:
@@ -123,4 +131,7 @@ def test_scores_bands_subscores_and_reasons_are_identical(
     assert len(got) == len(want) > 0.9 * PEOPLE
     assert want["reason_1"].nunique() > 3, "too few distinct reasons to show anything"
     assert want["band"].nunique() >= 3
-    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    # a dimension the model gives no points (relationships, without a graph run) is null
+    # for everyone: pandas reads an all-null integer column as float64 from DuckDB and as
+    # object from Spark; the values (all null) are what must agree
+    pd.testing.assert_frame_equal(_nulls_alike(got), _nulls_alike(want), check_exact=True)
