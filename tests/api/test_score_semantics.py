@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from openscore import online, registry
+from openscore.registry import webhooks
 from openscore.scoring.weights import dimension_weights
 
 from fixtures.api import ApiWorld, Principal
@@ -97,6 +98,8 @@ def test_a_dispute_changes_nothing_until_resolved_then_partners_are_told(
     assert second["outcome"] == first["outcome"]
     assert second["open_dispute"] is True and second["human_review_offered"] is True
 
+    with api_world.engine.begin() as conn:  # bikes listens for events
+        webhooks.set_endpoint(conn, "bikes", "https://bikes.example/openscore-events")
     operator = api_world.operator()
     resolved = operator.post(
         f"/v1/operator/disputes/{filed.json()['id']}/close",
@@ -114,3 +117,11 @@ def test_a_dispute_changes_nothing_until_resolved_then_partners_are_told(
     assert all(n.body["outcome_then"] in ("approve", "decline") for n in notices)
     assert all("outcome_now" in n.body and "score" not in n.body for n in notices)
     assert {n.id for n in undelivered} == {n.id for n in notices}
+    # and each correction is pushed to bikes' endpoint (the outbox, delivered at least once)
+    with api_world.engine.connect() as conn:
+        pushed = webhooks.list_deliveries(conn, "bikes")
+    corrected = [d for d in pushed if d.event_type == "decision.data_corrected"]
+    assert {d.payload["decision_id"] for d in corrected} == {
+        first["decision_id"],
+        second["decision_id"],
+    }

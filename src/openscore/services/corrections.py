@@ -15,6 +15,7 @@ from openscore import registry
 from openscore.decisions import decide
 from openscore.errors import NotFound
 from openscore.registry import CorrectionNotice, Dispute
+from openscore.registry.webhooks import enqueue_event
 from openscore.services.context import Context
 
 
@@ -48,7 +49,7 @@ def notify_partners(state: Context, dispute: Dispute, *, actor: str) -> list[Cor
                 body["outcome_now"] = now.outcome
                 body["terms_now"] = now.terms()
             bodies[row.id] = body
-        return registry.record_correction_notices(
+        notices = registry.record_correction_notices(
             conn,
             person_id=person_id,
             dispute_id=dispute.id,
@@ -56,3 +57,13 @@ def notify_partners(state: Context, dispute: Dispute, *, actor: str) -> list[Cor
             bodies=bodies,
             actor=actor,
         )
+        # pushed to partners with an endpoint, in the same transaction (the outbox)
+        for notice in notices:
+            enqueue_event(
+                conn,
+                notice.partner_id,
+                "decision.data_corrected",
+                {"notice_id": notice.id, "person_id": notice.person_id, **notice.body},
+                dedupe_key=f"correction:{notice.id}",
+            )
+        return notices
