@@ -112,7 +112,6 @@ def test_training_on_spark_gives_the_same_model(
     assert _content(card) == _content(duck_card)
 
 
-@pytest.mark.parametrize("model", ["expert", "trained"])
 def _nulls_alike(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
@@ -121,6 +120,7 @@ def _nulls_alike(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@pytest.mark.parametrize("model", ["expert", "trained"])
 def test_scores_bands_subscores_and_reasons_are_identical(
     model: str, world: World, duck: DuckDBEngine, spark_engine: Any, duck_card: Scorecard
 ) -> None:
