@@ -307,6 +307,10 @@ def test_keyboard_only(page, browser_world: BrowserWorld) -> None:
     assert outline != "none"  # the focus is visible
     shot(page, "14-keyboard-focus")
     page.keyboard.press("Space")
+    # first the honest confirmation (what-if and deletion), confirmed from the keyboard too
+    page.wait_for_url("**/sources/social")
+    page.get_by_role("button", name="Stop sharing and delete the records").focus()
+    page.keyboard.press("Enter")
     page.wait_for_url("**/sources?changed=social*")
     assert (
         page.get_by_role("switch", name=re.compile("Connections")).get_attribute("aria-checked")
