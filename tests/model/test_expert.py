@@ -55,7 +55,10 @@ def test_compiles_with_dimension_weights_and_neutral_missing(spec: Path) -> None
     assert card.dimensions["credit_history"].min_points == -70
     rel = next(t for t in card.terms if t.name == "mutual_connections")
     assert min(rel.points) == 0  # relationships can only raise a score
-    assert score_person(card, {}).score == 550
+    # nobody on file at all is not scored (not an invented 550)
+    empty = score_person(card, {})
+    assert (empty.status, empty.score) == ("unscorable", None)
+    assert empty.intercept_points == 550
     best = score_person(
         card,
         {
