@@ -38,8 +38,9 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# The tests' own PostgreSQL runs as an unprivileged user when they run as root.
-if [ "$local_pg" -eq 1 ] && [ "$(id -u)" -eq 0 ] && ! id "$PG_SYSTEM_USER" >/dev/null 2>&1; then
+# The tests' own PostgreSQL runs as an unprivileged user when they run as root. Some tests
+# always start one of their own (tests/reliability/test_postgres_restart.py restarts it).
+if [ "$(id -u)" -eq 0 ] && ! id "$PG_SYSTEM_USER" >/dev/null 2>&1; then
   echo "creating the system user $PG_SYSTEM_USER (for the tests' own PostgreSQL server)"
   useradd --system --user-group --no-create-home --shell /usr/sbin/nologin "$PG_SYSTEM_USER"
 fi

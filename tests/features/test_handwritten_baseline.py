@@ -57,8 +57,21 @@ def test_handwritten_sql_equals_build_features(ledger_paths: list[str]) -> None:
     ours = ours.set_index("person_id").sort_index()
 
     assert list(hand.index) == list(ours.index)
-    # the graph feature needs a graph run; the baseline leaves it out
-    assert set(ours.columns) - set(hand.columns) == {"network_trust"}
+    # the graph feature needs a graph run; the baseline leaves it out. It also does not yet
+    # write the repayment-amount features added this round (issue 14): the benchmark's
+    # ratio is taken on what both compute, and this list says exactly what that leaves out
+    not_in_baseline = {
+        "network_trust",
+        "current_dpd",
+        "months_since_late",
+        "paid_to_due_6m",
+        "paid_in_full_6m",
+        "balance_months_6m",
+        "utilisation_trend",
+        "credit_limit",
+        "amount_paid_6m",
+    }
+    assert set(ours.columns) - set(hand.columns) == not_in_baseline
     assert ours["network_trust"].isna().all()
     for column in hand.columns:
         a = pd.to_numeric(hand[column]).to_numpy(dtype=float)

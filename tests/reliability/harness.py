@@ -395,9 +395,9 @@ class PrivatePostgres:
     def __init__(self) -> None:
         import tempfile
 
-        from fixtures.postgres import _install_postgres, _system_user
+        from fixtures.postgres import _installed_postgres, _system_user
 
-        self.bindir = _install_postgres()
+        self.bindir = _installed_postgres()
         self.uid, self.gid = _system_user()
         # under /tmp, not pytest's tmp_path: the server's user must reach it
         self.root = Path(tempfile.mkdtemp(prefix="openscore-pg-restart-"))

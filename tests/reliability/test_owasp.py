@@ -73,7 +73,7 @@ def _object_schemas(spec: dict, schema: dict, seen: set[str]) -> list[tuple[str,
 def _audience(world: ApiWorld, path: str, subject: Principal) -> Principal:
     if path.startswith("/v1/operator/"):
         return world.operator()
-    if path.startswith(("/v1/decisions", "/v1/fulfilment")):
+    if path.startswith(("/v1/decisions", "/v1/fulfilment", "/v1/partner/")):
         return world.partner("bikes")
     return subject
 

@@ -56,10 +56,17 @@ def scorable_rows(card: Scorecard, X: pd.DataFrame) -> np.ndarray:
 
 
 def _scaled_term(term: Term, k: float) -> Term:
+    # a declared cap (relationships: at most max_points) is a promise the rescale keeps
+    cap = term.max_points
+
+    def one(v: float) -> int:
+        scaled = int(round(k * v))
+        return min(scaled, cap) if cap is not None else scaled
+
     if term.is_pair:
-        points: Any = tuple(tuple(int(round(k * v)) for v in row) for row in term.points)
+        points: Any = tuple(tuple(one(v) for v in row) for row in term.points)
     else:
-        points = tuple(int(round(k * v)) for v in term.points)
+        points = tuple(one(v) for v in term.points)
     return replace(term, points=points)
 
 

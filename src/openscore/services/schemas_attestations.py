@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from openscore.domain import BAND_NAMES, SCORE_MAX, SCORE_MIN
 from openscore.services.attestations import MAX_DAYS
@@ -19,30 +19,6 @@ Token = Annotated[str, StringConstraints(min_length=1, max_length=8000)]
 
 class AttestationCreate(In):
     """What to attest; at least one claim. Each is checked against the current score."""
-
-    # "at least one claim", in the schema too (so clients and schemathesis know it)
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "anyOf": [
-                {
-                    "required": ["min_score"],
-                    "properties": {
-                        "min_score": {"type": "integer", "minimum": SCORE_MIN, "maximum": SCORE_MAX}
-                    },
-                },
-                {
-                    "required": ["band_at_least"],
-                    "properties": {"band_at_least": {"type": "string"}},
-                },
-                {
-                    "required": ["no_public_record"],
-                    "properties": {"no_public_record": {"const": True}},
-                },
-                {"required": ["exact_score"], "properties": {"exact_score": {"const": True}}},
-            ]
-        },
-    )
 
     min_score: WholeNumber | None = Field(
         default=None, ge=SCORE_MIN, le=SCORE_MAX, description="claim: my score is at least this"

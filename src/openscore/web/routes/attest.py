@@ -100,6 +100,8 @@ async def prove_issue(request: Request, subject: PortalSubject) -> HTMLResponse:
         )
     except InputError as exc:
         errors[exc.field or "claims"] = exc.reason
+    except Conflict as exc:  # the current score does not support a claim
+        errors["claims"] = exc.message
     shown = None
     if issued is not None:
         link = str(request.base_url).rstrip("/") + "/verify#" + issued.token
