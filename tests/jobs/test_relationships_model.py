@@ -106,7 +106,11 @@ def test_the_training_constraint_holds_in_both_methods(method: str) -> None:
     params = {"ebm": {"outer_bags": 2, "interactions": 0, "n_jobs": 1}}
 
     def f_points(meta: dict) -> tuple[int, ...]:
-        card = train_model(X, y, meta, method=method, params=params, scaling=SCALING)
+        # the constraint, not the scale: keep SCALING as given (a two-feature toy fills no
+        # top band, which calibration would rightly refuse)
+        card = train_model(
+            X, y, meta, method=method, params=params, scaling=SCALING, calibrate=False
+        )
         return next(t for t in card.terms if t.features == ("f",)).points
 
     unconstrained = f_points(free)
@@ -201,6 +205,10 @@ def test_relationships_never_lower_and_gain_is_capped(trained, data: st.DataObje
         row = data.draw(feature_rows(card))
         with_social = score_person(card, row)
         without = score_person(card, {**row, "network_trust": None})
+        if without.score is None:  # not enough data to score: connections add no number
+            assert with_social.score is None
+            continue
+        assert with_social.score is not None
         assert without.score <= with_social.score <= without.score + CAP
         if "network_trust" in with_social.contributions:
             points = with_social.contributions["network_trust"]
