@@ -244,7 +244,8 @@ def test_double_submissions_are_harmless(web: WebWorld) -> None:
     assert again.headers["location"] == "/grants?done=already"
     assert "already revoked: nothing changed" in subject.get(again.headers["location"]).text
 
-    off = {"csrf_token": form["csrf_token"], "share": "off"}
+    # switching off asks first (the what-if and the deletion); this is the confirmed form
+    off = {"csrf_token": form["csrf_token"], "share": "off", "confirm": "yes"}
     assert subject.post("/sources/wallet", data=off).headers["location"].endswith("now=off")
     assert subject.post("/sources/wallet", data=off).headers["location"].endswith("now=already")
 
