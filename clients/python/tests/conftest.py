@@ -16,6 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# the server under test is a development one (as in tests/conftest.py)
+os.environ.setdefault("OPENSCORE_ENVIRONMENT", "development")
+
 PASSWORD = "correct horse battery staple"
 SECRET = "client-tests-secret-key-0123456789"
 
@@ -28,6 +31,35 @@ class Server:
     person_id: str
     login: str
     password: str
+
+
+def _give_a_file(data: Path, settings: object, engine: object) -> None:
+    """Sixty events for client-p1 (the server's own test-data maker), so that there is
+    enough data to score them: a person with nothing on file has no score to prove."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from openscore.ingest import Ingester
+    from openscore.ledger import Ledger
+    from openscore.online import registry_consent_gate, registry_suppression_check
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
+    from fixtures.data import make_events, write_events
+
+    table = make_events(60, seed=1, people=1, prefix="client-p1-e")
+    table = table.set_column(
+        table.schema.get_field_index("person_id"),
+        "person_id",
+        pa.array(["client-p1"] * table.num_rows),
+    )
+    table = table.filter(pc.not_equal(table["type"], "relationship"))
+    path = write_events(table, data.parent / "client-p1.jsonl")
+    Ingester(
+        Ledger.open(settings),
+        consent_gate=registry_consent_gate(engine),
+        suppressed=registry_suppression_check(engine),
+        settings=settings,
+    ).run([path], "furnisher-a")
 
 
 def _free_port() -> int:
@@ -63,6 +95,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         registry.set_credentials(
             conn, "client-p1", login="p1@example.org", password=PASSWORD, actor="system"
         )
+    _give_a_file(data, settings, engine)
     engine.dispose()
     port = _free_port()
     env = {

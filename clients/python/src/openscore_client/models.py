@@ -139,8 +139,10 @@ class Me(Answer):
 
 class Score(Answer):
     id: int
-    score: int
-    band: str
+    #: "scored", or "unscorable" (not enough data to score: no score, no band)
+    status: str = "scored"
+    score: int | None
+    band: str | None
     dimensions: dict[str, Any]
     reasons: list[dict[str, Any]]
     model_id: str
