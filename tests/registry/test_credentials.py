@@ -49,3 +49,44 @@ def test_set_verify_and_refuse(engine: Engine, alice: str, bob: str) -> None:
             registry.set_credentials(
                 conn, bob, login="alice@example.org", password=PASSWORD, actor="subject"
             )
+
+
+def test_a_stale_hash_is_upgraded_in_a_write_of_its_own(
+    engine: Engine, alice: str, bob: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checking a password only reads, even when the stored hash has stale parameters: a
+    deferred read that later wrote would fail at once on SQLite if anyone committed in
+    between (what made logins answer 503 under load). The upgrade is its own write, and
+    it does not overwrite a password changed meanwhile."""
+    from argon2 import PasswordHasher
+
+    from openscore.registry import credentials as module
+    from openscore.registry.engine import read_only
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    stronger = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1)
+    monkeypatch.setattr(module, "_hasher", cheap)
+    with engine.begin() as conn:
+        registry.set_credentials(
+            conn, alice, login="alice@x.org", password=PASSWORD, actor="subject"
+        )
+    monkeypatch.setattr(module, "_hasher", stronger)
+
+    with read_only(engine).begin() as conn:
+        conn.execute(sa.select(credentials.c.login)).all()  # the read snapshot begins
+        with engine.begin() as other:  # someone else commits a write meanwhile
+            registry.set_credentials(
+                other, bob, login="bob@x.org", password=PASSWORD, actor="subject"
+            )
+        match = registry.match_password(conn, "alice@x.org", PASSWORD)
+    assert match is not None and match.person_id == alice and match.stale_hash is not None
+
+    fresh = registry.hash_password(PASSWORD)
+    with engine.begin() as conn:
+        assert registry.upgrade_password_hash(conn, match, fresh)
+    with engine.connect() as conn:
+        again = registry.match_password(conn, "alice@x.org", PASSWORD)
+        assert again == registry.PasswordMatch(alice, None)
+        # A second upgrade from the old sighting writes nothing (the hash moved on).
+        assert not registry.upgrade_password_hash(conn, match, cheap.hash("something else!"))
+        assert registry.verify_password(conn, "alice@x.org", PASSWORD) == alice

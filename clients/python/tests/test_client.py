@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import threading
 import time
@@ -196,7 +197,10 @@ def test_async_client(server) -> None:
             jwks = await api.jwks()
             assert jwks["keys"]
 
-    asyncio.run(run())
+    # A thread of its own: in a run that also drives Chromium, Playwright's sync API keeps
+    # an event loop running on the main thread, where asyncio.run() refuses to start.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
 
 
 def test_retries_honour_retry_after_and_keep_the_idempotency_key() -> None:

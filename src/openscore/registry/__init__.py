@@ -43,7 +43,15 @@ from openscore.registry.corrections import (
     partner_notices,
     record_correction_notices,
 )
-from openscore.registry.credentials import login_of, set_credentials, verify_password
+from openscore.registry.credentials import (
+    PasswordMatch,
+    hash_password,
+    login_of,
+    match_password,
+    set_credentials,
+    upgrade_password_hash,
+    verify_password,
+)
 from openscore.registry.decisions import (
     DecisionRecord,
     Review,
@@ -283,5 +291,9 @@ __all__ = [
     "usable_grant",
     "utc_now",
     "verify_password",
+    "PasswordMatch",
+    "hash_password",
+    "match_password",
+    "upgrade_password_hash",
     "webhooks",
 ]

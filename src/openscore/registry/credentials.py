@@ -9,6 +9,7 @@ computation, so timing does not tell whether a login exists.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -103,8 +104,18 @@ def set_credentials(
     audit.append(conn, action="credentials.set", actor=actor, person_id=person_id, at=now)
 
 
-def verify_password(conn: Connection, login: str, password: str) -> str | None:
-    """The person id if ``password`` is right for ``login``, else ``None`` (never says why)."""
+@dataclass(frozen=True)
+class PasswordMatch:
+    """A right password: whose it is, and the stored hash when its parameters are stale."""
+
+    person_id: str
+    stale_hash: str | None = None
+
+
+def match_password(conn: Connection, login: str, password: str) -> PasswordMatch | None:
+    """Who ``password`` is right for, or ``None`` (never says why). Only reads: a stale hash
+    is upgraded by :func:`upgrade_password_hash` in a write transaction of its own, so that
+    checking (slow by design) never holds, nor fails for, the write lock."""
     row = conn.execute(
         sa.select(credentials.c.person_id, credentials.c.password_hash).where(
             credentials.c.login == normalise_login(login)
@@ -120,13 +131,35 @@ def verify_password(conn: Connection, login: str, password: str) -> str | None:
         _hasher.verify(row.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
-    if _hasher.check_needs_rehash(row.password_hash):
-        conn.execute(
-            credentials.update()
-            .where(credentials.c.person_id == row.person_id)
-            .values(password_hash=_hasher.hash(password))
+    stale = row.password_hash if _hasher.check_needs_rehash(row.password_hash) else None
+    return PasswordMatch(str(row.person_id), stale)
+
+
+def verify_password(conn: Connection, login: str, password: str) -> str | None:
+    """The person id if ``password`` is right for ``login``, else ``None`` (only reads)."""
+    match = match_password(conn, login, password)
+    return match.person_id if match is not None else None
+
+
+def hash_password(password: str) -> str:
+    """A hash with the current parameters (compute it outside a write transaction)."""
+    return _hasher.hash(password)
+
+
+def upgrade_password_hash(conn: Connection, match: PasswordMatch, password_hash: str) -> bool:
+    """Replace the stale hash ``match`` saw with ``password_hash``, unless the password
+    changed meanwhile (then nothing is written). Whether it was replaced."""
+    if match.stale_hash is None:
+        return False
+    done = conn.execute(
+        credentials.update()
+        .where(
+            credentials.c.person_id == match.person_id,
+            credentials.c.password_hash == match.stale_hash,
         )
-    return str(row.person_id)
+        .values(password_hash=password_hash)
+    )
+    return bool(done.rowcount)
 
 
 def login_of(conn: Connection, person_id: str) -> str | None:

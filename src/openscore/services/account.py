@@ -56,15 +56,20 @@ def log_in(
     """The person whose login and password these are, and the login as stored."""
     name = normalise_login(login)
     logins.check(name, address)
-    # Deferred: verifying is a read (plus a rare rehash), and argon2 takes a while, which
-    # must not hold the write lock.
+    # Deferred: verifying is a read, and argon2 takes a while, which must not hold the
+    # write lock. A hash with stale parameters is upgraded in a write of its own (a
+    # deferred read that later writes fails at once on SQLite if anyone wrote meanwhile).
     with state.reader.begin() as conn:
-        person_id = registry.verify_password(conn, name, password)
-    if person_id is None:
+        match = registry.match_password(conn, name, password)
+    if match is None:
         logins.failed(name, address)
         raise AuthError("wrong login or password")
     logins.succeeded(name)
-    return person_id, name
+    if match.stale_hash is not None:
+        fresh = registry.hash_password(password)
+        with state.write() as conn:
+            registry.upgrade_password_hash(conn, match, fresh)
+    return match.person_id, name
 
 
 def login_of(state: Context, person_id: str) -> str | None:
