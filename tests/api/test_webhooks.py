@@ -364,6 +364,24 @@ def test_a_private_address_is_refused_at_connect_time(world: ApiWorld, receiver:
     with webhooks.guarded_client(allow=LOCAL, timeout=2) as client:
         assert client.post(local, content=b"{}").status_code == 200
     assert receiver.requests[-1]["headers"]["Host"] == f"localhost:{receiver.port}"
+    # every address of the answer is checked, before any connection
+    sent = len(receiver.requests)
+    mixed = {"resolve": lambda h, p: ["127.0.0.1", "10.0.0.1"], "allow": LOCAL}
+    with webhooks.guarded_client(timeout=2, **mixed) as client:
+        with pytest.raises(InputError, match="10.0.0.1"):
+            client.post(f"http://hooks.partner.test:{receiver.port}/hooks", content=b"{}")
+    assert len(receiver.requests) == sent
+    # checked addresses are tried in turn: nothing listens on 127.0.0.3, 127.0.0.1 answers
+    both = {
+        "resolve": lambda h, p: ["127.0.0.3", "127.0.0.1"],
+        "allow": parse_networks("127.0.0.0/8"),
+    }
+    with webhooks.guarded_client(timeout=2, **both) as client:
+        assert (
+            client.post(f"http://hooks.partner.test:{receiver.port}/", content=b"{}").status_code
+            == 200
+        )
+    assert len(receiver.requests) == sent + 1
 
 
 def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:

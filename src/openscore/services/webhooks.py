@@ -151,21 +151,29 @@ class _GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        addresses = checked_addresses(host, port, allow=self.allow, resolve=self.resolve)
-        failure: Exception | None = None
-        for address in addresses:
+        *others, last = checked_addresses(host, port, allow=self.allow, resolve=self.resolve)
+        for address in others:  # like socket.create_connection: the next on failure
             try:
-                return self._sockets.connect_tcp(
-                    address.split("%")[0],
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        assert failure is not None  # checked_addresses never returns an empty list
-        raise failure
+                return self._connect(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                continue
+        return self._connect(last, port, timeout, local_address, socket_options)
+
+    def _connect(
+        self,
+        address: str,
+        port: int,
+        timeout: float | None,
+        local_address: str | None,
+        socket_options: Iterable[Any] | None,
+    ) -> httpcore.NetworkStream:
+        return self._sockets.connect_tcp(
+            address.split("%")[0],
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
+        )
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
