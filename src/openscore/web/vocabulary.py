@@ -244,6 +244,8 @@ def record_summary(record: Any) -> str:
         return text + "."
     if kind == "profile_fact":
         value = f.get("fact_value")
+        if value in (None, "") and f.get("amount") is not None:
+            value = _amount(f.get("amount"))
         text = f"{record_kind(record)} declared" + (f": {value}" if value not in (None, "") else "")
         return text + (", verified." if f.get("verified") else ", not verified.")
     if kind == "relationship":
@@ -262,13 +264,15 @@ def record_summary(record: Any) -> str:
 
 def furnisher_name(furnisher_id: str | None, names: Mapping[str, str] | None = None) -> str:
     """Who sent a record: the partner's name where the furnisher is a registered partner,
-    else a name made from its id ("synth-furnisher" -> "Synth (data furnisher)")."""
+    else a name made from its id ("synth-furnisher" -> "Synth (data furnisher)",
+    "furnisher-a" -> "Furnisher a")."""
     if not furnisher_id:
         return "–"
     if names and furnisher_id in names:
         return names[furnisher_id]
     stem = re.sub(r"[-_ ]*furnisher$", "", furnisher_id, flags=re.IGNORECASE) or furnisher_id
-    return f"{_cap(words(stem))} (data furnisher)"
+    name = _cap(words(stem))
+    return name if "furnisher" in name.lower() else f"{name} (data furnisher)"
 
 
 def answer_sentences(
