@@ -394,3 +394,15 @@ def test_payment_rhythm_equals_a_hand_computed_ledger_and_ignores_volume() -> No
     assert f["p3"]["active_months_12m"] == f["p2"]["active_months_12m"] == 12
     assert f["p3"]["payment_bursts_12m"] < 0
     assert f["p4"]["payment_evenness_12m"] is None and f["p4"]["payment_bursts_12m"] is None
+
+
+def test_training_reads_the_model_inputs_and_can_be_given_every_feature() -> None:
+    from openscore.features import MODEL_INPUTS
+    from openscore.jobs.train import NOT_INPUTS, feature_meta
+    from openscore.model.format import Scaling
+
+    assert set(NOT_INPUTS) == {"active_months_12m", "monthly_spend_12m"}
+    assert tuple(feature_meta(Scaling())) == MODEL_INPUTS
+    assert not set(NOT_INPUTS) & set(MODEL_INPUTS)
+    assert tuple(feature_meta(Scaling(), inputs_only=False)) == FEATURE_NAMES
+    assert {"payment_evenness_12m", "payment_bursts_12m"} <= set(MODEL_INPUTS)
