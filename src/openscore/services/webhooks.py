@@ -20,6 +20,9 @@ address the host resolves to must be public — no loopback, private, link-local
 multicast or reserved address — unless it lies in a network the operator allows
 (``OPENSCORE_API_WEBHOOK_ALLOW_NETWORKS``, e.g. ``127.0.0.1/32`` in tests). It is
 checked when the URL is registered and again before every attempt (DNS may change).
+
+People's own webhooks (their notifications) share all of this: the same outbox rows
+(with ``person_id`` instead of ``partner_id``), signature, backoff, guard and loop.
 """
 
 from __future__ import annotations
@@ -221,12 +224,19 @@ def deliver_due(
         return report
     claimed: list[tuple[outbox.Delivery, outbox.Endpoint]] = []
     with begin() as conn:
-        endpoints: dict[str, outbox.Endpoint] = {}
+        endpoints: dict[tuple[str, str], outbox.Endpoint] = {}
         for delivery in due:
-            if delivery.partner_id not in endpoints:
-                endpoints[delivery.partner_id] = outbox.get_endpoint(conn, delivery.partner_id)
+            # a partner's endpoint, or a person's own webhook (their notifications)
+            key = delivery.recipient
+            if key not in endpoints:
+                kind, owner = key
+                endpoints[key] = (
+                    outbox.get_person_endpoint(conn, owner)
+                    if kind == "person"
+                    else outbox.get_endpoint(conn, owner)
+                )
             if outbox.claim(conn, delivery, until=now + CLAIM):
-                claimed.append((delivery, endpoints[delivery.partner_id]))
+                claimed.append((delivery, endpoints[key]))
     own = client is None
     client = client or httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
     try:
