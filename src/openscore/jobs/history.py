@@ -138,6 +138,16 @@ def backfill(
         # no data, no point: unscorable people and people unknown to the registry are out
         frame = frame[(frame["status"] == "scored") & frame["person_id"].isin(registered)]
         at = datetime.combine(end, datetime.min.time(), tzinfo=UTC)
+        with write() as conn:
+            # a score published as of this very date is the real one: no recomputed twin
+            published_then = set(
+                conn.execute(
+                    sa.select(published_scores.c.person_id).where(
+                        published_scores.c.kind == "published", published_scores.c.as_of == at
+                    )
+                ).scalars()
+            )
+        frame = frame[~frame["person_id"].isin(published_then)]
         stored = 0
         rows = frame.to_dict("records")
         with write() as conn:
