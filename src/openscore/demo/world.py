@@ -53,6 +53,7 @@ def build_world(
     _ingest(world, registry, say)
     _train(world, say)
     _publish(world, registry, say)
+    _history(world, registry, say)
     _fairness(world, say)
     _city_map(world, registry, say)
     _personas(world, registry, say)
@@ -192,7 +193,9 @@ def _publish(world: DemoWorld, registry, say: Say) -> None:
     engine = get_engine("duckdb")
     try:
         table = engine.table(people, "registered")
-        expr = batch_scores(engine, Ledger.open(), current_model(), SYNTH_AS_OF, table)
+        expr = batch_scores(
+            engine, Ledger.open(), current_model(), SYNTH_AS_OF, table, term_points=True
+        )
         scores = engine.to_pandas(expr)
     finally:
         engine.close()
@@ -200,6 +203,32 @@ def _publish(world: DemoWorld, registry, say: Say) -> None:
     scores.to_parquet(world.data_dir / "scores.parquet")
     n = publish_batch(registry, scores)
     say(f"  {n:,} scores published; mean {scores['score'].mean():.0f}")
+
+
+def _history(world: DemoWorld, registry, say: Say) -> None:
+    """Everyone's score as of each month-end of the ledger (``openscore history
+    backfill``): recomputed with today's model, shown as such in the portal."""
+    import time
+
+    from openscore.engines.base import get_engine
+    from openscore.jobs.history import backfill
+    from openscore.ledger import Ledger
+    from openscore.online import current_model
+
+    started = time.perf_counter()
+    engine = get_engine("duckdb")
+    try:
+        report = backfill(engine, Ledger.open(), registry.begin, current_model(), until=SYNTH_AS_OF)
+    finally:
+        engine.close()
+    if report.stored:
+        say(
+            f"score history: {report.points:,} recomputed points over {len(report.stored)} "
+            f"month-ends ({time.perf_counter() - started:.0f} s)"
+        )
+    else:
+        say("score history already recomputed")
+    world.facts["history_month_ends"] = len(report.stored) + len(report.skipped)
 
 
 def _fairness(world: DemoWorld, say: Say) -> None:

@@ -87,6 +87,16 @@ def render_html(template: str, context: dict[str, Any]) -> str:
     return environment().get_template(template).render(context)
 
 
+def _unread(request: Request, person_id: str) -> int:
+    """The badge on the nav's Notifications link (0 when it cannot be read)."""
+    from openscore.services.notifications import unread_count
+
+    try:
+        return unread_count(request.app.state.openscore, person_id)
+    except Exception:  # a page never fails for its badge
+        return 0
+
+
 def page(
     request: Request,
     template: str,
@@ -107,6 +117,8 @@ def page(
         "errors": {},
     }
     values.update(context)
+    if values["subject"] is not None and "unread_notifications" not in values:
+        values["unread_notifications"] = _unread(request, values["subject"].person_id)
     response = HTMLResponse(
         render_html(template, values),
         status_code=status,
