@@ -8,7 +8,6 @@ from datetime import timedelta
 from openscore import registry
 from openscore.registry import notifications
 from openscore.services.scores import moved_label
-
 from web.world import WebWorld, csrf
 
 

@@ -15,8 +15,12 @@ app.add_typer(history_app, name="history")
 @history_app.command()
 def backfill(
     months: Annotated[
-        int | None,
-        typer.Option("--months", min=1, help="Only the last N month-ends (default: all)."),
+        int,
+        typer.Option("--months", min=1, help="The last N month-ends the ledger covers."),
+    ] = 24,
+    person: Annotated[
+        list[str] | None,
+        typer.Option("--person", help="Only this person (repeatable; default: everyone)."),
     ] = None,
     engine: Annotated[
         str | None,
@@ -26,8 +30,9 @@ def backfill(
         bool, typer.Option("--redo", help="Recompute month-ends that already have points.")
     ] = False,
 ) -> None:
-    """Recompute everyone's score as of each month-end the ledger covers, with the model
-    in service, and store them as recomputed history points (not as published scores)."""
+    """Recompute everyone's score as of each month-end the ledger covers (the last
+    --months), with the model in service, and store them as recomputed history points
+    (never as published scores). Month-ends that have points are skipped (--redo)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from openscore.engines.base import get_engine
@@ -61,6 +66,7 @@ def backfill(
                 card,
                 until=until,
                 months=months,
+                people=person or None,
                 redo=redo,
                 progress=progress,
             )

@@ -41,7 +41,12 @@ class DemoWorld:
 
 
 def build_world(
-    *, people: int = 20_000, seed: int = 7, settings: Settings | None = None, say: Say = print
+    *,
+    people: int = 20_000,
+    seed: int = 7,
+    settings: Settings | None = None,
+    say: Say = print,
+    history_months: int = 24,
 ) -> DemoWorld:
     settings = settings or get_settings()
     os.environ["OPENSCORE_AS_OF"] = SYNTH_AS_OF.isoformat()
@@ -53,10 +58,11 @@ def build_world(
     _ingest(world, registry, say)
     _train(world, say)
     _publish(world, registry, say)
-    _history(world, registry, say)
     _fairness(world, say)
     _city_map(world, registry, say)
     _personas(world, registry, say)
+    if history_months:
+        _history(world, registry, say, history_months)
     (settings.data_dir / "demo.json").write_text(json.dumps(_summary(world), indent=2))
     return world
 
@@ -205,9 +211,11 @@ def _publish(world: DemoWorld, registry, say: Say) -> None:
     say(f"  {n:,} scores published; mean {scores['score'].mean():.0f}")
 
 
-def _history(world: DemoWorld, registry, say: Say) -> None:
-    """Everyone's score as of each month-end of the ledger (``openscore history
-    backfill``): recomputed with today's model, shown as such in the portal."""
+def _history(world: DemoWorld, registry, say: Say, months: int) -> None:
+    """The personas' scores as of each of the 24 month-ends of the ledger (``openscore
+    history backfill --person …``): recomputed with today's model, shown as such in the
+    portal. Only the personas: everyone's would cost a pass over the whole ledger per
+    month-end (run ``openscore history backfill`` for that)."""
     import time
 
     from openscore.engines.base import get_engine
@@ -218,13 +226,21 @@ def _history(world: DemoWorld, registry, say: Say) -> None:
     started = time.perf_counter()
     engine = get_engine("duckdb")
     try:
-        report = backfill(engine, Ledger.open(), registry.begin, current_model(), until=SYNTH_AS_OF)
+        report = backfill(
+            engine,
+            Ledger.open(),
+            registry.begin,
+            current_model(),
+            until=SYNTH_AS_OF,
+            months=months,
+            people=[login["person_id"] for login in world.logins],
+        )
     finally:
         engine.close()
     if report.stored:
         say(
-            f"score history: {report.points:,} recomputed points over {len(report.stored)} "
-            f"month-ends ({time.perf_counter() - started:.0f} s)"
+            f"score history of the personas: {report.points:,} recomputed points over "
+            f"{len(report.stored)} month-ends ({time.perf_counter() - started:.0f} s)"
         )
     else:
         say("score history already recomputed")

@@ -33,13 +33,16 @@ import pandas as pd
 import sqlalchemy as sa
 
 from openscore.engines.base import Engine
+from openscore.features import build_features
 from openscore.jobs.housekeeping import Job, Writer
 from openscore.jobs.score import batch_scores, score_item
 from openscore.ledger import Ledger
 from openscore.model import Scorecard
+from openscore.model.relationships import uses_graph
 from openscore.registry import publish_history_points, recomputed_dates
 from openscore.registry.metadata import people as people_table
 from openscore.registry.metadata import published_scores
+from openscore.scoring import score_table
 
 log = logging.getLogger("openscore.history")
 
@@ -78,15 +81,58 @@ def ledger_span(engine: Engine, ledger: Ledger) -> tuple[date, date] | None:
     return pd.Timestamp(lo).date(), pd.Timestamp(hi).date()
 
 
+#: month-ends a backfill covers unless told otherwise: two years, as a person's history
+#: is shown. A ledger's first event can be decades old (an identity fact "since 1988", an
+#: account opened long ago), so "every month-end it covers" is capped by default.
+DEFAULT_MONTHS = 24
+
+
 def due_month_ends(
-    engine: Engine, ledger: Ledger, until: date, *, months: int | None = None
+    engine: Engine, ledger: Ledger, until: date, *, months: int | None = DEFAULT_MONTHS
 ) -> list[date]:
-    """The month-ends the ledger covers up to ``until`` (the last ``months`` of them)."""
+    """The month-ends the ledger covers up to ``until`` (the last ``months`` of them;
+    ``None``: all, back to the first event)."""
     span = ledger_span(engine, ledger)
     if span is None:
         return []
-    ends = month_ends(span[0], min(until, span[1]))
+    last = min(until, span[1])
+    first = span[0]
+    if months:
+        back = last.replace(day=1)
+        for _ in range(months):
+            back = date.fromordinal(back.toordinal() - 1).replace(day=1)
+        first = max(first, back)
+    ends = month_ends(first, last)
     return ends[-months:] if months else ends
+
+
+def _scores(
+    engine: Engine, ledger: Ledger, card: Scorecard, end: date, people: Sequence[str] | None
+) -> pd.DataFrame:
+    """Everyone's (or ``people``'s) scores as of ``end``, with every term's points.
+
+    For ``people`` and a card without a relationships term, only their events are read:
+    a person's features depend on their own events only, so the answer is the same and
+    a backfill of a few people does not cost a pass over everyone.
+    """
+    if people is not None and not uses_graph(card):
+        snap = ledger.snapshot()
+        if snap.empty:
+            return pd.DataFrame(columns=["person_id", "status"])
+        events = engine.ledger(snap.paths)
+        wanted = engine.table(pd.DataFrame({"person_id": list(people)}), "history_people")
+        events = events.semi_join(wanted, "person_id")
+        expr = score_table(
+            card,
+            build_features(events, end),
+            "person_id",
+            as_of=end.isoformat(),
+            term_points=True,
+        )
+        return engine.to_pandas(expr)
+    expr = batch_scores(engine, ledger, card, end, store_graph=False, term_points=True)
+    frame = engine.to_pandas(expr)
+    return frame if people is None else frame[frame["person_id"].isin(set(people))]
 
 
 @dataclass
@@ -109,22 +155,25 @@ def backfill(
     card: Scorecard,
     *,
     until: date,
-    months: int | None = None,
+    months: int | None = DEFAULT_MONTHS,
     only: Sequence[date] | None = None,
+    people: Sequence[str] | None = None,
     redo: bool = False,
     progress: Callable[[int, int, date], None] | None = None,
     chunk: int = 5_000,
 ) -> BackfillReport:
-    """Recompute everyone's score as of each month-end the ledger covers up to ``until``
-    (or only the month-ends ``only``) and store them as recomputed history points.
+    """Recompute everyone's (or only ``people``'s) score as of the last ``months``
+    month-ends the ledger covers up to ``until`` (``None``: all; or only the month-ends
+    ``only``) and store them as recomputed history points.
 
     A month-end that already has recomputed points is skipped (re-running is safe)
-    unless ``redo``, which replaces them. ``progress(done, total, month_end)`` after each.
+    unless ``redo``, which replaces them (``people``'s only, when given).
+    ``progress(done, total, month_end)`` after each.
     """
     report = BackfillReport(model_id=card.model_id)
     ends = list(only) if only is not None else due_month_ends(engine, ledger, until, months=months)
     with write() as conn:
-        done = recomputed_dates(conn)
+        done = recomputed_dates(conn, people)
         registered = set(conn.execute(sa.select(people_table.c.id)).scalars())
     todo = []
     for end in ends:
@@ -133,8 +182,7 @@ def backfill(
         else:
             todo.append(end)
     for i, end in enumerate(todo):
-        expr = batch_scores(engine, ledger, card, end, store_graph=False, term_points=True)
-        frame = engine.to_pandas(expr)
+        frame = _scores(engine, ledger, card, end, people)
         # no data, no point: unscorable people and people unknown to the registry are out
         frame = frame[(frame["status"] == "scored") & frame["person_id"].isin(registered)]
         at = datetime.combine(end, datetime.min.time(), tzinfo=UTC)
@@ -152,7 +200,7 @@ def backfill(
         rows = frame.to_dict("records")
         with write() as conn:
             if redo:
-                _drop_points(conn, at)
+                _drop_points(conn, at, people)
             for start in range(0, len(rows), chunk):
                 items = [score_item(r) for r in rows[start : start + chunk]]
                 stored += publish_history_points(conn, items, actor=ACTOR)
@@ -163,12 +211,13 @@ def backfill(
     return report
 
 
-def _drop_points(conn: sa.Connection, at: datetime) -> None:
-    conn.execute(
-        published_scores.delete().where(
-            published_scores.c.kind == "recomputed", published_scores.c.as_of == at
-        )
+def _drop_points(conn: sa.Connection, at: datetime, people: Sequence[str] | None) -> None:
+    query = published_scores.delete().where(
+        published_scores.c.kind == "recomputed", published_scores.c.as_of == at
     )
+    if people is not None:
+        query = query.where(published_scores.c.person_id.in_(list(people)))
+    conn.execute(query)
 
 
 def history_job(

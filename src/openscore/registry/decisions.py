@@ -241,11 +241,11 @@ def record_decision(
     )
     (entry,) = audit.append_many(conn, [_decision_entry(record, actor)])
     stored = _insert_decision(conn, record, entry.seq)
-    notify_decision(conn, stored)
+    _notify_decision(conn, stored)
     return stored
 
 
-def notify_decision(conn: Connection, record: DecisionRecord) -> None:
+def _notify_decision(conn: Connection, record: DecisionRecord) -> None:
     """Tell the person what a partner decided (in the decision's transaction)."""
     who = partner_name(conn, record.partner_id)
     outcome = "approved" if record.outcome == "approve" else "declined"
@@ -326,7 +326,7 @@ def record_answered_decision(
     )
     stored = _insert_decision(conn, record, None, decided.receipt_id)
     # one notification: the decision (the read that returned it is part of it)
-    notify_decision(conn, stored)
+    _notify_decision(conn, stored)
     return (
         replace(stored, receipt=decided),
         replace(_insert_inquiry(conn, inquiry, None, asked.receipt_id), receipt=asked),

@@ -96,11 +96,11 @@ def record_inquiry(
     inquiry = Inquiry(new_id(), person_id, partner_id, grant_id, purpose, dict(returned), now, -1)
     (entry,) = audit.append_many(conn, [_inquiry_entry(inquiry, actor)])
     stored = _insert_inquiry(conn, inquiry, entry.seq)
-    notify_inquiry(conn, stored)
+    _notify_inquiry(conn, stored)
     return stored
 
 
-def notify_inquiry(conn: Connection, inquiry: Inquiry) -> None:
+def _notify_inquiry(conn: Connection, inquiry: Inquiry) -> None:
     """Tell the person who looked, and why (in the inquiry's transaction)."""
     who = partner_name(conn, inquiry.partner_id)
     notify(

@@ -306,13 +306,13 @@ def publish_history_points(
     return len(rows)
 
 
-def recomputed_dates(conn: Connection) -> set[date]:
-    """The as-of dates (month-ends) for which recomputed points are stored."""
-    rows = conn.execute(
-        sa.select(published_scores.c.as_of)
-        .where(published_scores.c.kind == RECOMPUTED)
-        .group_by(published_scores.c.as_of)
-    )
+def recomputed_dates(conn: Connection, person_ids: Sequence[str] | None = None) -> set[date]:
+    """The as-of dates (month-ends) for which recomputed points are stored (for any of
+    ``person_ids``, when given)."""
+    query = sa.select(published_scores.c.as_of).where(published_scores.c.kind == RECOMPUTED)
+    if person_ids is not None:
+        query = query.where(published_scores.c.person_id.in_(list(person_ids)))
+    rows = conn.execute(query.group_by(published_scores.c.as_of))
     return {r.as_of.date() for r in rows}
 
 
