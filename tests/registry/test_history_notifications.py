@@ -252,7 +252,19 @@ def test_a_persons_webhook_gets_their_notification_signed(
     assert event["data"]["text"] == "Bikes looked at your file."
     with engine.connect() as conn:
         (delivery,) = webhooks.list_person_deliveries(conn, alice)
+        export = registry.export_person(conn, alice)
     assert delivery.status == "delivered" and delivery.partner_id is None
+    # the export holds the notification and the webhook's address, never its secret
+    assert [n["text"] for n in export["notifications"]] == ["Bikes looked at your file."]
+    assert [w["url"] for w in export["webhook"]] == [receiver.url]
+    assert endpoint.secret not in json.dumps(export, default=str)
+    with engine.begin() as conn:  # erasure leaves neither behind
+        registry.erase_person(conn, alice, actor="subject")
+    with engine.connect() as conn:
+        assert notifications.list_notifications(conn, alice) == []
+        assert webhooks.list_person_deliveries(conn, alice) == []
+        with pytest.raises(NotFound):
+            webhooks.get_person_endpoint(conn, alice)
 
 
 @pytest.mark.parametrize(
