@@ -34,6 +34,10 @@ def reveal(secret: Secret) -> bytes:
     return plain.encode()
 
 
+#: "more than a few points": the default of ``Settings.score_change_points``
+DEFAULT_SCORE_CHANGE_POINTS = 5
+
+
 class Settings(BaseSettings):
     """Where data lives, which engines run, and the score's fixed parameters."""
 
@@ -63,6 +67,10 @@ class Settings(BaseSettings):
     )
     #: ... or when they made wallet payments in at least this many of the last 12 months
     scorable_min_active_months: int = Field(default=6, ge=1, le=12)
+
+    #: a score change of more than this many points says why (which reasons moved) in the
+    #: history, and is notified to the person (portal, webhook)
+    score_change_points: int = Field(default=DEFAULT_SCORE_CHANGE_POINTS, ge=0, le=600)
 
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     max_page_size: int = Field(default=200, ge=1)

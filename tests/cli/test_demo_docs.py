@@ -31,3 +31,10 @@ def test_the_readme_names_the_demo_world_size() -> None:
         line for line in makefile.splitlines() if " demo" in line and "openscore" in line
     )
     assert "--people" not in demo_line  # make demo uses the command's default
+
+
+def test_the_readme_names_the_demo_history_length() -> None:
+    months = inspect.signature(demo).parameters["history_months"].default
+    assert months == inspect.signature(build_world).parameters["history_months"].default
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"score history over the {months} month-ends (`--history-months`)" in readme

@@ -15,6 +15,7 @@ import pytest
         (["partners", "add"], "No such command 'add'"),
         (["ingest", "--bogus"], "No such option: --bogus"),
         (["synth", "--people", "many"], "Invalid value for '--people'"),
+        (["history", "backfill", "--months", "0"], "Invalid value for '--months'"),
     ],
 )
 def test_usage_errors_are_one_clear_message(args: list[str], message: str, tmp_path) -> None:

@@ -116,6 +116,9 @@ def _populate(engine: Engine, person: str, partner: str) -> None:
             issued_at=now,
             expires_at=now + timedelta(days=30),
         )
+        # a webhook of the person's own, and a notification queued for it
+        registry.webhooks.set_person_endpoint(conn, person, "https://hooks.example.org/me")
+        registry.notifications.notify(conn, person, "inquiry", "someone looked", {})
         registry.lock_file(conn, person, actor="subject")
         registry.run_idempotent(
             conn,

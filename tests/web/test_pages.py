@@ -23,6 +23,7 @@ PORTAL = (
     "/decisions",
     "/disputes",
     "/account",
+    "/notifications",
 )
 CONSOLE = (
     "/console",

@@ -51,6 +51,7 @@ from openscore.api.routes.subjects import disputes as subject_disputes
 from openscore.api.routes.subjects import grants as subject_grants
 from openscore.api.routes.subjects import inquiries as subject_inquiries
 from openscore.api.routes.subjects import me as subject_me
+from openscore.api.routes.subjects import notifications as subject_notifications
 from openscore.api.routes.subjects import scores as subject_scores
 from openscore.api.routes.subjects import session as subject_session
 from openscore.api.settings import ApiSettings
@@ -76,6 +77,7 @@ ROUTERS = (
     subject_inquiries.router,
     subject_decisions.router,
     subject_disputes.router,
+    subject_notifications.router,
     partner_fulfilment.router,
     operator_partners.router,
     operator_people.router,

@@ -65,6 +65,9 @@ class ApiSettings(BaseSettings):
     compact_above_segments: int = Field(default=32, ge=2)
     #: how often expiry of negative records runs (seconds)
     expiry_interval_seconds: float = Field(default=3600.0, gt=0)
+    #: how often the score-history job looks for a passed month-end with no points
+    #: (seconds); it computes one only after ``openscore history backfill`` started a history
+    history_interval_seconds: float = Field(default=3600.0, gt=0)
     #: requests handled at once per worker before new ones are answered 503 + Retry-After
     max_concurrent_requests: int = Field(default=64, ge=1)
     #: how long a request may wait for a slot before it is answered 503 (seconds)

@@ -30,6 +30,7 @@ from openscore.api.sessions import EnrolmentCodes, SessionSigner
 from openscore.api.settings import ApiSettings
 from openscore.config import Settings
 from openscore.decisions import Catalogue, default_catalogue, load_catalogue
+from openscore.jobs.history import history_job
 from openscore.jobs.housekeeping import (
     Housekeeper,
     Job,
@@ -39,6 +40,7 @@ from openscore.jobs.housekeeping import (
     sequencer_job,
 )
 from openscore.ledger import Ledger
+from openscore.online import current_model, scoring_date
 from openscore.registry import create_registry_engine, read_only
 from openscore.services.records import PublicRecordIndex
 
@@ -89,6 +91,14 @@ def housekeeping_jobs(
         compaction_job(ledger, above_segments=api.compact_above_segments),
         expiry_job(
             ledger, retention_years=settings.retention_years, interval=api.expiry_interval_seconds
+        ),
+        history_job(
+            ledger,
+            write,
+            load_card=lambda: current_model(settings),
+            today=lambda: scoring_date(settings),
+            engine_name=settings.engine,
+            interval=api.history_interval_seconds,
         ),
     ]
 

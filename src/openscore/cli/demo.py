@@ -20,6 +20,14 @@ def demo(
     ] = True,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
+    history_months: Annotated[
+        int,
+        typer.Option(
+            "--history-months",
+            min=0,
+            help="Month-ends of the personas' recomputed score history (0: none).",
+        ),
+    ] = 24,
 ) -> None:
     """Generate, enrol, ingest, train, score, publish — and serve the portal and console."""
     from openscore.config import get_settings
@@ -34,7 +42,7 @@ def demo(
     def say(message: str) -> None:
         console.print(f"[bold cyan]▸[/] {message}", highlight=False)
 
-    world = build_world(people=people, seed=seed, say=say)
+    world = build_world(people=people, seed=seed, say=say, history_months=history_months)
     stats = ledger_stats(Ledger.open())
     table = Table(title="openscore demo", show_header=False)
     table.add_row("data directory", str(get_settings().data_dir))

@@ -41,7 +41,12 @@ class DemoWorld:
 
 
 def build_world(
-    *, people: int = 20_000, seed: int = 7, settings: Settings | None = None, say: Say = print
+    *,
+    people: int = 20_000,
+    seed: int = 7,
+    settings: Settings | None = None,
+    say: Say = print,
+    history_months: int = 24,
 ) -> DemoWorld:
     settings = settings or get_settings()
     os.environ["OPENSCORE_AS_OF"] = SYNTH_AS_OF.isoformat()
@@ -56,6 +61,8 @@ def build_world(
     _fairness(world, say)
     _city_map(world, registry, say)
     _personas(world, registry, say)
+    if history_months:
+        _history(world, registry, say, history_months)
     (settings.data_dir / "demo.json").write_text(json.dumps(_summary(world), indent=2))
     return world
 
@@ -192,7 +199,9 @@ def _publish(world: DemoWorld, registry, say: Say) -> None:
     engine = get_engine("duckdb")
     try:
         table = engine.table(people, "registered")
-        expr = batch_scores(engine, Ledger.open(), current_model(), SYNTH_AS_OF, table)
+        expr = batch_scores(
+            engine, Ledger.open(), current_model(), SYNTH_AS_OF, table, term_points=True
+        )
         scores = engine.to_pandas(expr)
     finally:
         engine.close()
@@ -200,6 +209,42 @@ def _publish(world: DemoWorld, registry, say: Say) -> None:
     scores.to_parquet(world.data_dir / "scores.parquet")
     n = publish_batch(registry, scores)
     say(f"  {n:,} scores published; mean {scores['score'].mean():.0f}")
+
+
+def _history(world: DemoWorld, registry, say: Say, months: int) -> None:
+    """The personas' scores as of each of the 24 month-ends of the ledger (``openscore
+    history backfill --person …``): recomputed with today's model, shown as such in the
+    portal. Only the personas: everyone's would cost a pass over the whole ledger per
+    month-end (run ``openscore history backfill`` for that)."""
+    import time
+
+    from openscore.engines.base import get_engine
+    from openscore.jobs.history import backfill
+    from openscore.ledger import Ledger
+    from openscore.online import current_model
+
+    started = time.perf_counter()
+    engine = get_engine("duckdb")
+    try:
+        report = backfill(
+            engine,
+            Ledger.open(),
+            registry.begin,
+            current_model(),
+            until=SYNTH_AS_OF,
+            months=months,
+            people=[login["person_id"] for login in world.logins],
+        )
+    finally:
+        engine.close()
+    if report.stored:
+        say(
+            f"score history of the personas: {report.points:,} recomputed points over "
+            f"{len(report.stored)} month-ends ({time.perf_counter() - started:.0f} s)"
+        )
+    else:
+        say("score history already recomputed")
+    world.facts["history_month_ends"] = len(report.stored) + len(report.skipped)
 
 
 def _fairness(world: DemoWorld, say: Say) -> None:

@@ -20,6 +20,7 @@ from openscore.model import Scorecard
 from openscore.model.relationships import check_relationships_rule, uses_graph
 from openscore.registry import ScoreToPublish, publish_scores
 from openscore.scoring import score_table
+from openscore.scoring.compile import TERM_POINTS_PREFIX
 
 DIMENSIONS = ("credit_history", "fulfilment_capacity", "behaviour", "identity", "relationships")
 
@@ -33,20 +34,24 @@ def batch_scores(
     *,
     graph_params: GraphParams | None = None,
     store_graph: bool = True,
+    term_points: bool = False,
 ) -> ir.Table:
     """Features of everyone as of ``as_of``, scored by ``card``: an expression to run.
 
     When the card scores relationships, stage 1 and the trust propagation run first (on
     the engine, over the whole ledger) and their result is stored for the online path
     (``jobs/graph.py``; ``store_graph=False`` skips that); the returned expression is
-    stage 2. Everyone's features are then computed once, materialised (a temporary table
+    stage 2. ``term_points`` adds every term's points (``score_table``). Everyone's
+    features are then computed once, materialised (a temporary table
     on DuckDB, a cached DataFrame on Spark, released when the returned expression is no
     longer referenced), and both stages are scored from them: computing them from the
     events for each stage cost twice the feature time (``docs/scale.md``).
     """
     if not uses_graph(card):
         features = feature_table(engine, ledger, as_of, people)
-        return score_table(card, features, "person_id", as_of=as_of.isoformat())
+        return score_table(
+            card, features, "person_id", as_of=as_of.isoformat(), term_points=term_points
+        )
     check_relationships_rule(card)
     events = engine.ledger(ledger.snapshot().paths)
     everyone = build_features(events, as_of, shared_flags=True).cache()
@@ -64,7 +69,9 @@ def batch_scores(
         features = with_graph(everyone, graph)
     else:  # people outside the ledger too: the feature rules of build_features apply
         features = build_features(events, as_of, people, graph)
-    return score_table(card, features, "person_id", as_of=as_of.isoformat())
+    return score_table(
+        card, features, "person_id", as_of=as_of.isoformat(), term_points=term_points
+    )
 
 
 def publish_batch(
@@ -80,7 +87,7 @@ def publish_batch(
     total = len(scores)
     for start in range(0, total, chunk):
         part = scores.iloc[start : start + chunk]
-        items = [_item(row) for row in part.to_dict("records")]
+        items = [score_item(row) for row in part.to_dict("records")]
         with registry.begin() as conn:
             done += publish_scores(conn, items, actor=actor)
         if progress:
@@ -88,7 +95,9 @@ def publish_batch(
     return done
 
 
-def _item(row: dict) -> ScoreToPublish:
+def score_item(row: dict) -> ScoreToPublish:
+    """A scored frame's row as the registry takes it (``points:<term>`` columns, when
+    present, become its contributions)."""
     if row.get("status", "scored") == "unscorable":
         return ScoreToPublish(
             person_id=row["person_id"],
@@ -123,6 +132,11 @@ def _item(row: dict) -> ScoreToPublish:
             continue
         text, points = row.get(f"help_{k}_text"), int(row[f"help_{k}_points"])
         helps.append({"code": code, "text": text, "points": points})
+    points = {
+        k[len(TERM_POINTS_PREFIX) :]: int(v)
+        for k, v in row.items()
+        if k.startswith(TERM_POINTS_PREFIX) and not _absent(v)
+    }
     return ScoreToPublish(
         person_id=row["person_id"],
         score=int(row["score"]),
@@ -134,6 +148,7 @@ def _item(row: dict) -> ScoreToPublish:
         model_id=row["model_id"],
         as_of=datetime.fromisoformat(str(row["as_of"])).replace(tzinfo=UTC),
         helps=helps,
+        contributions=points or None,
     )
 
 

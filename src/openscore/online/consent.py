@@ -84,8 +84,10 @@ def publish(
                 as_of=datetime.fromisoformat(result.as_of).replace(tzinfo=UTC),
                 status=result.status,
                 helps=[h.to_dict() for h in result.helps],
+                contributions=dict(result.contributions) if result.scored else None,
             ),
             actor=actor,
+            change_points=settings.score_change_points,
         )
     return Rescored(result, features, published.id, time.perf_counter() - started)
 

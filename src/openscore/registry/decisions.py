@@ -30,6 +30,7 @@ from openscore.registry.metadata import (
     partners,
     utc_now,
 )
+from openscore.registry.notifications import notify, partner_name
 from openscore.registry.people import get_person
 from openscore.registry.sequencer import Receipt
 
@@ -239,7 +240,29 @@ def record_decision(
         now or utc_now(),
     )
     (entry,) = audit.append_many(conn, [_decision_entry(record, actor)])
-    return _insert_decision(conn, record, entry.seq)
+    stored = _insert_decision(conn, record, entry.seq)
+    _notify_decision(conn, stored)
+    return stored
+
+
+def _notify_decision(conn: Connection, record: DecisionRecord) -> None:
+    """Tell the person what a partner decided (in the decision's transaction)."""
+    who = partner_name(conn, record.partner_id)
+    outcome = "approved" if record.outcome == "approve" else "declined"
+    notify(
+        conn,
+        record.person_id,
+        "decision",
+        f"{who} {outcome} your request for {record.product_id.replace('_', ' ')}.",
+        {
+            "decision_id": record.id,
+            "partner_id": record.partner_id,
+            "partner": who,
+            "product_id": record.product_id,
+            "outcome": record.outcome,
+        },
+        now=record.decided_at,
+    )
 
 
 def record_answered_decision(
@@ -302,6 +325,8 @@ def record_answered_decision(
         max_merge_delay=max_merge_delay,
     )
     stored = _insert_decision(conn, record, None, decided.receipt_id)
+    # one notification: the decision (the read that returned it is part of it)
+    _notify_decision(conn, stored)
     return (
         replace(stored, receipt=decided),
         replace(_insert_inquiry(conn, inquiry, None, asked.receipt_id), receipt=asked),

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from openscore.errors import Conflict, InputError, NotFound
 from openscore.registry import audit
 from openscore.registry.metadata import disputes, new_id, utc_now
+from openscore.registry.notifications import notify
 from openscore.registry.people import get_person
 
 Status = Literal["open", "resolved", "rejected"]
@@ -197,6 +198,19 @@ def close_dispute(
         details={"late": now > row.deadline},
         linked={"dispute": dispute_id, "resolution": resolution},
         at=now,
+    )
+    verdict = (
+        "was upheld: the record no longer counts"
+        if status == "resolved"
+        else "was rejected: the record stands"
+    )
+    notify(
+        conn,
+        row.person_id,
+        "dispute_outcome",
+        f"Your dispute {verdict}. {resolution}",
+        {"dispute_id": dispute_id, "status": status, "record_ref": row.record_ref},
+        now=now,
     )
     return replace(_dispute(row), status=status, resolved_at=now, resolution=resolution)
 

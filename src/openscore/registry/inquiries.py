@@ -19,6 +19,7 @@ from openscore.errors import Conflict, InputError, NotFound
 from openscore.registry import audit
 from openscore.registry.grants import _check_grant_of, check_slug
 from openscore.registry.metadata import audit_pending, inquiries, new_id, partners, utc_now
+from openscore.registry.notifications import notify, partner_name
 from openscore.registry.people import get_person
 from openscore.registry.sequencer import Receipt
 
@@ -94,7 +95,27 @@ def record_inquiry(
     now = now or utc_now()
     inquiry = Inquiry(new_id(), person_id, partner_id, grant_id, purpose, dict(returned), now, -1)
     (entry,) = audit.append_many(conn, [_inquiry_entry(inquiry, actor)])
-    return _insert_inquiry(conn, inquiry, entry.seq)
+    stored = _insert_inquiry(conn, inquiry, entry.seq)
+    _notify_inquiry(conn, stored)
+    return stored
+
+
+def _notify_inquiry(conn: Connection, inquiry: Inquiry) -> None:
+    """Tell the person who looked, and why (in the inquiry's transaction)."""
+    who = partner_name(conn, inquiry.partner_id)
+    notify(
+        conn,
+        inquiry.person_id,
+        "inquiry",
+        f"{who} looked at your file (purpose: {inquiry.purpose.replace('_', ' ')}).",
+        {
+            "inquiry_id": inquiry.id,
+            "partner_id": inquiry.partner_id,
+            "partner": who,
+            "purpose": inquiry.purpose,
+        },
+        now=inquiry.at,
+    )
 
 
 def _inquiry_entry(inquiry: Inquiry, actor: str) -> audit.PendingEntry:

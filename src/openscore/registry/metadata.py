@@ -266,6 +266,12 @@ published_scores = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, server_default="scored"),
     #: the factors that earn the person the most points (code, text, points)
     sa.Column("helps", sa.JSON(), nullable=True),
+    #: ``published`` (the score as published then) or ``recomputed`` (a history point
+    #: computed later, as of a past month-end, with the model of ``model_id``; its
+    #: ``published_at`` is when it was computed); recomputed rows are never current
+    sa.Column("kind", sa.String(16), nullable=False, server_default="published"),
+    #: points of every term of the model (recomputed points): what moved between two
+    sa.Column("contributions", sa.JSON(), nullable=True),
     sa.CheckConstraint(f"score BETWEEN {SCORE_MIN} AND {SCORE_MAX}", name="score_range"),
     sa.CheckConstraint(_in("band", BAND_NAMES), name="band"),
     sa.CheckConstraint(
@@ -273,8 +279,10 @@ published_scores = sa.Table(
         "(status = 'unscorable' AND score IS NULL AND band IS NULL)",
         name="status",
     ),
+    sa.CheckConstraint(_in("kind", ["published", "recomputed"]), name="kind"),
 )
 sa.Index("ix_published_scores_person_id_id", published_scores.c.person_id, published_scores.c.id)
+sa.Index("ix_published_scores_kind_as_of", published_scores.c.kind, published_scores.c.as_of)
 
 decisions = sa.Table(
     "decisions",
@@ -557,11 +565,19 @@ webhook_outbox = sa.Table(
     "webhook_outbox",
     metadata,
     sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    # exactly one of partner_id (a partner's endpoint) and person_id (a person's own)
     sa.Column(
         "partner_id",
         sa.String(64),
         sa.ForeignKey("partners.id", ondelete="CASCADE"),
-        nullable=False,
+        nullable=True,
+        index=True,
+    ),
+    sa.Column(
+        "person_id",
+        sa.String(PERSON_ID_LENGTH),
+        sa.ForeignKey("people.id", ondelete="CASCADE"),
+        nullable=True,
         index=True,
     ),
     sa.Column("event_type", sa.String(64), nullable=False),
@@ -577,6 +593,7 @@ webhook_outbox = sa.Table(
     sa.Column("last_error", sa.String(300), nullable=True),
     sa.Column("delivered_at", UTCDateTime(), nullable=True),
     sa.CheckConstraint(_in("status", ["pending", "delivered", "failed"]), name="status"),
+    sa.CheckConstraint("(partner_id IS NULL) <> (person_id IS NULL)", name="recipient"),
 )
 sa.Index(
     "uq_webhook_outbox_partner_id_dedupe_key",
@@ -588,4 +605,36 @@ sa.Index(
     "ix_webhook_outbox_status_next_attempt_at",
     webhook_outbox.c.status,
     webhook_outbox.c.next_attempt_at,
+)
+
+#: A person's own webhook (optional): their notifications, signed, through the outbox.
+person_webhooks = sa.Table(
+    "person_webhooks",
+    metadata,
+    _person_fk(primary_key=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+#: What a person is told: a new inquiry, a decision, a score change, a dispute outcome.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    _person_fk(),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("text", sa.String(500), nullable=False),
+    sa.Column("data", sa.JSON(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("read_at", UTCDateTime(), nullable=True),
+    sa.CheckConstraint(
+        _in("kind", ["inquiry", "decision", "score_change", "dispute_outcome"]), name="kind"
+    ),
+)
+sa.Index(
+    "ix_notifications_person_id_created_at",
+    notifications.c.person_id,
+    notifications.c.created_at,
 )

@@ -32,7 +32,9 @@ from openscore.registry.metadata import (
     grants,
     inquiries,
     new_id,
+    notifications,
     people,
+    person_webhooks,
     published_scores,
     utc_now,
 )
@@ -167,6 +169,14 @@ def export_person(conn: Connection, person_id: str) -> dict[str, Any]:
             conn, decision_reviews, decision_reviews.c.requested_at, person_id=person_id
         ),
         "locked": _rows(conn, file_locks, file_locks.c.locked_at, person_id=person_id) != [],
+        "notifications": _rows(
+            conn, notifications, notifications.c.created_at, person_id=person_id
+        ),
+        # the webhook's address, not its signing secret (the system's, like the salt)
+        "webhook": [
+            {"url": r["url"], "created_at": r["created_at"]}
+            for r in _rows(conn, person_webhooks, person_webhooks.c.created_at, person_id=person_id)
+        ],
         "audit_entries": [
             {"seq": e.seq, "entry": e.content} for e in audit.person_entries(conn, person_id)
         ],

@@ -11,6 +11,11 @@ partner that has no endpoint.
 Event types: ``grant.revoked``, ``grant.expired``, ``fulfilment.accepted``,
 ``fulfilment.rejected``, ``decision.data_corrected`` (a correction to data behind a
 decision the partner received), ``webhook.ping``.
+
+A **person** may have an endpoint too (``person_webhooks``): their notifications
+(``notification.inquiry``, ``notification.decision``, ``notification.score_change``,
+``notification.dispute_outcome``) go through the same outbox, signature, backoff and SSRF
+guard — an outbox row has either a ``partner_id`` or a ``person_id``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from openscore.registry import audit
 from openscore.registry.metadata import (
     grants,
     new_id,
+    person_webhooks,
     utc_now,
     webhook_endpoints,
     webhook_outbox,
@@ -40,6 +46,13 @@ EVENT_TYPES = (
     "fulfilment.accepted",
     "fulfilment.rejected",
     "decision.data_corrected",
+    "webhook.ping",
+)
+PERSON_EVENT_TYPES = (
+    "notification.inquiry",
+    "notification.decision",
+    "notification.score_change",
+    "notification.dispute_outcome",
     "webhook.ping",
 )
 SECRET_PREFIX = "whsec_"
@@ -57,7 +70,7 @@ class Endpoint:
 @dataclass(frozen=True, slots=True)
 class Delivery:
     id: str
-    partner_id: str
+    partner_id: str | None
     event_type: str
     payload: dict[str, Any]
     created_at: datetime
@@ -68,6 +81,15 @@ class Delivery:
     last_status_code: int | None
     last_error: str | None
     delivered_at: datetime | None
+    #: set instead of ``partner_id`` for a person's own webhook
+    person_id: str | None = None
+
+    @property
+    def recipient(self) -> tuple[str, str]:
+        """("partner", id) or ("person", id): whose endpoint it goes to."""
+        if self.person_id is not None:
+            return ("person", self.person_id)
+        return ("partner", str(self.partner_id))
 
 
 def _endpoint(row: sa.Row[*tuple[Any, ...]]) -> Endpoint:
@@ -88,6 +110,7 @@ def _delivery(row: sa.Row[*tuple[Any, ...]]) -> Delivery:
         row.last_status_code,
         row.last_error,
         row.delivered_at,
+        row.person_id,
     )
 
 
@@ -325,4 +348,99 @@ def list_deliveries(
     )
     if status is not None:
         query = query.where(webhook_outbox.c.status == status)
+    return [_delivery(r) for r in conn.execute(query)]
+
+
+# -- a person's own webhook ------------------------------------------------------------
+
+
+def get_person_endpoint(conn: Connection, person_id: str) -> Endpoint:
+    """The person's webhook (``partner_id`` of the answer holds the person's id)."""
+    row = conn.execute(
+        sa.select(person_webhooks).where(person_webhooks.c.person_id == person_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("no webhook is set")
+    return Endpoint(row.person_id, row.url, row.secret, row.created_at, row.updated_at)
+
+
+def set_person_endpoint(
+    conn: Connection, person_id: str, url: str, *, now: datetime | None = None
+) -> Endpoint:
+    """Set (or replace) the person's webhook with a new signing secret, returned once by
+    the caller. The URL must have passed the caller's SSRF check."""
+    now = now or utc_now()
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    conn.execute(person_webhooks.delete().where(person_webhooks.c.person_id == person_id))
+    conn.execute(
+        person_webhooks.insert().values(
+            person_id=person_id, url=url, secret=secret, created_at=now, updated_at=now
+        )
+    )
+    audit.append(conn, action="webhook.person_set", actor="subject", person_id=person_id, at=now)
+    return get_person_endpoint(conn, person_id)
+
+
+def delete_person_endpoint(
+    conn: Connection, person_id: str, *, now: datetime | None = None
+) -> None:
+    """Remove the person's webhook; their pending events are dropped."""
+    get_person_endpoint(conn, person_id)
+    conn.execute(person_webhooks.delete().where(person_webhooks.c.person_id == person_id))
+    conn.execute(
+        webhook_outbox.update()
+        .where(webhook_outbox.c.person_id == person_id, webhook_outbox.c.status == "pending")
+        .values(status="failed", last_error="the endpoint was removed")
+    )
+    audit.append(
+        conn,
+        action="webhook.person_removed",
+        actor="subject",
+        person_id=person_id,
+        at=now or utc_now(),
+    )
+
+
+def enqueue_person_event(
+    conn: Connection,
+    person_id: str,
+    event_type: str,
+    data: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> str | None:
+    """An event for the person's own webhook, in the caller's transaction; ``None`` when
+    they have none."""
+    if event_type not in PERSON_EVENT_TYPES:
+        raise ValueError(f"unknown person webhook event type {event_type!r}")
+    has_endpoint = conn.execute(
+        sa.select(person_webhooks.c.person_id).where(person_webhooks.c.person_id == person_id)
+    ).first()
+    if has_endpoint is None:
+        return None
+    now = now or utc_now()
+    event_id = new_id()
+    conn.execute(
+        webhook_outbox.insert().values(
+            id=event_id,
+            person_id=person_id,
+            event_type=event_type,
+            payload=dict(data),
+            created_at=now,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+        )
+    )
+    return event_id
+
+
+def list_person_deliveries(conn: Connection, person_id: str, *, limit: int = 20) -> list[Delivery]:
+    """The person's webhook events, newest first."""
+    query = (
+        sa.select(webhook_outbox)
+        .where(webhook_outbox.c.person_id == person_id)
+        .order_by(webhook_outbox.c.created_at.desc(), webhook_outbox.c.id)
+        .limit(limit)
+    )
     return [_delivery(r) for r in conn.execute(query)]

@@ -307,6 +307,10 @@ def _scorable(table: ir.Table, card: Scorecard, rule: ScoringRule) -> ir.Boolean
     return out.fill_null(False)
 
 
+#: prefix of the per-term points columns of :func:`score_table` (``term_points=True``)
+TERM_POINTS_PREFIX = "points:"
+
+
 def score_table(
     card: Scorecard,
     table: ir.Table,
@@ -315,6 +319,7 @@ def score_table(
     as_of: str | None = None,
     texts: bool = True,
     rule: ScoringRule | None = None,
+    term_points: bool = False,
 ) -> ir.Table:
     """One Ibis expression scoring every row of ``table``: score, band, sub-scores, reasons.
 
@@ -325,7 +330,9 @@ def score_table(
     ``reason_k_text`` / ``reason_k_improve`` / ``reason_k_points`` (points it costs) /
     ``reason_k_missing`` for k = 1..4 (null when fewer reasons), ``help_k`` /
     ``help_k_text`` / ``help_k_points`` for the factors that earn the most points
-    (k = 1..3), ``model_id`` and, when given, ``as_of``. Rows come back in no particular
+    (k = 1..3), ``model_id`` and, when given, ``as_of``; with ``term_points``,
+    ``points:<term>`` the points of every term (null when unscorable), what the history's
+    "why your score changed" compares. Rows come back in no particular
     order: join or sort on the id.
     """
     refuse_audit_only(card)
@@ -419,6 +426,7 @@ def score_table(
         *[v.name(k) for k, v in dims.items()],
         *[v.name(k) for k, v in keys.items()],
         *[v.name(k) for k, v in hkeys.items()],
+        *([step[c] for c in pcols] if term_points else []),
     )
 
     # 4. the top keys, one projection per rank
@@ -499,6 +507,10 @@ def score_table(
                 vals = [ibis.null("string"), ibis.null("string"), ibis.null("int64")]
             for suffix, v in zip(("", "_text", "_points"), vals, strict=True):
                 out.append(v.name(f"help_{r}{suffix}"))
+    if term_points:
+        for t, c in zip(terms, pcols, strict=True):
+            pts = ibis.cases((ok, step[c]), else_=ibis.null("int64"))
+            out.append(pts.cast("int64").name(f"{TERM_POINTS_PREFIX}{t.name}"))
     out.append(ibis.literal(card.model_id).name("model_id"))
     if as_of is not None:
         out.append(ibis.literal(as_of).name("as_of"))

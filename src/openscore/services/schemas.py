@@ -271,10 +271,47 @@ class ScorePublic(Out):
     as_of: datetime
     published_at: datetime
     scorable_when: str | None = None
+    kind: Literal["published", "recomputed"] = Field(
+        default="published",
+        description="published: the score as published then; recomputed: a history point "
+        "computed later (published_at is when) as of a past month-end with the model "
+        "model_id, from the data and consents the person has now — not what was published",
+    )
+
+
+class MovedPublic(Out):
+    code: str = Field(description="the model term (feature) that moved")
+    label: str = Field(description="what it is, in words")
+    points: int = Field(description="points it gained (+) or lost (-) between the two")
+
+
+class ScoreChangePublic(Out):
+    """Why the score changed from the point before (older) to this one."""
+
+    old: int
+    new: int
+    delta: int
+    threshold: int = Field(description="changes of more than this many points are explained")
+    basis: Literal["all", "top"] = Field(
+        description="all: every term's points compared (exact); top: only the reasons and "
+        "helps both scores cite"
+    )
+    moved: list[MovedPublic]
+
+
+class ScoreHistoryPointPublic(ScorePublic):
+    change: ScoreChangePublic | None = Field(
+        default=None,
+        description="set when the score moved by more than the threshold from the point "
+        "before it: which factors moved, by how many points",
+    )
 
 
 class ScoreHistoryPublic(Out):
-    items: list[ScorePublic]
+    items: list[ScoreHistoryPointPublic]
+    change_threshold: int = Field(
+        default=5, description="a change of more than this many points says why"
+    )
 
 
 class WhatIfRequest(In):

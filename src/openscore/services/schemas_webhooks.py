@@ -50,3 +50,48 @@ class WebhookDeliveriesPublic(Out):
 
 class WebhookPingPublic(Out):
     event_id: str
+
+
+class PersonWebhookSet(In):
+    url: WebhookUrl = Field(
+        description="where your notifications are POSTed, signed: an http(s) URL on a "
+        "public address; redirects are not followed"
+    )
+
+
+class PersonWebhookPublic(Out):
+    url: str
+    created_at: datetime
+    secret: str | None = Field(
+        default=None,
+        description="the signing secret (Openscore-Signature: t=…,v1=HMAC-SHA256 of "
+        "'<t>.<body>'): shown in the answer that set the webhook only",
+    )
+
+
+class NotificationPublic(Out):
+    id: str
+    kind: Literal["inquiry", "decision", "score_change", "dispute_outcome"]
+    text: str
+    data: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+    unread: bool
+
+
+class NotificationsPublic(Out):
+    items: list[NotificationPublic]
+    unread: int = Field(description="how many of all your notifications are unread")
+
+
+class NotificationsRead(In):
+    ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None = Field(
+        default=None,
+        max_length=200,
+        description="the notifications to mark read; leave out to mark all read",
+    )
+
+
+class NotificationsReadPublic(Out):
+    marked: int
+    unread: int

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from openscore import online, registry
 from openscore.errors import NotFound, NotReady
+from openscore.features import FEATURES_BY_NAME
 from openscore.registry import PublishedScore, current_score
 from openscore.scoring import ScoreResult
 from openscore.scoring.eligibility import ScoringRule
@@ -17,7 +18,10 @@ from openscore.services.context import Context
 from openscore.services.schemas import (
     ComputedScorePublic,
     HelpPublic,
+    MovedPublic,
     ReasonPublic,
+    ScoreChangePublic,
+    ScoreHistoryPointPublic,
     ScoreHistoryPublic,
     ScorePublic,
 )
@@ -62,6 +66,7 @@ def score_public(score: PublishedScore) -> ScorePublic:
         as_of=score.as_of,
         published_at=score.published_at,
         scorable_when=None if score.scored else ScoringRule.from_settings().describe(),
+        kind=score.kind,  # type: ignore[arg-type]
     )
 
 
@@ -84,7 +89,54 @@ def read_score(state: Context, person_id: str, *, actor: str) -> ScorePublic:
 
 
 def history(state: Context, person_id: str, *, limit: int) -> ScoreHistoryPublic:
-    """Published scores, newest first."""
+    """Scores over time, newest first: as published, and recomputed month-end points
+    (labelled); each change beyond the threshold says which factors moved."""
     with state.read() as conn:
-        found = registry.score_history(conn, person_id, limit=limit)
-    return ScoreHistoryPublic(items=[score_public(s) for s in found])
+        found = registry.score_history(conn, person_id, limit=limit + 1)
+    threshold = state.settings.score_change_points
+    changes = history_changes(found, threshold)
+    items = [
+        ScoreHistoryPointPublic(**score_public(s).model_dump(), change=changes.get(s.id))
+        for s in found[:limit]
+    ]
+    return ScoreHistoryPublic(items=items, change_threshold=threshold)
+
+
+def moved_label(code: str) -> str:
+    """A term in words: the feature's description, else its name."""
+    spec = FEATURES_BY_NAME.get(code)
+    if spec is not None:
+        return spec.description.rstrip(".")
+    return code.replace("_", " ")
+
+
+def history_changes(points: list[PublishedScore], threshold: int) -> dict[int, ScoreChangePublic]:
+    """For each scored point (newest first) whose score moved by more than ``threshold``
+    from the scored point before it: why. Keyed by the point's id."""
+    scored = [p for p in points if p.score is not None]
+    out: dict[int, ScoreChangePublic] = {}
+    for new, old in zip(scored, scored[1:], strict=False):
+        change = registry.score_change(_as_mapping(old), _as_mapping(new))
+        if change is None or abs(change.delta) <= threshold:
+            continue
+        out[new.id] = ScoreChangePublic(
+            old=change.old,
+            new=change.new,
+            delta=change.delta,
+            threshold=threshold,
+            basis=change.basis,  # type: ignore[arg-type]
+            moved=[
+                MovedPublic(code=m.code, label=moved_label(m.code), points=m.points)
+                for m in change.moved[:5]
+            ],
+        )
+    return out
+
+
+def _as_mapping(score: PublishedScore) -> dict[str, object]:
+    return {
+        "score": score.score,
+        "reasons": score.reasons,
+        "helps": score.helps,
+        "contributions": score.contributions,
+    }

@@ -19,6 +19,7 @@ can call :func:`deliver_due` instead).
 address the host resolves to must be public — no loopback, private, link-local, shared,
 multicast or reserved address — unless it lies in a network the operator allows
 (``OPENSCORE_API_WEBHOOK_ALLOW_NETWORKS``, e.g. ``127.0.0.1/32`` in tests). It is
+<<<<<<< HEAD
 checked when the URL is registered, and again **at connect time** on every attempt:
 :func:`guarded_client`'s transport resolves the host once per connection, checks every
 address it got, and connects to a checked address — never to a second answer of the
@@ -27,6 +28,12 @@ connection (DNS rebinding) reaches nothing. The request keeps the URL's host in 
 ``Host`` header, and HTTPS sends it as SNI and verifies the certificate against it.
 No proxy from the environment is used (it would do its own resolving), and no redirect
 is followed.
+=======
+checked when the URL is registered and again before every attempt (DNS may change).
+
+People's own webhooks (their notifications) share all of this: the same outbox rows
+(with ``person_id`` instead of ``partner_id``), signature, backoff, guard and loop.
+>>>>>>> h15history
 """
 
 from __future__ import annotations
@@ -354,12 +361,19 @@ def deliver_due(
         return report
     claimed: list[tuple[outbox.Delivery, outbox.Endpoint]] = []
     with begin() as conn:
-        endpoints: dict[str, outbox.Endpoint] = {}
+        endpoints: dict[tuple[str, str], outbox.Endpoint] = {}
         for delivery in due:
-            if delivery.partner_id not in endpoints:
-                endpoints[delivery.partner_id] = outbox.get_endpoint(conn, delivery.partner_id)
+            # a partner's endpoint, or a person's own webhook (their notifications)
+            key = delivery.recipient
+            if key not in endpoints:
+                kind, owner = key
+                endpoints[key] = (
+                    outbox.get_person_endpoint(conn, owner)
+                    if kind == "person"
+                    else outbox.get_endpoint(conn, owner)
+                )
             if outbox.claim(conn, delivery, until=now + CLAIM):
-                claimed.append((delivery, endpoints[delivery.partner_id]))
+                claimed.append((delivery, endpoints[key]))
     own = client is None
     client = client or guarded_client(allow=allow, timeout=timeout, resolve=resolve)
     try:

@@ -255,11 +255,23 @@ def _tick_label(value: float, percent: bool = False) -> str:
 # -- score history -----------------------------------------------------------------------
 
 
-def history(points: Sequence[tuple[datetime, int]], *, chart_id: str = "history") -> Markup:
-    """Published scores over time (oldest to newest), with the band boundaries."""
+def history(
+    points: Sequence[tuple[datetime, int]],
+    *,
+    chart_id: str = "history",
+    recomputed: Sequence[bool] | None = None,
+) -> Markup:
+    """Scores over time (oldest to newest), with the band boundaries. ``recomputed``
+    (one flag per point) draws the points computed later with today's model hollow, with
+    a legend that says so."""
     width, height = 900.0, 240.0
     left, right, top, bottom = 52.0, 16.0, 16.0, 40.0
-    pts = sorted(points, key=lambda p: p[0])
+    flags = list(recomputed) if recomputed is not None else [False] * len(points)
+    order = sorted(range(len(points)), key=lambda i: points[i][0])
+    pts = [points[i] for i in order]
+    hollow = [flags[i] for i in order]
+    if any(hollow):
+        top = 34.0
     scores = [s for _, s in pts]
     low = max(SCORE_MIN, (min(scores) - 40) // 25 * 25) if scores else SCORE_MIN
     high = min(SCORE_MAX, -(-(max(scores) + 40) // 25) * 25) if scores else SCORE_MAX
@@ -268,7 +280,10 @@ def history(points: Sequence[tuple[datetime, int]], *, chart_id: str = "history"
         low = max(SCORE_MIN, high - 100)
     desc = (
         "Score history, oldest first: "
-        + "; ".join(f"{t:%d %b %Y %H:%M}: {s}" for t, s in pts)
+        + "; ".join(
+            f"{t:%d %b %Y}: {s} (recomputed)" if light else f"{t:%d %b %Y %H:%M}: {s}"
+            for (t, s), light in zip(pts, hollow, strict=True)
+        )
         + "."
         if pts
         else "No published scores yet."
@@ -323,11 +338,37 @@ def history(points: Sequence[tuple[datetime, int]], *, chart_id: str = "history"
                 f'<polyline points="{line}" fill="none" stroke="{SERIES_COLOURS[0]}" '
                 'stroke-width="2.5" stroke-linejoin="round"/>'
             )
-        for (t, s), (x, y) in zip(pts, coords, strict=True):
+        for (t, s), (x, y), light in zip(pts, coords, hollow, strict=True):
+            if light:
+                parts.append(
+                    f'<circle cx="{_f(x)}" cy="{_f(y)}" r="4" fill="#ffffff" '
+                    f'stroke="{SERIES_COLOURS[0]}" stroke-width="2"><title>'
+                    f"{escape(f'{t:%d %b %Y}: {s}, recomputed with today’s model')}"
+                    "</title></circle>"
+                )
+                continue
             parts.append(
                 f'<circle cx="{_f(x)}" cy="{_f(y)}" r="4.5" fill="{SERIES_COLOURS[0]}" '
                 f'stroke="#ffffff" stroke-width="1.5"><title>{escape(f"{t:%d %b %Y %H:%M}: {s}")}'
                 "</title></circle>"
+            )
+        if any(hollow):
+            parts.append(
+                f'<circle cx="{_f(left + 6)}" cy="14" r="4.5" fill="{SERIES_COLOURS[0]}"/>'
+            )
+            parts.append(_text(left + 16, 18, "as published", size=12, fill=MUTED))
+            parts.append(
+                f'<circle cx="{_f(left + 128)}" cy="14" r="4" fill="#ffffff" '
+                f'stroke="{SERIES_COLOURS[0]}" stroke-width="2"/>'
+            )
+            parts.append(
+                _text(
+                    left + 138,
+                    18,
+                    "recomputed later with today’s model, as of each month-end",
+                    size=12,
+                    fill=MUTED,
+                )
             )
         labelled = [0] if len(pts) == 1 else [0, len(pts) - 1]
         # Scores of one day (a change of sources, a dispute) are told apart by the hour.

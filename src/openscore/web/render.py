@@ -113,6 +113,7 @@ def render_html(template: str, context: dict[str, Any]) -> str:
     return environment().get_template(template).render(context)
 
 
+<<<<<<< HEAD
 def _catalogue_words(request: Request) -> dict[str, Any]:
     """The product names and the currency of the catalogue in service, for every page
     (a decision says "Deposit-free bike, €50", not "bike, 50")."""
@@ -124,6 +125,16 @@ def _catalogue_words(request: Request) -> dict[str, Any]:
         "product_names": {p.id: p.name for p in catalogue.products},
         "currency": catalogue.currency,
     }
+=======
+def _unread(request: Request, person_id: str) -> int:
+    """The badge on the nav's Notifications link (0 when it cannot be read)."""
+    from openscore.services.notifications import unread_count
+
+    try:
+        return unread_count(request.app.state.openscore, person_id)
+    except Exception:  # a page never fails for its badge
+        return 0
+>>>>>>> h15history
 
 
 def page(
@@ -147,6 +158,8 @@ def page(
         **_catalogue_words(request),
     }
     values.update(context)
+    if values["subject"] is not None and "unread_notifications" not in values:
+        values["unread_notifications"] = _unread(request, values["subject"].person_id)
     response = HTMLResponse(
         render_html(template, values),
         status_code=status,

@@ -204,7 +204,9 @@ def published_count(state: AppState) -> int:
     with state.read() as conn:
         return int(
             conn.execute(
-                sa.select(sa.func.count(sa.distinct(published_scores.c.person_id)))
+                sa.select(sa.func.count(sa.distinct(published_scores.c.person_id))).where(
+                    published_scores.c.kind == "published"
+                )
             ).scalar_one()
         )
 
@@ -213,6 +215,7 @@ def published_distribution(state: AppState) -> Distribution:
     """Everyone's current published score (the latest row per person), binned in SQL."""
     latest = (
         sa.select(sa.func.max(published_scores.c.id).label("id"))
+        .where(published_scores.c.kind == "published")  # history points are not current
         .group_by(published_scores.c.person_id)
         .subquery()
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from openscore.web.routes import (
     account,
+    alerts,
     attest,
     console,
     console_reports,
@@ -21,6 +22,7 @@ ROUTERS = (
     control.router,
     records.router,
     account.router,
+    alerts.router,
     attest.router,
     console.router,
     console_reports.router,

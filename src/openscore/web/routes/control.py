@@ -83,7 +83,7 @@ def _change_notice(
     if now == "already":
         return {"kind": "", "text": f"{name} was already as you asked: nothing changed."}
     with app_state(request).read() as conn:
-        history = registry.score_history(conn, subject.person_id, limit=2)
+        history = registry.score_history(conn, subject.person_id, limit=2, recomputed=False)
     text = f"You stopped sharing {name}: its records are deleted."
     if len(history) == 2:
         old, new = history[1].score, history[0].score

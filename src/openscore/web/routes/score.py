@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -17,7 +19,7 @@ from openscore.scoring.eligibility import ScoringRule
 from openscore.scoring.weights import dimension_weights, weight_notes
 from openscore.services import whatif as whatif_service
 from openscore.services.schemas import WhatIfRequest
-from openscore.services.scores import current_or_publish, ensure_model
+from openscore.services.scores import current_or_publish, ensure_model, history_changes
 from openscore.web import charts, forms
 from openscore.web.auth import PortalSubject, app_state
 from openscore.web.render import page
@@ -109,8 +111,12 @@ def dashboard(request: Request, subject: PortalSubject) -> HTMLResponse:
         ),
         radar=charts.radar(score.dimensions, DIMENSIONS) if score.scored else None,
         history_chart=charts.history(
-            [(s.published_at, s.score) for s in scored if s.score is not None]
+            [(_when(s), s.score) for s in scored if s.score is not None],
+            recomputed=[s.recomputed for s in scored if s.score is not None],
         ),
+        changes=_changes(history, state.settings.score_change_points),
+        change_threshold=state.settings.score_change_points,
+        recomputed_points=sum(1 for s in history if s.recomputed),
         notice=notice,
         weights=weights,
         weight_why=weight_why,
@@ -119,6 +125,32 @@ def dashboard(request: Request, subject: PortalSubject) -> HTMLResponse:
         public_records=public_records_shown(request, person_id),
         model_uses_records=uses_records,
     )
+
+
+def _when(score: registry.PublishedScore) -> datetime:
+    """Where a point sits in time: a recomputed point at the month-end it is as of, a
+    published one when it was published."""
+    return score.as_of if score.recomputed else score.published_at
+
+
+def _changes(history: list[registry.PublishedScore], threshold: int) -> list[dict[str, Any]]:
+    """The history's changes of more than ``threshold`` points, newest first, each with
+    the two points and which factors moved (``services.scores.history_changes``)."""
+    by_id = {s.id: s for s in history}
+    scored = [s for s in history if s.score is not None]
+    before = {new.id: old for new, old in zip(scored, scored[1:], strict=False)}
+    out = []
+    for point_id, change in history_changes(history, threshold).items():
+        out.append(
+            {
+                "point": by_id[point_id],
+                "when": _when(by_id[point_id]),
+                "before": before[point_id],
+                "before_when": _when(before[point_id]),
+                "change": change,
+            }
+        )
+    return out
 
 
 @dataclass(frozen=True)

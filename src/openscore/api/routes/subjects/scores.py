@@ -24,7 +24,8 @@ def read_score(state: StateDep, subject: CurrentSubject) -> ScorePublic:
 
 @router.get("/history", response_model=ScoreHistoryPublic)
 def read_history(state: StateDep, subject: CurrentSubject, page: PageDep) -> ScoreHistoryPublic:
-    """Published scores, newest first."""
+    """My scores over time, newest first: as published, and recomputed month-end points
+    (``kind``); a change beyond ``change_threshold`` points says which factors moved."""
     return scores.history(state, subject.person_id, limit=page.limit)
 
 
