@@ -18,6 +18,7 @@ import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -96,7 +97,7 @@ def person_features(
 def _run_features(rows: pa.Table, graph: pa.Table | None, as_of: date) -> pa.Table:
     """The feature expression over one person's rows, on this thread's DuckDB, where it
     is a view parsed once per as-of date. A connection that failed is not reused."""
-    state = getattr(_local, "duckdb", None)
+    state: tuple[duckdb.DuckDBPyConnection, set[str]] | None = getattr(_local, "duckdb", None)
     if state is None:
         state = _local.duckdb = (connect(threads=1), set())
     con, views = state

@@ -19,7 +19,6 @@ can call :func:`deliver_due` instead).
 address the host resolves to must be public — no loopback, private, link-local, shared,
 multicast or reserved address — unless it lies in a network the operator allows
 (``OPENSCORE_API_WEBHOOK_ALLOW_NETWORKS``, e.g. ``127.0.0.1/32`` in tests). It is
-<<<<<<< HEAD
 checked when the URL is registered, and again **at connect time** on every attempt:
 :func:`guarded_client`'s transport resolves the host once per connection, checks every
 address it got, and connects to a checked address — never to a second answer of the
@@ -28,12 +27,9 @@ connection (DNS rebinding) reaches nothing. The request keeps the URL's host in 
 ``Host`` header, and HTTPS sends it as SNI and verifies the certificate against it.
 No proxy from the environment is used (it would do its own resolving), and no redirect
 is followed.
-=======
-checked when the URL is registered and again before every attempt (DNS may change).
 
 People's own webhooks (their notifications) share all of this: the same outbox rows
 (with ``person_id`` instead of ``partner_id``), signature, backoff, guard and loop.
->>>>>>> h15history
 """
 
 from __future__ import annotations

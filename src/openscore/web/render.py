@@ -113,7 +113,6 @@ def render_html(template: str, context: dict[str, Any]) -> str:
     return environment().get_template(template).render(context)
 
 
-<<<<<<< HEAD
 def _catalogue_words(request: Request) -> dict[str, Any]:
     """The product names and the currency of the catalogue in service, for every page
     (a decision says "Deposit-free bike, €50", not "bike, 50")."""
@@ -125,7 +124,8 @@ def _catalogue_words(request: Request) -> dict[str, Any]:
         "product_names": {p.id: p.name for p in catalogue.products},
         "currency": catalogue.currency,
     }
-=======
+
+
 def _unread(request: Request, person_id: str) -> int:
     """The badge on the nav's Notifications link (0 when it cannot be read)."""
     from openscore.services.notifications import unread_count
@@ -134,7 +134,6 @@ def _unread(request: Request, person_id: str) -> int:
         return unread_count(request.app.state.openscore, person_id)
     except Exception:  # a page never fails for its badge
         return 0
->>>>>>> h15history
 
 
 def page(
