@@ -170,7 +170,8 @@ def build_view(
 ) -> MapView:
     """The rows of a release, the margin of each recomputed from the mechanism's ε and
     the city's noisy count, sorted; unknown parameters fall back with a notice."""
-    params = release.get("parameters") if isinstance(release.get("parameters"), dict) else {}
+    found = release.get("parameters")
+    params: dict[str, Any] = found if isinstance(found, dict) else {}
     epsilon = _number(params.get("epsilon"))
     epsilon_sum = _number(params.get("epsilon_sum"))
     k_value = _number(params.get("k"))
