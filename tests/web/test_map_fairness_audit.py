@@ -10,7 +10,6 @@ from html import unescape
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from web.world import WebWorld, csrf
 
@@ -109,10 +108,11 @@ def test_the_city_map_says_what_its_release_and_settings_say(web: WebWorld) -> N
     wider = unescape(re.sub(r"<[^>]+>", "", anyone.get("/city-map").text))
     assert "narrower than ±80 points" in wider
     assert f"{len(published)} of {len(published)} published cities are coloured" in wider
+    _search_and_sort(web, release)  # the same release: one publication for both
 
 
-def test_city_map_search_and_sort_are_get_parameters(web: WebWorld) -> None:
-    release = _publish(web)
+def _search_and_sort(web: WebWorld, release) -> None:
+    """Search and sort are GET parameters (no script); bad ones fall back, named."""
     published = release.table[release.table["published"]]
     anyone = web.client()
     page = anyone.get("/city-map").text
@@ -294,6 +294,10 @@ def test_enrolment_codes_are_issued_from_a_console_form(web: WebWorld) -> None:
     assert "shown this once" in issued.text
     days = web.state.enrolment.max_age / 86400
     assert f"valid for {days:g} days" in issued.text
+    with web.engine.connect() as conn:
+        (logged,) = registry.audit.recent_entries(conn, action="enrolment.issued")
+        assert registry.audit.concerns(conn, person, logged)
+    assert logged.content["actor"] == "operator:ops"
 
     with web.engine.begin() as conn:
         registry.set_credentials(
@@ -303,7 +307,8 @@ def test_enrolment_codes_are_issued_from_a_console_form(web: WebWorld) -> None:
     assert again.status_code == 409 and "already has a login" in again.text
 
 
-@pytest.mark.parametrize("path", ["/console/enrolment", "/console/audit"])
-def test_console_pages_need_an_operator(web: WebWorld, path: str) -> None:
-    answer = web.client().get(path)
-    assert answer.status_code in (303, 401)
+def test_the_new_console_pages_need_an_operator(web: WebWorld) -> None:
+    anyone = web.client()
+    for path in ("/console/enrolment", "/console/audit"):
+        assert anyone.get(path).status_code in (303, 401), path
+    assert anyone.post("/console/audit/heads").status_code in (303, 401, 403)

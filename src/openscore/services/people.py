@@ -29,12 +29,23 @@ def read_person(state: Context, person_id: str) -> PersonPublic:
 
 
 def issue_enrolment_code(
-    state: Context, enrolment: Enrolment, person_id: str
+    state: Context, enrolment: Enrolment, person_id: str, *, actor: str
 ) -> EnrolmentCodePublic:
     """A signed code naming the person, good for one sign-up until it expires
     (``NotFound`` for an unknown person, ``Conflict`` if they already have a login). The
-    code is stateless (signed, not stored): showing it once is the caller's duty."""
-    if read_person(state, person_id).has_login:
-        raise Conflict(ALREADY_HAS_LOGIN)
-    code, expires_at = enrolment.issue(person_id)
+    code is signed, not stored (showing it once is the caller's duty); that it was issued,
+    and by whom, goes to the audit log (``enrolment.issued``, the person pseudonymised):
+    it is a credential for the person's records."""
+    with state.write() as conn:
+        registry.get_person(conn, person_id)
+        if registry.login_of(conn, person_id) is not None:
+            raise Conflict(ALREADY_HAS_LOGIN)
+        code, expires_at = enrolment.issue(person_id)
+        registry.audit.append(
+            conn,
+            action="enrolment.issued",
+            actor=actor,
+            person_id=person_id,
+            details={"expires_at": expires_at.isoformat(timespec="seconds")},
+        )
     return EnrolmentCodePublic(person_id=person_id, code=code, expires_at=expires_at)

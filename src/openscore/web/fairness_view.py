@@ -83,7 +83,7 @@ def gap_chart(verdict: Verdict, limit: float, *, chart_id: str) -> Markup:
     rows = verdict.gaps
     left, right, top = 118.0, 14.0, 26.0
     plot = WIDTH - left - right
-    span = max([abs(g) for _, g in rows if g is not None] + [limit]) * 1.45
+    span = max([abs(g) for _, g in rows if g is not None] + [limit]) * 1.9
     height = top + ROW * len(rows) + 8
     centre = left + plot / 2
 

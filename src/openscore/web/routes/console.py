@@ -637,7 +637,9 @@ async def issue_enrolment(request: Request, operator: ConsoleOperator) -> Respon
     state = app_state(request)
     try:
         issued = await run_in_threadpool(
-            people_service.issue_enrolment_code, state, state.enrolment, person_id
+            lambda: people_service.issue_enrolment_code(
+                state, state.enrolment, person_id, actor=operator.principal.actor
+            )
         )
     except NotFound:
         return await run_in_threadpool(again, "No person has this id in the registry.", 404)

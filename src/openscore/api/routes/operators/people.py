@@ -36,4 +36,4 @@ def issue_enrolment_code(
 ) -> EnrolmentCodePublic:
     """A signed code naming the person, valid for a week, good for one sign-up (409 if
     the person already has a login)."""
-    return people.issue_enrolment_code(state, state.enrolment, person_id)
+    return people.issue_enrolment_code(state, state.enrolment, person_id, actor=operator.actor)
