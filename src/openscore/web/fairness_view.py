@@ -20,7 +20,7 @@ from openscore.web.charts import GRID, INK, MUTED
 PASS_COLOUR, FLAG_COLOUR, NEUTRAL = "#1f5fae", "#b3261e", "#9aa5b1"
 WIDTH = 360.0
 ROW = 30.0
-FONT = 14.0
+FONT = 15.0
 
 
 def _svg_open(chart_id: str, height: float, title: str, desc: str) -> str:
