@@ -67,6 +67,7 @@ def scored_people(root: Path) -> tuple[pd.DataFrame, dict]:
     X = prepared.features
     X = X.loc[:, X.notna().any()]
     meta = {c: m for c, m in feature_meta().items() if c in X.columns}
+    X = X[list(meta)]
     card = train_model(X, prepared.frame["defaulted_12m"].astype(int), meta, method="scorecard")
     scores = pd.DataFrame({"person_id": prepared.frame["person_id"], "score": scores_of(card, X)})
     info = {

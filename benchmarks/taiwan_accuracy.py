@@ -100,6 +100,7 @@ def run_events(csv: Path, folds: int, ebm_defaults: bool) -> dict:
     feature_seconds = time.perf_counter() - t0
     X = X[[c for c in X.columns if c not in GRAPH_FEATURES]]
     meta = {c: m for c, m in feature_meta(Scaling()).items() if c in X.columns}
+    X = X[list(meta)]
     parts = split_rows(y, test_size=0.3, random_state=42)
     t0 = time.perf_counter()
     card = train_model(

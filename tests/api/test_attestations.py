@@ -146,3 +146,39 @@ def test_public_routes_need_no_account_and_refuse_junk(api_world: ApiWorld) -> N
         assert verdict.json()["reason"]
     assert anyone.post("/v1/attestations/verify", json={"token": ""}).status_code == 422
     assert anyone.post("/v1/me/attestations", json={"min_score": 650}).status_code == 401
+
+
+def test_checks_are_limited_per_address(registry_engine, tmp_path) -> None:
+    """The API's and the public page's checks count together, per client address; the
+    form keeps the pasted statement; another address is not held back."""
+    from fastapi.testclient import TestClient
+
+    from fixtures.api import build_world
+
+    world = build_world(
+        registry_engine,
+        tmp_path / "data",
+        attestation_verifications_per_ip=3,
+        attestation_verify_window_seconds=120,
+    )
+    limit = world.state.api.attestation_verifications_per_ip
+    one = TestClient(world.app, raise_server_exceptions=False, client=("203.0.113.7", 4000))
+    for _ in range(limit - 1):
+        answer = one.post("/v1/attestations/verify", json={"token": "x"})
+        assert answer.status_code == 200 and answer.json()["valid"] is False
+    page = one.post("/verify", data={"token": "a.b.c~kept", "audience": "landlord"})
+    assert page.status_code == 200 and "Not valid" in page.text  # the third check: allowed
+    over = one.post("/v1/attestations/verify", json={"token": "x"})
+    assert over.status_code == 429 and over.json()["error"] == "rate_limited"
+    assert 0 < int(over.headers["Retry-After"]) <= 120
+    assert "attestation checks" in over.json()["message"]
+    page = one.post("/verify", data={"token": "a.b.c~kept", "audience": "landlord"})
+    assert page.status_code == 429 and 0 < int(page.headers["Retry-After"]) <= 120
+    assert "Not checked yet" in page.text and "Not valid" not in page.text
+    assert "a.b.c~kept" in page.text and 'value="landlord"' in page.text
+    other = TestClient(world.app, raise_server_exceptions=False, client=("203.0.113.8", 4000))
+    assert other.post("/v1/attestations/verify", json={"token": "x"}).status_code == 200
+    # the page to paste into, the keys and the status list are not checks: never limited
+    assert one.get("/verify").status_code == 200
+    assert one.get("/.well-known/jwks.json").status_code == 200
+    assert one.get("/v1/attestations/status").status_code == 200

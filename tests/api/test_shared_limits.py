@@ -54,3 +54,20 @@ def test_login_failures_are_counted_across_workers(
         .status_code
         == 401
     )
+
+
+def test_attestation_checks_are_counted_across_workers(
+    registry_engine: Engine, tmp_path: Path
+) -> None:
+    limits = {"attestation_verifications_per_ip": 2, "attestation_verify_window_seconds": 60}
+    world = build_world(registry_engine, tmp_path / "data", redis_url=REDIS, **limits)
+    other = create_app(
+        world.state.settings, ApiSettings(redis_url=REDIS, **limits), engine=world.engine
+    )
+    address = ("198.51.100.9", 1000)
+    clients = [TestClient(app, client=address) for app in (world.app, other)]
+    for client in clients:  # one check on each worker: the limit of two is used up
+        assert client.post("/v1/attestations/verify", json={"token": "x"}).status_code == 200
+    for client in clients:
+        over = client.post("/v1/attestations/verify", json={"token": "x"})
+        assert over.status_code == 429 and int(over.headers["retry-after"]) > 0

@@ -5,6 +5,8 @@ redirect followed, given up after 24 h, the SSRF guard, and what the partner see
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -29,7 +32,7 @@ LOCAL = parse_networks("127.0.0.1/32")
 class Receiver:
     """A small threaded HTTP server that records what it is sent and answers as told."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: Any = None) -> None:
         self.requests: list[dict[str, Any]] = []
         self.mode = "ok"
         receiver = self
@@ -54,9 +57,12 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.port = int(self.server.server_address[1])
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"http://{host}:{self.port}/hooks"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -277,3 +283,164 @@ def test_rotation_and_removal(world: ApiWorld, receiver: Receiver) -> None:
     assert deliver_due(world.engine, allow=LOCAL).attempted == 0
     assert _deliveries(world)[0]["status"] == "failed"
     assert webhooks.SIGNATURE_HEADER == "Openscore-Signature"
+
+
+# -- DNS rebinding: the address connected to is the address checked --------------------
+
+
+def _rebinding_resolver(monkeypatch: pytest.MonkeyPatch, answers: list[str]) -> list[str]:
+    """The system resolver (``socket.getaddrinfo``, what every HTTP client asks) answers
+    for ``rebind.test`` with ``answers`` in turn, then 127.0.0.1 for ever: a name that
+    looks public to one look-up and is loopback to the next. Returns the answers given."""
+    real = socket.getaddrinfo
+    given: list[str] = []
+
+    def rebinding(host: Any, *args: Any, **kw: Any) -> Any:
+        if host != "rebind.test":
+            return real(host, *args, **kw)
+        given.append(answers.pop(0) if answers else "127.0.0.1")
+        return real(given[-1], *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    return given
+
+
+def test_a_name_that_rebinds_to_loopback_reaches_nothing(
+    registry_engine: Engine, tmp_path: Path, cheap_passwords: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 127.0.0.2 stands for a public address (the one network the operator allows); the
+    # receiver on 127.0.0.1, same port, is the internal service an attacker aims at
+    allowed = "127.0.0.2/32"
+    public = Receiver(host="127.0.0.2")
+    internal = Receiver(host="127.0.0.1", port=public.port)
+    try:
+        world = build_world(
+            registry_engine,
+            tmp_path / "data",
+            webhook_allow_networks=allowed,
+            webhook_interval_seconds=0,
+        )
+        answers = ["127.0.0.2"]
+        given = _rebinding_resolver(monkeypatch, answers)
+        url = f"http://rebind.test:{public.port}/hooks"
+        registered = world.partner("bikes").put("/v1/partner/webhook", json={"url": url})
+        assert registered.status_code == 200, registered.text  # it looked public
+        world.partner("bikes").post("/v1/partner/webhook/ping")
+
+        answers.append("127.0.0.2")  # the delivery's look-up: public, then loopback after
+        report = deliver_due(world.engine, allow=parse_networks(allowed))
+        assert report.delivered == 1
+        assert internal.requests == []  # what a second look-up at connect time reaches
+        assert len(public.requests) == 1
+        assert public.requests[0]["headers"]["Host"] == f"rebind.test:{public.port}"
+        assert given == ["127.0.0.2", "127.0.0.2"]  # one look-up per attempt, no second
+
+        # now the name answers loopback: refused when connecting, nothing sent anywhere
+        world.partner("bikes").post("/v1/partner/webhook/ping")
+        report = deliver_due(world.engine, allow=parse_networks(allowed))
+        assert report.retrying == 1 and internal.requests == [] and len(public.requests) == 1
+        row = _deliveries(world)[0]
+        assert row["last_status_code"] is None and "loopback" in row["last_error"]
+        assert "127.0.0.1" in row["last_error"]
+    finally:
+        public.close()
+        internal.close()
+
+
+def test_a_private_address_is_refused_at_connect_time(world: ApiWorld, receiver: Receiver) -> None:
+    """With the system's own resolver: ``localhost`` is 127.0.0.1. A URL that never went
+    through registration's check (stored directly) is still refused when connecting."""
+    local = f"http://localhost:{receiver.port}/hooks"
+    with webhooks.guarded_client(timeout=2) as client, pytest.raises(InputError, match="127"):
+        client.post(local, content=b"{}")
+    partner = world.partner("bikes")
+    with world.engine.begin() as conn:
+        webhooks.outbox.set_endpoint(conn, "bikes", local)
+    partner.post("/v1/partner/webhook/ping")
+    report = deliver_due(world.engine)  # no network allowed
+    assert report.retrying == 1 and receiver.requests == []
+    assert "private, loopback or reserved" in _deliveries(world)[0]["last_error"]
+    # allowed by the operator: sent, to the address checked, under the name given
+    with webhooks.guarded_client(allow=LOCAL, timeout=2) as client:
+        assert client.post(local, content=b"{}").status_code == 200
+    assert receiver.requests[-1]["headers"]["Host"] == f"localhost:{receiver.port}"
+    # every address of the answer is checked, before any connection
+    sent = len(receiver.requests)
+    mixed = {"resolve": lambda h, p: ["127.0.0.1", "10.0.0.1"], "allow": LOCAL}
+    with webhooks.guarded_client(timeout=2, **mixed) as client:
+        with pytest.raises(InputError, match="10.0.0.1"):
+            client.post(f"http://hooks.partner.test:{receiver.port}/hooks", content=b"{}")
+    assert len(receiver.requests) == sent
+    # checked addresses are tried in turn: nothing listens on 127.0.0.3, 127.0.0.1 answers
+    both = {
+        "resolve": lambda h, p: ["127.0.0.3", "127.0.0.1"],
+        "allow": parse_networks("127.0.0.0/8"),
+    }
+    with webhooks.guarded_client(timeout=2, **both) as client:
+        assert (
+            client.post(f"http://hooks.partner.test:{receiver.port}/", content=b"{}").status_code
+            == 200
+        )
+    assert len(receiver.requests) == sent + 1
+
+
+def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = registry.utc_now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_https_to_the_checked_address_verifies_the_name(tmp_path: Path) -> None:
+    """The socket goes to the address the guard checked; TLS still sends the URL's host
+    as SNI and checks the certificate against it (not against the address)."""
+    cert, key = _certificate(tmp_path, "hooks.partner.test")
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    names: list[str | None] = []
+
+    def sni(sock: Any, name: str | None, ctx: Any) -> None:
+        names.append(name)
+
+    server_tls.sni_callback = sni
+    receiver = Receiver(tls=server_tls)
+    trust = ssl.create_default_context(cafile=str(cert))
+    to_local = {"resolve": lambda host, port: ["127.0.0.1"], "allow": LOCAL, "verify": trust}
+    try:
+        with webhooks.guarded_client(timeout=5, **to_local) as client:
+            url = f"https://hooks.partner.test:{receiver.port}/hooks"
+            assert client.post(url, content=b"{}").status_code == 200
+            assert names == ["hooks.partner.test"]
+            assert receiver.requests[-1]["headers"]["Host"] == f"hooks.partner.test:{receiver.port}"
+            # another name at the same address: the certificate does not match it
+            with pytest.raises(httpx.ConnectError, match="(?i)certificate|hostname"):
+                client.post(f"https://other.partner.test:{receiver.port}/hooks", content=b"{}")
+        assert len(receiver.requests) == 1
+    finally:
+        receiver.close()

@@ -233,8 +233,8 @@ def test_file_a_dispute(page, browser_world: BrowserWorld) -> None:
     assert "Your dispute is filed" in page.get_by_role("status").inner_text()
     body = page.locator("main").inner_text()
     assert "Open: being looked at" in body
-    due = re.search(r"Answer due by\s+(\d{2} \w{3} \d{4})", body).group(1)
-    filed = re.search(r"Filed\s+(\d{2} \w{3} \d{4})", body).group(1)
+    due = re.search(r"Answer due by\s+(\d{1,2} \w{3} \d{4})", body).group(1)
+    filed = re.search(r"Filed\s+(\d{1,2} \w{3} \d{4})", body).group(1)
     assert datetime.strptime(due, "%d %b %Y") - datetime.strptime(filed, "%d %b %Y") == (
         timedelta(days=30)
     )

@@ -38,6 +38,7 @@ def synth_model(prepared: PreparedDirectory, tmp_path_factory: pytest.TempPathFa
     X = prepared.features
     X = X.loc[:, X.notna().any()]
     meta = {c: m for c, m in feature_meta().items() if c in X.columns}
+    X = X[list(meta)]
     y = prepared.frame["defaulted_12m"].astype(int)
     card = train_model(X, y, meta, method="scorecard", as_of=prepared.as_of.isoformat())
     path = tmp_path_factory.mktemp("models") / "synth.json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
@@ -360,3 +361,48 @@ def test_amount_features_are_missing_for_someone_who_does_not_share_credit() -> 
         "amount_paid_6m",
     ):
         assert p5[name] is None, name
+
+
+def test_payment_rhythm_equals_a_hand_computed_ledger_and_ignores_volume() -> None:
+    def pays(person: str, days: list[int]) -> list[dict]:
+        return [
+            ev(
+                type="payment",
+                source="wallet",
+                person_id=person,
+                occurred_at=days_ago(d),
+                channel="offline",
+                amount=10.0,
+                currency="CNY",
+            )
+            for d in days
+        ]
+
+    # monthly counts 3, 0, 3, 0, 2, 0, 4, then nothing: 12 payments in 4 months
+    bursty = [1, 2, 3, 62, 63, 64, 125, 126, 200, 201, 202, 203]
+    steady = [5 + 30 * m for m in range(12)]  # one a month
+    rows = [*pays("p1", bursty), *pays("p2", steady), *pays("p3", steady + steady)]
+    rows += pays("p4", [1, 40, 80, 120, 160])  # 5 payments: too few for either
+    f = features_of(rows)
+    assert f["p1"]["payment_evenness_12m"] == pytest.approx(round(4 / (12 * (1 - math.exp(-1))), 4))
+    # (12 S - N^2 - 12 N) / N^2 with S = 9 + 9 + 4 + 16
+    assert f["p1"]["payment_bursts_12m"] == pytest.approx(round((12 * 38 - 144 - 144) / 144, 4))
+    # one payment a month is under-dispersed (regular) -> bursts below 0, evenness above 1
+    assert f["p2"]["payment_bursts_12m"] < 0 < f["p1"]["payment_bursts_12m"]
+    assert f["p2"]["payment_evenness_12m"] > 1 > f["p1"]["payment_evenness_12m"]
+    # twice the payments in the same rhythm: active months stay 12, evenness about as even
+    assert f["p3"]["active_months_12m"] == f["p2"]["active_months_12m"] == 12
+    assert f["p3"]["payment_bursts_12m"] < 0
+    assert f["p4"]["payment_evenness_12m"] is None and f["p4"]["payment_bursts_12m"] is None
+
+
+def test_training_reads_the_model_inputs_and_can_be_given_every_feature() -> None:
+    from openscore.features import MODEL_INPUTS
+    from openscore.jobs.train import NOT_INPUTS, feature_meta
+    from openscore.model.format import Scaling
+
+    assert set(NOT_INPUTS) == {"active_months_12m", "monthly_spend_12m"}
+    assert tuple(feature_meta(Scaling())) == MODEL_INPUTS
+    assert not set(NOT_INPUTS) & set(MODEL_INPUTS)
+    assert tuple(feature_meta(Scaling(), inputs_only=False)) == FEATURE_NAMES
+    assert {"payment_evenness_12m", "payment_bursts_12m"} <= set(MODEL_INPUTS)

@@ -215,3 +215,16 @@ def test_relationships_never_lower_and_gain_is_capped(trained, data: st.DataObje
             assert 0 <= points <= CAP
             if row["network_trust"] is None or row["network_trust"] == 0.0:
                 assert points == 0  # missing, and no trusted connection, are neutral
+
+
+def test_event_training_leaves_the_wallet_volume_out_and_says_why(trained) -> None:
+    from openscore.features import FEATURES, MODEL_INPUTS
+
+    card, base = trained
+    volume = {f.name for f in FEATURES if f.not_an_input}
+    assert volume == {"active_months_12m", "monthly_spend_12m"}
+    for model in (card, base):
+        assert not volume & set(model.feature_names)
+        assert set(model.feature_names) <= set(MODEL_INPUTS)
+        for name in volume:
+            assert "e-literacy" in model.training["excluded"][name]

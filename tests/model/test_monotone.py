@@ -82,7 +82,7 @@ def test_a_table_against_its_direction_is_caught() -> None:
 
 
 def test_every_catalog_direction_reaches_training() -> None:
-    meta = feature_meta(Scaling())
+    meta = feature_meta(Scaling(), inputs_only=False)
     for f in FEATURES:
         assert meta[f.name].monotonic == f.monotonic
     declared = [f.name for f in FEATURES if f.monotonic != "none"]

@@ -41,13 +41,13 @@ def _publish(web: WebWorld):
 
 def _rows(html: str) -> list[str]:
     """The city names of the table's rows, in order."""
-    body = html[html.index('<table class="city-table"') : html.index("</table>")]
+    body = html[html.index('<table class="cards city-table"') : html.index("</table>")]
     names = re.findall(r'<th scope="row" data-label="City">([^<]+)', body)
     return [unescape(m).strip() for m in names]
 
 
 def _row(html: str, city: str) -> str:
-    body = html[html.index('<table class="city-table"') :]
+    body = html[html.index('<table class="cards city-table"') :]
     start = body.index(f'data-label="City">{city}')
     return body[start : body.index("</tr>", start)]
 

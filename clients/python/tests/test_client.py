@@ -24,6 +24,8 @@ from openscore_client import (
     GrantCreate,
     InvalidInput,
     NotFound,
+    PermissionDenied,
+    RateLimited,
     RentalReport,
     attestations,
     webhooks,
@@ -77,17 +79,27 @@ class Receiver:
         self.server.server_close()
 
 
-def test_every_partner_route_has_a_client_method(server) -> None:
+def test_every_partner_and_subject_route_has_a_client_method(server) -> None:
+    """Every route but the operators' (and the health probe) has a method: a route added
+    to the server without one fails here."""
     schema = httpx.get(f"{server.url}/openapi.json", timeout=60).json()
     by_route = {(op.method, op.path): name for name, op in OPERATIONS.items()}
-    missing = []
+    missing, covered = [], set()
     for path, item in schema["paths"].items():
+        if path.startswith("/v1/operator") or path == "/v1/health":
+            continue
         for method, operation in item.items():
-            partner = "partners" in operation.get("tags", []) or path.startswith("/v1/partner")
-            subject_attest = path.startswith(("/v1/me/attestations", "/v1/attestations"))
-            if (partner or subject_attest) and (method.upper(), path) not in by_route:
+            tags = operation.get("tags", [])
+            assert any(
+                t == "partners" or t.startswith(("subjects", "attestations", "catalogue"))
+                for t in tags
+            ), f"{method} {path}: a route of no known audience {tags}"
+            if (method.upper(), path) not in by_route:
                 missing.append(f"{method.upper()} {path}")
+            else:
+                covered.add(by_route[method.upper(), path])
     assert missing == [], f"routes without a client method: {missing}"
+    assert len(covered) >= 45  # partners, a person's routes, the public ones
     for name, op in OPERATIONS.items():
         assert callable(getattr(Client, name)) and callable(getattr(AsyncClient, name)), name
         if op.path.startswith("/v1/"):
@@ -196,6 +208,16 @@ def test_async_client(server) -> None:
                 await api.get_decision("0" * 32)
             jwks = await api.jwks()
             assert jwks["keys"]
+        async with AsyncClient(server.url) as me:
+            await me.login(server.login, server.password)
+            assert me.csrf_token
+            score, consents = await asyncio.gather(me.score(), me.list_consents())
+            assert score.model_id and score.as_of
+            assert {c.source for c in consents} >= {"wallet", "credit", "rentals"}
+            assert (await me.lock()).locked and not (await me.unlock()).locked
+            await me.logout()
+            with pytest.raises(AuthenticationError):
+                await me.me()
 
     # A thread of its own: in a run that also drives Chromium, Playwright's sync API keeps
     # an event loop running on the main thread, where asyncio.run() refuses to start.
@@ -231,3 +253,125 @@ def test_signature_helper_refuses_tampering() -> None:
     assert not webhooks.verify_signature("whsec_a", body, "garbage")
     old = webhooks.sign("whsec_a", body, int(time.time()) - 3600)
     assert not webhooks.verify_signature("whsec_a", body, old)
+
+
+def test_a_person_uses_their_own_data(server) -> None:
+    """A person's routes end to end: consents (a revocation changes the score as the
+    what-if said it would), grants, a decision about them and a review, lock, inquiries
+    with their audit proof, records and a dispute, export; then a new account erased."""
+    me = Client(server.url)
+    session = me.login(server.login, server.password)
+    assert me.csrf_token == session.csrf_token and me.session().person_id == server.person_id
+    assert me.me().person_id == server.person_id
+    shared = {c.source for c in me.list_consents() if c.shared}
+    assert shared >= {"wallet", "credit", "rentals"}
+
+    # the source whose loss moves the score: the what-if predicts the new score exactly
+    before = me.score().score
+    forecasts = {s: me.what_if(without_sources=[s]) for s in sorted(shared)}
+    source, forecast = max(forecasts.items(), key=lambda kv: abs(kv[1].change or 0))
+    assert forecast.before.score == before and forecast.change != 0
+    revoked = me.revoke_source(source)
+    assert not revoked.consent.shared and revoked.score.score == forecast.after.score != before
+    assert me.score().score == revoked.score.score
+    assert me.history(limit=2)[0].score == revoked.score.score
+    assert source not in {r.source for r in me.list_records(limit=200)}  # purged
+    again = me.share_source(source)
+    assert again.shared and again.source == source
+
+    # a grant, a partner's decision about me, my view of it and a request for review
+    grant = me.create_grant(
+        GrantCreate(partner_id="bikes", products=["bike"], purpose="deposit_waiver")
+    )
+    assert me.get_grant(grant.id).active and grant.id in {g.id for g in me.list_grants(active=True)}
+    asked = DecisionRequest(
+        grant_id=grant.id, person_id=server.person_id, product_id="bike", purpose="deposit_waiver"
+    )
+    with Client(server.url, api_key=server.partner_key) as partner:
+        decision = partner.create_decision(asked)
+        mine = me.get_my_decision(decision.decision_id)
+        assert mine.outcome == decision.outcome and mine.score == me.score().score
+        assert decision.decision_id in {d.id for d in me.list_my_decisions()}
+        review = me.request_review(decision.decision_id, "I returned every bike on time")
+        assert review.status == "requested" and me.get_my_decision(decision.decision_id).review
+        with pytest.raises(Conflict):
+            me.request_review(decision.decision_id, "again")
+        # a locked file: no partner gets a decision until it is unlocked
+        assert me.lock().locked and me.get_lock().locked and me.me().locked
+        with pytest.raises(ConsentRefused):
+            partner.create_decision(asked)
+        assert not me.unlock().locked
+        assert partner.create_decision(asked).outcome == decision.outcome
+
+    # who looked, with the audit log's proof
+    looked = me.list_inquiries(limit=50)
+    inquiry = next(i for i in looked if i.id == decision.inquiry_id)
+    assert me.get_inquiry(inquiry.id).partner_id == "bikes"
+    deadline = time.monotonic() + 15
+    while True:  # the sequencer integrates the entry within its merge delay
+        try:
+            proof = me.prove_inquiry(inquiry.id)
+            break
+        except Conflict:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    assert proof.verified and proof.seq < proof.tree_size
+    older = me.list_inquiries(before=looked[0].at, limit=50)
+    assert looked[0].id not in {i.id for i in older}
+
+    # records and a dispute
+    record = me.list_records(limit=200)[0]
+    filed = me.file_dispute(record.record_ref, "I never rented this")
+    assert filed.record_ref == record.record_ref and filed.status == "open"
+    assert me.get_dispute(filed.id).deadline > filed.filed_at
+    assert filed.id in {d.id for d in me.list_disputes()}
+    assert next(r for r in me.list_records(limit=200) if r.record_ref == record.record_ref).disputed
+    with pytest.raises(NotFound):
+        me.get_dispute("0" * 32)
+
+    # everything, exported
+    export = me.export()
+    assert export.person_id == server.person_id and export.score_history
+    assert export.score_history[0].score == me.score().score
+    assert record.event_id in json.dumps(export.ledger)
+
+    # errors by class: a bad source is named, no CSRF token is refused, no session is 401
+    with pytest.raises(InvalidInput):
+        me.share_source("dna")
+    token, me.csrf_token = me.csrf_token, None
+    with pytest.raises(PermissionDenied):
+        me.lock()
+    me.csrf_token = token
+    me.logout()
+    assert me.csrf_token is None
+    with pytest.raises(AuthenticationError):
+        me.score()
+
+    # a new account, erased with its password (a wrong one erases nothing)
+    with Client(server.url) as newcomer:
+        made = newcomer.signup(f"new-{time.time_ns()}@example.org", "a long enough password 1")
+        assert newcomer.me().person_id == made.person_id
+        with pytest.raises(PermissionDenied, match="nothing was erased"):
+            newcomer.erase("not the password")
+        assert newcomer.erase("a long enough password 1").erased
+        assert newcomer.csrf_token is None
+        with pytest.raises(AuthenticationError):
+            newcomer.me()
+    # the catalogue anyone reads
+    anyone = Client(server.url)
+    assert "bike" in {p.id for p in anyone.list_products().items}
+    weights = anyone.model_weights()
+    assert abs(sum(d.weight for d in weights.dimensions) - 1) < 1e-6
+
+
+def test_a_long_retry_after_is_not_slept_through() -> None:
+    receiver = Receiver([(429, {"Retry-After": "900"})])
+    try:
+        with Client(receiver.url) as api:
+            started = time.monotonic()
+            with pytest.raises(RateLimited) as limited:
+                api.login("someone@example.org", "guess")
+            assert limited.value.retry_after == 900 and time.monotonic() - started < 5
+        assert len(receiver.requests) == 1
+    finally:
+        receiver.close()

@@ -82,3 +82,10 @@ class ApiSettings(BaseSettings):
     #: this process, e.g. when a housekeeping worker calls ``deliver_due``)
     webhook_interval_seconds: float = Field(default=1.0, ge=0)
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    #: attestation checks per client address within the window (``POST
+    #: /v1/attestations/verify`` and the public ``/verify`` page together): each costs a
+    #: signature check and an inquiry row, and needs no account, so an address that
+    #: checks more waits (429 + Retry-After). Offline checks against the published keys
+    #: are unlimited.
+    attestation_verifications_per_ip: int = Field(default=60, ge=1)
+    attestation_verify_window_seconds: int = Field(default=60, ge=1)

@@ -106,6 +106,8 @@ class AppState:
     logins: LoginLimiter
     signups: AttemptLimiter
     costly: AttemptLimiter
+    #: attestation checks per client address (the API's and the public page's together)
+    verifications: AttemptLimiter
     #: decisions per partner per second (``api.partner_decisions_per_second``)
     partner_rate: PerSecond
     public_records: PublicRecordIndex
@@ -170,6 +172,12 @@ class AppState:
                 api.costly_window_seconds,
                 make=shared,
                 name="costly",
+            ),
+            verifications=AttemptLimiter(
+                api.attestation_verifications_per_ip,
+                api.attestation_verify_window_seconds,
+                make=shared,
+                name="attestation-checks",
             ),
             partner_rate=PerSecond(
                 api.partner_decisions_per_second,

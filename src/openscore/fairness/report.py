@@ -152,6 +152,7 @@ def _thin_file_data(report: FairnessReport) -> dict | None:
                 "auc": m.auc,
                 "gap_equal_risk_points": m.gap_equal_risk,
                 "gap_equal_score_points": m.gap_equal_score,
+                "gap_equal_score_bad_rate_points": m.gap_equal_score_bad_rate,
                 "gap_no_wallet_points": m.gap_no_wallet,
                 "gap_low_wallet_points": m.gap_low_wallet,
                 "terms": m.terms,
@@ -295,8 +296,9 @@ def _thin_markdown(t: dict) -> list[str]:
         "Points thin files score above (+) or below (−) full files:",
         "",
         "| model | AUC | at equal true risk | no wallet payments | a few payments | "
-        "at equal score (calibration) | largest terms of the gap |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "at equal score (calibration) | at equal score, in bad rates | "
+        "largest terms of the gap |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for m in t["models"]:
         terms = ", ".join(f"{k} {v:+.1f}" for k, v in list(m["terms"].items())[:3])
@@ -304,7 +306,8 @@ def _thin_markdown(t: dict) -> list[str]:
             f"| {m['name']}: {m['description']} | {_f(m['auc'])} | "
             f"{_f(m['gap_equal_risk_points'], '+.1f')} | {_f(m['gap_no_wallet_points'], '+.1f')}"
             f" | {_f(m['gap_low_wallet_points'], '+.1f')} | "
-            f"{_f(m['gap_equal_score_points'], '+.1f')} | {terms} |"
+            f"{_f(m['gap_equal_score_points'], '+.1f')} | "
+            f"{_f(m.get('gap_equal_score_bad_rate_points'), '+.1f')} | {terms} |"
         )
     return lines
 

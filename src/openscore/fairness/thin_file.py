@@ -18,6 +18,13 @@ Two gaps, both in score points, negative when thin files come off worse:
   thin files truly are than full files with the same score, in points
   (``score − offset − factor·ln((1 − PD) / PD)``, the score their true PD warrants under
   the model's scaling). Zero means a score means the same for both.
+* **at equal score, in bad rates** — the same bins, but comparing the thin and full files'
+  *mean* true PD: ``factor·(logit mean PD thin − logit mean PD full)``, negative when thin
+  files are safer. It differs from the gap above because a model knows less about a thin
+  file, so the true risks behind one thin-file score are more spread out, and a mean of
+  probabilities is pulled up by the risky tail more than a mean of log-odds (on a
+  30 000-person world the two differ by about 10 points for the same model; see
+  docs/fairness.md). Reported beside the first, not instead of it.
 
 To show what the design (*missing is neutral*, principle 2) does, the same training is
 run twice on one half of the world and both models are measured on the other half: the
@@ -76,6 +83,8 @@ class ModelGap:
     by_risk: pd.DataFrame = field(repr=False)
     #: the terms that make the gap at equal true risk (points, thin − full), largest first
     terms: dict[str, float] = field(default_factory=dict)
+    #: the calibration gap at equal score in mean bad rates (module docstring)
+    gap_equal_score_bad_rate: float = math.nan
 
 
 @dataclass
@@ -148,12 +157,14 @@ def score_gaps(
     warranted = scaling.offset + scaling.factor * np.log((1 - p) / p)
     residual = s - warranted
     score_bin = np.floor(s / SCORE_BIN_POINTS)
-    total = weight = 0.0
+    total = weight = by_rate = 0.0
     for b in np.unique(score_bin):
         a = (score_bin == b) & thin
         f = (score_bin == b) & ~thin
         if a.sum() >= MIN_CELL and f.sum() >= MIN_CELL:
             total += a.sum() * (residual[a].mean() - residual[f].mean())
+            pa, pf = p[a].mean(), p[f].mean()
+            by_rate += a.sum() * scaling.factor * (_logit(pa) - _logit(pf))
             weight += a.sum()
     rows = []
     for b in np.unique(risk_bin):
@@ -171,6 +182,7 @@ def score_gaps(
     out: dict[str, object] = {
         "gap_equal_risk": equal_risk(s, thin, ordinary),
         "gap_equal_score": total / weight if weight else math.nan,
+        "gap_equal_score_bad_rate": by_rate / weight if weight else math.nan,
         "by_risk": pd.DataFrame(rows),
     }
     for name, part in (subgroups or {}).items():
@@ -185,6 +197,10 @@ def score_gaps(
         )
         out["terms"] = {k: round(v, 2) for k, v in ranked if abs(v) >= 0.05}
     return out
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
 
 
 def _auc(y_bad: np.ndarray, scores: np.ndarray) -> float:
@@ -226,9 +242,10 @@ def thin_file_analysis(
     # a feature nobody has (e.g. a source no one in the world shares) carries nothing and
     # cannot be binned: leave it out of both retrained models alike
     X = data.features.loc[:, data.features.notna().any()]
+    meta: dict[str, FeatureMeta] = {c: m for c, m in feature_meta().items() if c in X.columns}
+    X = X[list(meta)]  # the model inputs (the catalog's not_an_input features left out)
     Xa, ya = X.iloc[train].reset_index(drop=True), data.y_bad[train]
     Xb, yb = X.iloc[test].reset_index(drop=True), data.y_bad[test]
-    meta: dict[str, FeatureMeta] = {c: m for c, m in feature_meta().items() if c in X.columns}
 
     say(f"training the design model ({method}, missing neutral) on {len(train):,} people")
     design = train_model(Xa, ya, meta, method=method, random_state=random_state)
@@ -252,8 +269,11 @@ def thin_file_analysis(
         ),
     ):
         scores = data.scores[test] if name == "audited" else scores_of(model, inputs)
+        every = data.features.iloc[test].reset_index(drop=True)  # the audited model's inputs
+        if name == "naive":
+            every = inputs
         points = pd.DataFrame(
-            points_matrix(model.terms, inputs), columns=[t.name for t in model.terms]
+            points_matrix(model.terms, every), columns=[t.name for t in model.terms]
         )
         gaps = score_gaps(scores, true_pd, thin, model.scaling, points=points, subgroups=subgroups)
         models.append(
@@ -267,6 +287,7 @@ def thin_file_analysis(
                 gap_low_wallet=float(gaps["gap_low_wallet"]),  # type: ignore[arg-type]
                 by_risk=gaps["by_risk"],  # type: ignore[arg-type]
                 terms=gaps["terms"],  # type: ignore[arg-type]
+                gap_equal_score_bad_rate=float(gaps["gap_equal_score_bad_rate"]),  # type: ignore[arg-type]
             )
         )
     return ThinFileResult(

@@ -15,7 +15,8 @@ SPEND_MIN_MONTHS = 3
 
 
 def monthly_payments(ev: ir.Table, as_of: AsOf) -> ir.Table:
-    """Wallet payment totals per person and month (0 = the month ending on the as-of date).
+    """Wallet payment totals and counts per person and month (0 = the month ending on the
+    as-of date).
 
     Totals are whole cents (int64): a sum of floats depends on the order the engine adds
     them in, so DuckDB and Spark could round 29.475 to different sides; integers cannot.
@@ -25,7 +26,9 @@ def monthly_payments(ev: ir.Table, as_of: AsOf) -> ir.Table:
         month=((as_of.day - pay.day) / DAYS_PER_MONTH).floor().cast("int64"),
         cents=cents(pay.amount),
     )
-    return pay.group_by(["person_id", "month"]).aggregate(total=pay.cents.sum())
+    return pay.group_by(["person_id", "month"]).aggregate(
+        total=pay.cents.sum(), payments=pay.count()
+    )
 
 
 def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
@@ -43,6 +46,9 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
         spend_ss=(monthly.total * monthly.total).sum(),
         # also behaviour's regularity feature: one pass over the monthly totals for both
         active_months_12m=monthly.month.nunique(),
+        # behaviour's payment rhythm: the count and the sum of squares of monthly counts
+        payments_12m=monthly.payments.sum(),
+        payments_ss=(monthly.payments * monthly.payments).sum(),
     )
     return [latest_income, asset_count, spend]
 

@@ -27,7 +27,16 @@ class FeatureSpec:
     fill: float | None = 0
     #: may only raise a score, never lower it (no bin below the missing bin's 0 points)
     only_raises: bool = False
+    #: why a new model does not train on it (None: it is a model input). Such a feature is
+    #: still computed: models already published and the minimum scoring rule read it.
+    not_an_input: str | None = None
 
+
+#: why the wallet's volume features are not model inputs (docs/fairness.md, "E-literacy")
+VOLUME_NOT_RISK = (
+    "measures how much the wallet is used, not how a person pays: it ranks people by "
+    "e-literacy and makes thin files look risky (docs/fairness.md)"
+)
 
 CH, FC, BE, ID, RE = (
     Dimension.CREDIT_HISTORY,
@@ -208,6 +217,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Your wallet payments are low or few",
         "Use your wallet for everyday payments",
         fill=None,
+        not_an_input=VOLUME_NOT_RISK,
     ),
     FeatureSpec(
         "spend_stability_12m",
@@ -287,6 +297,31 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Months of the last 12 with wallet payments (regularity).",
         "Your payments are irregular",
         "Regular everyday use shows steady habits",
+        not_an_input=VOLUME_NOT_RISK,
+    ),
+    FeatureSpec(
+        "payment_evenness_12m",
+        BE,
+        Source.WALLET,
+        "descending",
+        "How evenly your wallet payments spread over the last 12 months: the months with a "
+        "payment against the months that as many payments spread at random would cover "
+        "(needs at least 6 payments). How much you use the wallet does not count.",
+        "Your payments come in bursts with gaps between them",
+        "A steady rhythm of everyday payments helps; paying more often does not",
+        fill=None,
+    ),
+    FeatureSpec(
+        "payment_bursts_12m",
+        BE,
+        Source.WALLET,
+        "ascending",
+        "How much the number of your wallet payments swings from month to month beyond "
+        "chance, for the number you usually make (last 12 months; needs at least 12 "
+        "payments).",
+        "The number of your payments swings a lot from month to month",
+        "Steady monthly habits help; paying more often does not",
+        fill=None,
     ),
     # -- identity -------------------------------------------------------------------------
     FeatureSpec(
@@ -334,3 +369,5 @@ FEATURES: tuple[FeatureSpec, ...] = (
 
 FEATURES_BY_NAME: dict[str, FeatureSpec] = {f.name: f for f in FEATURES}
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+#: the features a new model trains on (every computed feature but the ``not_an_input`` ones)
+MODEL_INPUTS: tuple[str, ...] = tuple(f.name for f in FEATURES if f.not_an_input is None)

@@ -31,7 +31,7 @@ import pandas as pd
 from openscore.domain import Dimension
 from openscore.engines.base import Engine
 from openscore.errors import InputError
-from openscore.features import FEATURE_NAMES, FEATURES, build_features
+from openscore.features import FEATURE_NAMES, FEATURES, MODEL_INPUTS, build_features
 from openscore.features.graph import GRAPH_FEATURES, GraphParams
 from openscore.jobs.graph import compute_graph
 from openscore.ledger import Ledger
@@ -44,15 +44,22 @@ from openscore.model.relationships import relationships_cap
 from openscore.model.tabular import fingerprint
 
 
-def feature_meta(scaling: Scaling | None = None) -> dict[str, FeatureMeta]:
+def feature_meta(
+    scaling: Scaling | None = None, *, inputs_only: bool = True
+) -> dict[str, FeatureMeta]:
     """What training needs to know of each event feature (dimension, direction, texts).
 
     Relationships features may only raise a score, by at most their cap; features marked
     ``only_raises`` in the catalog (wallet activity) may only raise it, uncapped.
+    ``inputs_only``: leave out the features the catalog says are not model inputs
+    (``FeatureSpec.not_an_input``); False gives every computed feature (to train the
+    model as it was before, e.g. the fairness benchmark's baseline).
     """
     cap = relationships_cap(scaling or Scaling.from_settings())
     out = {}
     for f in FEATURES:
+        if inputs_only and f.not_an_input is not None:
+            continue
         rel = f.dimension == Dimension.RELATIONSHIPS
         out[f.name] = FeatureMeta(
             dimension=f.dimension.value,
@@ -65,6 +72,10 @@ def feature_meta(scaling: Scaling | None = None) -> dict[str, FeatureMeta]:
             max_points=cap if rel else None,
         )
     return out
+
+
+#: computed features a new model does not train on, and why (recorded in the model file)
+NOT_INPUTS: dict[str, str] = {f.name: f.not_an_input for f in FEATURES if f.not_an_input}
 
 
 def read_outcomes(path: Path) -> tuple[pd.DataFrame, date]:
@@ -140,12 +151,13 @@ def train_from_events(
     events = engine.ledger(ledger.snapshot().paths)
     X, y = _frame(engine, events, outcomes, as_of)
     meta = feature_meta()
-    base_columns = [c for c in FEATURE_NAMES if c not in GRAPH_FEATURES]
+    base_columns = [c for c in MODEL_INPUTS if c not in GRAPH_FEATURES]
     base = train_model(
         X[base_columns],
         y,
         {c: meta[c] for c in base_columns},
         method=method,
+        excluded=NOT_INPUTS,
         as_of=as_of.isoformat(),
         target="defaulted_12m",
         id_column="person_id",

@@ -33,6 +33,9 @@ from openscore.scoring.person import ScoreResult, score_person
 
 _sql_cache: dict[tuple[date, bool], str] = {}
 _sql_lock = threading.Lock()
+#: one small DuckDB per thread for the online path: a connection and the parse of the
+#: feature SQL cost more than running it on one person's rows (see docs/api.md)
+_local = threading.local()
 
 
 def scoring_date(settings: Settings | None = None) -> date:
@@ -83,18 +86,38 @@ def person_features(
     if rows.num_rows == 0:
         return dict.fromkeys(FEATURE_NAMES)
     graph = snapshot_for(ledger, person_id, as_of)
-    con = connect()
-    try:
-        con.register("events", rows)
-        if graph is not None:
-            con.register("graph", graph)
-        table = con.sql(_feature_sql(as_of, graph is not None)).to_arrow_table()
-    finally:
-        con.close()
+    table = _run_features(rows, graph, as_of)
     if table.num_rows == 0:
         return dict.fromkeys(FEATURE_NAMES)
     values = table.to_pylist()[0]
     return {name: _clean(values.get(name)) for name in FEATURE_NAMES}
+
+
+def _run_features(rows: pa.Table, graph: pa.Table | None, as_of: date) -> pa.Table:
+    """The feature expression over one person's rows, on this thread's DuckDB, where it
+    is a view parsed once per as-of date. A connection that failed is not reused."""
+    state = getattr(_local, "duckdb", None)
+    if state is None:
+        state = _local.duckdb = (connect(threads=1), set())
+    con, views = state
+    try:
+        con.register("events", rows)
+        if graph is not None:
+            con.register("graph", graph)
+        view = f"person_features_{as_of:%Y%m%d}_{int(graph is not None)}"
+        if view not in views:
+            con.execute(f"CREATE TEMP VIEW {view} AS {_feature_sql(as_of, graph is not None)}")
+            views.add(view)
+        return con.sql(f"SELECT * FROM {view}").to_arrow_table()
+    except BaseException:
+        _local.duckdb = None
+        con.close()
+        raise
+    finally:
+        if _local.duckdb is not None:
+            con.unregister("events")
+            if graph is not None:
+                con.unregister("graph")
 
 
 def _clean(value: Any) -> Any:

@@ -19,7 +19,14 @@ can call :func:`deliver_due` instead).
 address the host resolves to must be public — no loopback, private, link-local, shared,
 multicast or reserved address — unless it lies in a network the operator allows
 (``OPENSCORE_API_WEBHOOK_ALLOW_NETWORKS``, e.g. ``127.0.0.1/32`` in tests). It is
-checked when the URL is registered and again before every attempt (DNS may change).
+checked when the URL is registered, and again **at connect time** on every attempt:
+:func:`guarded_client`'s transport resolves the host once per connection, checks every
+address it got, and connects to a checked address — never to a second answer of the
+resolver, so a name that answers a public address to the check and 127.0.0.1 to the
+connection (DNS rebinding) reaches nothing. The request keeps the URL's host in its
+``Host`` header, and HTTPS sends it as SNI and verifies the certificate against it.
+No proxy from the environment is used (it would do its own resolving), and no redirect
+is followed.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 from sqlalchemy.engine import Engine
 
@@ -63,13 +71,12 @@ def parse_networks(text: Iterable[str] | str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(i.strip(), strict=False) for i in items if i.strip())
 
 
-def check_url(
-    url: str,
-    *,
-    allow: Sequence[Network] = (),
-    resolve: Callable[[str, int], list[str]] | None = None,
-) -> str:
-    """``url`` if openscore may POST to it; :class:`InputError` (field ``url``) says why not."""
+#: host, port -> the addresses it resolves to (``socket.getaddrinfo`` by default)
+Resolver = Callable[[str, int], list[str]]
+
+
+def _host_and_port(url: str) -> tuple[str, int]:
+    """The checks that need no resolver: scheme, credentials, a host."""
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -82,10 +89,20 @@ def check_url(
     host = parts.hostname
     if not host:
         raise InputError("has no host", field="url")
+    return host, port
+
+
+def checked_addresses(
+    host: str, port: int, *, allow: Sequence[Network] = (), resolve: Resolver | None = None
+) -> list[str]:
+    """Resolve ``host`` once and return its addresses if every one may be sent to;
+    :class:`InputError` (field ``url``) if any may not, or if it does not resolve."""
     try:
         addresses = (resolve or _resolve)(host, port)
     except (OSError, UnicodeError):  # "https://.x": an empty label fails in the IDNA codec
         raise InputError(f"the host {host!r} does not resolve", field="url") from None
+    if not addresses:
+        raise InputError(f"the host {host!r} does not resolve", field="url")
     for text in addresses:
         address = ipaddress.ip_address(text.split("%")[0])
         if any(address in network for network in allow):
@@ -96,11 +113,116 @@ def check_url(
                 "openscore sends events only to public addresses",
                 field="url",
             )
+    return list(addresses)
+
+
+def check_url(
+    url: str,
+    *,
+    allow: Sequence[Network] = (),
+    resolve: Resolver | None = None,
+) -> str:
+    """``url`` if openscore may POST to it; :class:`InputError` (field ``url``) says why not."""
+    host, port = _host_and_port(url)
+    checked_addresses(host, port, allow=allow, resolve=resolve)
     return url
 
 
 def _resolve(host: str, port: int) -> list[str]:
-    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port)})
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    """httpcore's socket backend, but a TCP connection goes only to an address that was
+    checked: the host is resolved once here, every address checked, and the socket
+    opened to the checked address itself (so the system resolver is not asked again)."""
+
+    def __init__(self, allow: Sequence[Network], resolve: Resolver | None) -> None:
+        self.allow = tuple(allow)
+        self.resolve = resolve
+        self._sockets = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        *others, last = checked_addresses(host, port, allow=self.allow, resolve=self.resolve)
+        for address in others:  # like socket.create_connection: the next on failure
+            try:
+                return self._connect(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                continue
+        return self._connect(last, port, timeout, local_address, socket_options)
+
+    def _connect(
+        self,
+        address: str,
+        port: int,
+        timeout: float | None,
+        local_address: str | None,
+        socket_options: Iterable[Any] | None,
+    ) -> httpcore.NetworkStream:
+        return self._sockets.connect_tcp(
+            address.split("%")[0],
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
+        )
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        raise InputError("webhooks are sent over TCP only", field="url")
+
+    def sleep(self, seconds: float) -> None:
+        self._sockets.sleep(seconds)
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    def __init__(
+        self,
+        *,
+        allow: Sequence[Network],
+        resolve: Resolver | None,
+        verify: Any = True,
+    ) -> None:
+        super().__init__(verify=verify, trust_env=False)
+        # The pool httpx builds, over the guarded backend. httpcore wraps the socket in
+        # TLS with ``server_hostname`` = the URL's host, so SNI and the certificate check
+        # are for the name, while the socket goes to the checked address.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+            network_backend=_GuardedBackend(allow, resolve),
+        )
+
+
+def guarded_client(
+    *,
+    allow: Sequence[Network] = (),
+    timeout: float = 5.0,
+    resolve: Resolver | None = None,
+    verify: Any = True,
+) -> httpx.Client:
+    """An HTTP client for sending to partner-given URLs: connects only to addresses that
+    pass the SSRF guard at connect time, follows no redirect, ignores proxy settings of
+    the environment. A refused address raises :class:`InputError` from the request.
+
+    ``verify``: httpx's TLS verification (an ``ssl.SSLContext`` in tests)."""
+    return httpx.Client(
+        transport=_GuardedTransport(allow=allow, resolve=resolve, verify=verify),
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+    )
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:
@@ -163,9 +285,15 @@ def _attempt(
     endpoint: outbox.Endpoint,
     delivery: outbox.Delivery,
     allow: Sequence[Network],
+    guarded: bool = False,
 ) -> tuple[bool, int | None, str | None]:
+    """One POST. ``guarded``: ``client`` checks addresses at connect time (then the host
+    is resolved once, by the client); otherwise the URL is checked here first."""
     try:
-        check_url(endpoint.url, allow=allow)
+        if guarded:
+            _host_and_port(endpoint.url)
+        else:
+            check_url(endpoint.url, allow=allow)
     except InputError as exc:
         return False, None, exc.reason
     body = event_body(delivery)
@@ -177,7 +305,9 @@ def _attempt(
         SIGNATURE_HEADER: sign(endpoint.secret, body, int(time.time())),
     }
     try:
-        answer = client.post(endpoint.url, content=body, headers=headers)
+        answer = client.post(endpoint.url, content=body, headers=headers, follow_redirects=False)
+    except InputError as exc:  # the guarded client refused the address it resolved
+        return False, None, exc.reason
     except httpx.TimeoutException:
         return False, None, "timed out"
     except httpx.HTTPError as exc:
@@ -199,12 +329,15 @@ def deliver_due(
     now: datetime | None = None,
     client: httpx.Client | None = None,
     write: Callable[[], Any] | None = None,
+    resolve: Resolver | None = None,
 ) -> DeliveryReport:
     """One pass: queue newly expired grants' events, then attempt every due event.
 
     ``write``: the app's write-transaction factory (on SQLite it queues writers behind
     one lock, which a deliverer must join rather than contend with); default
-    ``engine.begin``.
+    ``engine.begin``. ``client``: default :func:`guarded_client` (addresses checked at
+    connect time); a client of the caller's gets the URL checked before each attempt
+    instead. ``resolve``: the guarded client's resolver (default the system's).
     """
     begin = write or engine.begin
     report = DeliveryReport()
@@ -228,10 +361,12 @@ def deliver_due(
             if outbox.claim(conn, delivery, until=now + CLAIM):
                 claimed.append((delivery, endpoints[delivery.partner_id]))
     own = client is None
-    client = client or httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+    client = client or guarded_client(allow=allow, timeout=timeout, resolve=resolve)
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(claimed)))) as pool:
-            outcomes = list(pool.map(lambda c: _attempt(client, c[1], c[0], allow), claimed))
+            outcomes = list(
+                pool.map(lambda c: _attempt(client, c[1], c[0], allow, guarded=own), claimed)
+            )
     finally:
         if own:
             client.close()

@@ -19,7 +19,8 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from openscore.domain.bands import SCORE_MAX, SCORE_MIN
 from openscore.web import vocabulary
@@ -49,6 +50,19 @@ def static(name: str) -> str:
     return f"/static/{name}?v={_static_version(name)}"
 
 
+@pass_context
+def _money(context: Context, amount: Any, currency: str | None = None) -> str:
+    """``{{ 50 | money }}``: the amount in the catalogue's currency (or ``currency``)."""
+    return vocabulary.money(amount, currency or context.get("currency"))
+
+
+@pass_context
+def _product(context: Context, product_id: Any) -> str:
+    """``{{ "bike" | product }}`` -> "Deposit-free bike" (the catalogue's name)."""
+    names = context.get("product_names") or {}
+    return str(names.get(str(product_id)) or vocabulary.words(product_id))
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -58,6 +72,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # The raw JSON a "Details" element shows may hold dates.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": str}
     env.globals.update(
         static=static,
         SOURCE_NAMES=vocabulary.SOURCE_NAMES,
@@ -65,6 +81,11 @@ def environment() -> Environment:
         SCOPES=vocabulary.SCOPES,
         STATUSES=vocabulary.STATUSES,
         OUTCOMES=vocabulary.OUTCOMES,
+        furnisher_name=vocabulary.furnisher_name,
+        answer_sentences=vocabulary.answer_sentences,
+        term_rows=vocabulary.term_rows,
+        record_kind=vocabulary.record_kind,
+        record_summary=vocabulary.record_summary,
         SCORE_MIN=SCORE_MIN,
         SCORE_MAX=SCORE_MAX,
     )
@@ -74,6 +95,11 @@ def environment() -> Environment:
         band=vocabulary.band_name,
         words=vocabulary.words,
         plain=vocabulary.plain,
+        time_tag=vocabulary.time_tag,
+        money=_money,
+        product=_product,
+        record_kind=vocabulary.record_kind,
+        record_summary=vocabulary.record_summary,
         source_name=lambda s: vocabulary.SOURCE_NAMES.get(str(s), vocabulary.words(s)),
         dimension_name=lambda d: vocabulary.DIMENSIONS.get(str(d), vocabulary.words(d)),
         pct=lambda v, digits=0: "–" if v is None else f"{float(v) * 100:.{digits}f} %",
@@ -85,6 +111,19 @@ def environment() -> Environment:
 
 def render_html(template: str, context: dict[str, Any]) -> str:
     return environment().get_template(template).render(context)
+
+
+def _catalogue_words(request: Request) -> dict[str, Any]:
+    """The product names and the currency of the catalogue in service, for every page
+    (a decision says "Deposit-free bike, €50", not "bike, 50")."""
+    state = getattr(request.app.state, "openscore", None)
+    catalogue = getattr(state, "catalogue", None)
+    if catalogue is None:
+        return {"product_names": {}, "currency": None}
+    return {
+        "product_names": {p.id: p.name for p in catalogue.products},
+        "currency": catalogue.currency,
+    }
 
 
 def page(
@@ -105,6 +144,7 @@ def page(
         "form_token": getattr(request.state, "web_form_token", None),
         "notice": None,
         "errors": {},
+        **_catalogue_words(request),
     }
     values.update(context)
     response = HTMLResponse(

@@ -4,11 +4,17 @@ from openscore_client import Client, DecisionRequest
 with Client("https://openscore.example", api_key="osk_...") as api:
     decision = api.create_decision(DecisionRequest(grant_id=..., person_id=...,
                                                    product_id="bike", purpose="deposit_waiver"))
+
+with Client("https://openscore.example") as me:       # a person, for their own use
+    me.login("ana@example.org", "…")
+    print(me.score().score, [c.source for c in me.list_consents() if c.shared])
+
+The answer models are in :mod:`openscore_client.models`.
 """
 
 from __future__ import annotations
 
-from openscore_client import attestations, webhooks
+from openscore_client import attestations, models, webhooks
 from openscore_client._client import OPERATIONS, AsyncClient, Client
 from openscore_client.errors import (
     AuthenticationError,
@@ -52,5 +58,6 @@ __all__ = [
     "ServerError",
     "Unavailable",
     "attestations",
+    "models",
     "webhooks",
 ]

@@ -137,17 +137,94 @@ class Me(Answer):
     locked_since: datetime | None = None
 
 
+class SignupRequest(Request):
+    login: str
+    password: str
+    enrolment_code: str | None = None
+
+
 class Score(Answer):
     id: int
     #: "scored", or "unscorable" (not enough data to score: no score, no band)
     status: str = "scored"
     score: int | None
     band: str | None
+    #: 0-100 per dimension; ``None``: no data of that dimension
     dimensions: dict[str, Any]
+    #: what costs points (``code``, ``text``, ``improve``, ``points_lost``)
     reasons: list[dict[str, Any]]
+    #: what helps (``code``, ``text``, ``points``)
+    helps: list[dict[str, Any]] = Field(default_factory=list)
     model_id: str
     as_of: datetime
     published_at: datetime
+    #: when unscorable: what would make the file scorable
+    scorable_when: str | None = None
+
+
+class Lock(Answer):
+    locked: bool
+    since: datetime | None = None
+
+
+class Erased(Answer):
+    erased: bool
+    ledger_rows_removed: int
+
+
+class Export(Answer):
+    """Everything openscore holds about the person (``format`` openscore.export.v1)."""
+
+    format: str
+    generated_at: datetime
+    person_id: str
+    registry: dict[str, Any]
+    ledger: list[dict[str, Any]]
+    features: dict[str, Any]
+    score_history: list[Score]
+
+
+class WhatIfRequest(Request):
+    #: feature name -> value to try (``None``: as if not shared)
+    overrides: dict[str, float | None] = Field(default_factory=dict)
+    #: sources to leave out (wallet, credit, rentals, profile, social)
+    without_sources: list[str] = Field(default_factory=list)
+
+
+class ComputedScore(Answer):
+    status: str = "scored"
+    score: int | None = None
+    band: str | None = None
+    dimensions: dict[str, Any]
+    reasons: list[dict[str, Any]]
+    helps: list[dict[str, Any]] = Field(default_factory=list)
+    contributions: dict[str, int]
+    model_id: str
+
+
+class WhatIf(Answer):
+    before: ComputedScore
+    after: ComputedScore
+    #: ``None`` when either side is unscorable
+    change: int | None
+    contribution_changes: dict[str, int]
+    dimension_changes: dict[str, int | None]
+    overrides: dict[str, float | None]
+
+
+class Consent(Answer):
+    source: str
+    shared: bool
+    since: datetime | None = None
+    description: str
+
+
+class ConsentRevoked(Answer):
+    """A revocation: the source's events are gone and ``score`` is the new score."""
+
+    consent: Consent
+    score: Score
+    seconds: float
 
 
 class GrantCreate(Request):
@@ -178,6 +255,116 @@ class Inquiry(Answer):
     at: datetime
     grant_id: str | None = None
     returned: dict[str, Any] = Field(default_factory=dict)
+    #: the audit log entry that recorded it (``None`` for a moment while it is queued)
+    audit_seq: int | None = None
+
+
+class InclusionProof(Answer):
+    """RFC 6962 inclusion proof of an inquiry's audit entry (docs/audit-log.md)."""
+
+    seq: int
+    tree_size: int
+    entry: str
+    leaf_hash: str
+    path: list[str]
+    root: str
+    head_mac: str
+    hashing: str
+    verified: bool
+
+
+class Review(Answer):
+    id: str
+    decision_id: str
+    reason: str
+    status: str
+    requested_at: datetime
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+
+
+class MyDecision(Answer):
+    """A decision a partner received about me, as I see it (with the score it used)."""
+
+    id: str
+    partner_id: str
+    grant_id: str | None = None
+    product_id: str
+    outcome: str
+    score: int | None = None
+    band: str | None = None
+    terms: dict[str, Any]
+    reasons: list[dict[str, Any]]
+    decided_at: datetime
+    review: Review | None = None
+
+
+class Record(Answer):
+    """One of my ledger rows; ``record_ref`` is what a dispute names."""
+
+    record_ref: str
+    furnisher_id: str
+    event_id: str
+    type: str
+    source: str
+    occurred_at: datetime
+    fields: dict[str, Any]
+    disputed: bool
+
+
+class Dispute(Answer):
+    id: str
+    record_ref: str
+    reason: str
+    status: str
+    exclude_while_open: bool
+    filed_at: datetime
+    deadline: datetime
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+    overdue: bool
+
+
+class DisputeFiled(Dispute):
+    #: the new score when the record stopped counting at once
+    score: Score | None = None
+
+
+# -- anyone: the catalogue ---------------------------------------------------------------
+
+
+class Product(Answer):
+    id: str
+    name: str
+    kind: str
+    min_score: int
+    description: str
+    deposit: int | None = None
+    decline_on_public_records: list[str] = Field(default_factory=list)
+    loan: dict[str, Any] | None = None
+    unscorable: dict[str, Any] = Field(default_factory=dict)
+
+
+class Products(Answer):
+    currency: str
+    items: list[Product]
+
+
+class DimensionWeight(Answer):
+    dimension: str
+    label: str
+    weight: float
+    note: str | None = None
+
+
+class ModelWeights(Answer):
+    """The weight of each dimension in the model in service (its share of the points)."""
+
+    model_id: str
+    method: str
+    measure: str
+    dimensions: list[DimensionWeight]
+    scorable_when: str
 
 
 class AttestationCreate(Request):

@@ -3,10 +3,10 @@ of a token for anyone who holds one (no account)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from openscore.api.deps import StateDep
+from openscore.api.deps import StateDep, client_address
 from openscore.attestations import Refused
 from openscore.services import attestations as service
 from openscore.services.schemas_attestations import (
@@ -35,9 +35,16 @@ def status(state: StateDep) -> AttestationStatusList:
         return AttestationStatusList.model_validate(service.status_list(conn))
 
 
+VERIFY_LIMITED = "attestation checks from this address"
+
+
 @router.post("/v1/attestations/verify", response_model=AttestationVerdict)
-def verify(state: StateDep, body: AttestationVerify) -> AttestationVerdict:
-    """Check a token: always 200, with ``valid`` and, when it fails, ``reason``."""
+def verify(request: Request, state: StateDep, body: AttestationVerify) -> AttestationVerdict:
+    """Check a token: 200 with ``valid`` and, when it fails, ``reason``. At most
+    ``OPENSCORE_API_ATTESTATION_VERIFICATIONS_PER_IP`` checks per address per window
+    (429 with ``Retry-After`` beyond); checking offline with the published keys has no
+    limit."""
+    state.verifications.attempt(client_address(request), VERIFY_LIMITED)
     try:
         verified = service.check(
             state.engine, state.settings, body.token, audience=body.audience, write=state.write

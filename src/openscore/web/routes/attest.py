@@ -12,9 +12,10 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from openscore import registry
+from openscore.api.deps import client_address
 from openscore.attestations import ClaimRequest, Refused
 from openscore.domain.bands import BANDS
-from openscore.errors import Conflict, InputError, NotFound
+from openscore.errors import Conflict, InputError, NotFound, RateLimited
 from openscore.registry import attestations as store
 from openscore.services import attestations as service
 from openscore.services.scores import current_or_publish
@@ -127,7 +128,7 @@ def prove_revoke(request: Request, subject: PortalSubject, attestation_id: str) 
 @router.get("/verify", response_class=HTMLResponse)
 async def verify_page(request: Request) -> HTMLResponse:
     await optional_subject(request)
-    return page(request, "verify.html", token="", audience="", verdict=None)
+    return page(request, "verify.html", token="", audience="", verdict=None, limited=None)
 
 
 @router.post("/verify", response_class=HTMLResponse)
@@ -137,6 +138,22 @@ async def verify_check(request: Request) -> HTMLResponse:
     token = forms.raw(form, "token").strip()[:8000]
     audience = forms.text(form, "audience")[:200] or None
     state = app_state(request)
+    try:
+        await run_in_threadpool(
+            state.verifications.attempt, client_address(request), "checks from your address"
+        )
+    except RateLimited as exc:
+        # the pasted statement stays in the form: nothing the visitor typed is lost
+        return page(
+            request,
+            "verify.html",
+            status=429,
+            headers={"Retry-After": str(exc.retry_after)},
+            token=token,
+            audience=audience or "",
+            verdict=None,
+            limited=exc.retry_after,
+        )
     verdict: dict[str, Any]
     try:
         verified = await run_in_threadpool(
@@ -156,4 +173,6 @@ async def verify_check(request: Request) -> HTMLResponse:
         }
     except Refused as exc:
         verdict = {"valid": False, "reason": str(exc)}
-    return page(request, "verify.html", token=token, audience=audience or "", verdict=verdict)
+    return page(
+        request, "verify.html", token=token, audience=audience or "", verdict=verdict, limited=None
+    )

@@ -81,7 +81,8 @@ async def how_it_works(request: Request) -> HTMLResponse:
             p.name for p in app_state(request).catalogue.products if p.decline_on_public_records
         ],
         unscorable_products=[
-            (p.name, p.unscorable.treatment.value) for p in app_state(request).catalogue.products
+            (p.name, p.unscorable.treatment.value, p.deposit)
+            for p in app_state(request).catalogue.products
         ],
     )
 
