@@ -74,6 +74,10 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     max_page_size: int = Field(default=200, ge=1)
+    #: the public city map colours a city only when the 95 % margin of its noisy mean
+    #: score is narrower than ± this many points (half a 50-point band); wider ones are
+    #: drawn hollow, "too few people to say" (docs/privacy.md)
+    map_colour_margin_points: float = Field(default=25.0, gt=0, le=300)
 
     @field_validator("data_dir")
     @classmethod

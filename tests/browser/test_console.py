@@ -104,6 +104,7 @@ CONSOLE_PAGES = (
     "/console/disputes",
     "/console/reviews",
     "/console/partners",
+    "/console/enrolment",
     "/console/audit",
 )
 PUBLIC_PAGES = ("/", "/login", "/signup", "/console/login", "/no-such-page")

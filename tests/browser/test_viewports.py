@@ -44,6 +44,7 @@ CONSOLE = (
     "/console/disputes?status=resolved",
     "/console/reviews",
     "/console/partners",
+    "/console/enrolment",
     "/console/audit",
 )
 

@@ -263,7 +263,8 @@ def test_the_city_map_is_public_but_only_its_noisy_files(web: WebWorld) -> None:
     assert page.status_code == 200
     assert "Shanghai" in page.text and "611" in page.text and "1 cities suppressed" in page.text
     assert "Lhasa" not in page.text  # a suppressed city is counted, never named with figures
-    assert 'src="/city-map/files/map.svg"' in page.text
+    assert '<svg class="chart city-map"' in page.text  # drawn into the page, on the basemap
+    assert 'href="/city-map/files/map.svg"' in page.text  # the release's own picture: a download
     assert "release.json" not in page.text
     svg = anyone.get("/city-map/files/map.svg")
     assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"

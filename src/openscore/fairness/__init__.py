@@ -27,6 +27,7 @@ from openscore.fairness.inputs import (
     load_audit_data,
 )
 from openscore.fairness.metrics import (
+    CALIBRATION_GAP_POINTS,
     FOUR_FIFTHS,
     LENGTH_MISMATCH,
     OUTCOME_NOT_BINARY,
@@ -50,13 +51,16 @@ from openscore.fairness.thin_file import (
     thin_file_analysis,
     worst_value_fills,
 )
+from openscore.fairness.verdict import Finding, Verdict, verdicts
 
 __all__ = [
     "AuditData",
+    "CALIBRATION_GAP_POINTS",
     "DATA_NOT_FOUND",
     "DEFAULT_MIN_GROUP_SIZE",
     "FOUR_FIFTHS",
     "FairnessReport",
+    "Finding",
     "GroupAudit",
     "LENGTH_MISMATCH",
     "MIN_GROUP_SIZE_BELOW_ONE",
@@ -72,6 +76,7 @@ __all__ = [
     "THIN_FILE_PAYMENTS",
     "TOO_FEW_GROUPS",
     "ThinFileResult",
+    "Verdict",
     "audit_frame",
     "check_groups",
     "default_groups",
@@ -85,6 +90,7 @@ __all__ = [
     "run_fairness_audit",
     "score_gaps",
     "thin_file_analysis",
+    "verdicts",
     "worst_value_fills",
     "write_report",
 ]

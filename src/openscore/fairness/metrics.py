@@ -41,6 +41,10 @@ from openscore.model.format import Scaling
 
 #: the EEOC four-fifths rule: a ratio of approval rates below this is flagged
 FOUR_FIFTHS = 0.8
+#: a group whose calibration gap is wider than this many points either way is flagged:
+#: at the default 40 points to double the odds, 10 points misstate its odds by about a
+#: fifth (2 ** (10 / 40) ≈ 1.19) — a fifth of a 50-point band
+CALIBRATION_GAP_POINTS = 10.0
 #: AUC and calibration of a group need this many defaults and as many repayments: with
 #: fewer, one person moves them by whole points
 MIN_OUTCOMES = 10

@@ -17,7 +17,7 @@ from openscore.config import Settings
 from openscore.errors import StorageError
 from openscore.fairness.audit import FairnessReport
 from openscore.fairness.charts import approval_chart, calibration_chart, thin_file_chart
-from openscore.fairness.metrics import FOUR_FIFTHS
+from openscore.fairness.metrics import CALIBRATION_GAP_POINTS, FOUR_FIFTHS
 
 KIND = "fairness"
 SCHEMA = "openscore.fairness/1"
@@ -121,6 +121,7 @@ def report_data(report: FairnessReport, charts: dict[str, dict[str, str]] | None
             "groups": report.groups,
             "min_group_size": report.min_group_size,
             "four_fifths": FOUR_FIFTHS,
+            "calibration_gap_limit_points": CALIBRATION_GAP_POINTS,
             "false_negative": "share of people who repaid but score below the threshold",
             "calibration_gap_points": "positive: the group repays better than its scores say "
             "(scores too low by about that many points)",

@@ -34,6 +34,7 @@ from openscore.domain import BAND_NAMES, BANDS
 from openscore.errors import InputError
 from openscore.privacy.mechanisms import (
     SCORE_CENTRE,
+    SCORE_HALF_RANGE,
     SCORE_HIGH,
     SCORE_LOW,
     accuracy,
@@ -92,6 +93,15 @@ def check_parameters(epsilon: float, k: int, *, max_epsilon: float = MAX_RELEASE
         raise InputError(EPSILON_ABOVE_CAP.format(value=epsilon, cap=max_epsilon), field="epsilon")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise InputError(K_BELOW_ONE.format(value=k), field="k")
+
+
+def mean_score_margin(epsilon_sum: float, count: float, k: int, alpha: float = 0.05) -> float:
+    """The half-width (points) that a city's noisy mean score stays within its noiseless
+    value with probability ``1 − alpha``: the score sum's noise bound at the mechanism's
+    scale (``SCORE_HALF_RANGE / ε_sum``) over the noisy count (at least ``k``). Computed
+    only from the mechanism's parameters and released figures: post-processing, no
+    privacy spent, the same number the release table carries."""
+    return accuracy(SCORE_HALF_RANGE / epsilon_sum, alpha) / max(float(count), float(k))
 
 
 def band_index(scores: np.ndarray) -> np.ndarray:
@@ -209,7 +219,8 @@ def release_city_map(
     positive = np.clip(bands, 0, None).astype(float)
     totals = positive.sum(axis=1, keepdims=True)
     shares = np.divide(positive, totals, out=np.zeros_like(positive), where=totals > 0)
-    mean_margin = accuracy(m.sum_scale) / denominator
+    # the same figure as ``mean_score_margin`` (which the public page recomputes)
+    mean_margin = accuracy(SCORE_HALF_RANGE / m.epsilon_sum) / denominator
     share_margin = accuracy(m.histogram_scale) / denominator
 
     table = pd.DataFrame(

@@ -95,6 +95,7 @@ def map_measurements(cells: int, epsilon_histogram: float, epsilon_sum: float) -
     )
 
 
+@lru_cache(maxsize=256)
 def accuracy(scale: float, alpha: float = 0.05) -> float:
     """Half-width that the discrete Laplace noise of ``scale`` stays within with
     probability ``1 − alpha`` (data-independent: safe to publish)."""

@@ -515,6 +515,29 @@ def list_entries(conn: Connection, *, start: int = 0, limit: int = 100) -> list[
     return [_entry(r) for r in rows]
 
 
+def recent_entries(
+    conn: Connection, *, before: int | None = None, action: str | None = None, limit: int = 50
+) -> list[AuditEntry]:
+    """Entries newest first (for browsing): those below seq ``before`` (all when None),
+    only ``action`` when given."""
+    query = sa.select(*_ENTRY_COLUMNS).order_by(audit_entries.c.seq.desc()).limit(limit)
+    if before is not None:
+        query = query.where(audit_entries.c.seq < before)
+    if action is not None:
+        query = query.where(audit_entries.c.action == action)
+    return [_entry(r) for r in conn.execute(query)]
+
+
+def action_counts(conn: Connection) -> dict[str, int]:
+    """How many entries each action has, by action name."""
+    rows = conn.execute(
+        sa.select(audit_entries.c.action, sa.func.count())
+        .group_by(audit_entries.c.action)
+        .order_by(audit_entries.c.action)
+    )
+    return {str(a): int(n) for a, n in rows}
+
+
 def person_entries(conn: Connection, person_id: str, *, limit: int = 1000) -> list[AuditEntry]:
     """The entries that concern a person (through the erasable links), oldest first."""
     rows = conn.execute(

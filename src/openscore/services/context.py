@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection, Engine
@@ -70,3 +71,5 @@ class Enrolment(Protocol):
     """Signed enrolment codes (``api.sessions.EnrolmentCodes``)."""
 
     def person_of(self, code: str) -> str | None: ...
+
+    def issue(self, person_id: str) -> tuple[str, datetime]: ...

@@ -8,6 +8,7 @@ call.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -22,6 +23,7 @@ from openscore.registry import leases, sequencer
 from openscore.registry import webhooks as webhook_store
 from openscore.services import disputes as dispute_service
 from openscore.services import partners as partner_service
+from openscore.services import people as people_service
 from openscore.services import reviews as review_service
 from openscore.services.schemas import (
     ApiKeyCreate,
@@ -46,6 +48,8 @@ from openscore.web.routes.control import require_id, see_other
 router = APIRouter(prefix="/console")
 
 PARTNER_ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-"
+#: ``services.schemas.PersonId``: printable ASCII without spaces, 1-128 characters
+PERSON_ID = re.compile(r"^[!-~]{1,128}$")
 
 
 def _next(value: str | None) -> str:
@@ -562,3 +566,87 @@ async def deactivate(request: Request, operator: ConsoleOperator, partner_id: st
     except Conflict:
         return see_other(f"/console/partners/{partner_id}?done=already")
     return see_other(f"/console/partners/{partner_id}?done=deactivated")
+
+
+# -- the audit log's checkpoints ------------------------------------------------------------
+
+
+@router.post("/audit/heads", response_class=HTMLResponse)
+async def sign_head(request: Request, operator: ConsoleOperator) -> Response:
+    """Store the current tree head as a signed checkpoint (to publish, and to prove later
+    heads consistent with); the audit page shows it. Signing twice at one size is a no-op."""
+    state = app_state(request)
+
+    def sign() -> int:
+        with state.write() as conn:
+            return registry.audit.sign_tree_head(conn).tree_size
+
+    size = await run_in_threadpool(sign)
+    return see_other(with_query("/console/audit", {"signed": str(size)}))
+
+
+# -- enrolment codes ----------------------------------------------------------------------
+
+
+def _enrolment_page(
+    request: Request,
+    *,
+    person_id: str = "",
+    issued: object | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    state = app_state(request)
+    return page(
+        request,
+        "console/enrolment.html",
+        status=status,
+        person_id=person_id,
+        issued=issued,
+        errors=errors or {},
+        valid_days=round(state.enrolment.max_age / 86400, 1),
+    )
+
+
+@router.get("/enrolment", response_class=HTMLResponse)
+def enrolment(request: Request, operator: ConsoleOperator) -> HTMLResponse:
+    return _enrolment_page(request)
+
+
+@router.post("/enrolment", response_class=HTMLResponse)
+async def issue_enrolment(request: Request, operator: ConsoleOperator) -> Response:
+    """Issue a code for a registered person without a login; the code is on this answer
+    only (not in a redirect, a URL or a log)."""
+    form = await request.form()
+    person_id = forms.text(form, "person_id")
+
+    def again(message: str, status: int) -> HTMLResponse:
+        return _enrolment_page(
+            request, person_id=person_id, errors={"person_id": message}, status=status
+        )
+
+    if not person_id:
+        return await run_in_threadpool(again, "Enter the person's id.", 422)
+    if not PERSON_ID.match(person_id):
+        return await run_in_threadpool(
+            again,
+            "A person id is 1 to 128 printable characters without spaces "
+            "(letters, digits and punctuation).",
+            422,
+        )
+    state = app_state(request)
+    try:
+        issued = await run_in_threadpool(
+            lambda: people_service.issue_enrolment_code(
+                state, state.enrolment, person_id, actor=operator.principal.actor
+            )
+        )
+    except NotFound:
+        return await run_in_threadpool(again, "No person has this id in the registry.", 404)
+    except Conflict:
+        return await run_in_threadpool(
+            again, "This person already has a login: they do not need a code.", 409
+        )
+    return await run_in_threadpool(
+        lambda: _enrolment_page(request, person_id="", issued=issued, status=201)
+    )

@@ -8,9 +8,10 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from openscore import online, registry
 from openscore.errors import NotFound
+from openscore.fairness import CALIBRATION_GAP_POINTS, FOUR_FIFTHS, verdicts
 from openscore.features import FEATURES_BY_NAME
 from openscore.services import operations
-from openscore.web import charts, reports
+from openscore.web import charts, fairness_view, reports
 from openscore.web.auth import ConsoleOperator, app_state
 from openscore.web.render import page
 from openscore.web.vocabulary import DIMENSIONS, band_name
@@ -153,8 +154,28 @@ def scores(request: Request, operator: ConsoleOperator) -> HTMLResponse:
 
 @router.get("/fairness", response_class=HTMLResponse)
 def fairness(request: Request, operator: ConsoleOperator) -> HTMLResponse:
+    """The latest audit with a verdict per attribute (the limits are the code's:
+    ``FOUR_FIFTHS`` and ``CALIBRATION_GAP_POINTS``) and charts that carry them."""
     report = reports.read_report(app_state(request).settings, "fairness")
-    return page(request, "console/fairness.html", report=report)
+    found = verdicts(report.data) if report is not None else []
+    figures = {
+        v.attribute: (
+            fairness_view.ratio_chart(v, FOUR_FIFTHS, chart_id=f"ratio-{i}"),
+            fairness_view.gap_chart(v, CALIBRATION_GAP_POINTS, chart_id=f"gap-{i}")
+            if v.gaps
+            else None,
+        )
+        for i, v in enumerate(found)
+    }
+    return page(
+        request,
+        "console/fairness.html",
+        report=report,
+        verdicts=found,
+        figures=figures,
+        four_fifths=FOUR_FIFTHS,
+        gap_limit=CALIBRATION_GAP_POINTS,
+    )
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -218,7 +239,88 @@ def rejections(request: Request, operator: ConsoleOperator, run_id: str) -> HTML
     return page(request, "console/rejections.html", run_id=run_id, rows=rows, total=total)
 
 
+#: audit entries per page of the console's browser
+AUDIT_PAGE = 50
+#: signed tree heads listed (newest first)
+HEADS_SHOWN = 20
+
+
+def audit_page(
+    request: Request,
+    *,
+    before: str = "",
+    action: str = "",
+    signed: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    """The audit page: the check recomputed now, explained; entries newest first, paged
+    by ``before`` (a sequence number) and filtered by ``action``; the signed tree heads."""
+    state = app_state(request)
+    result = operations.verify_audit(state)
+    notices: list[str] = []
+    cursor: int | None = None
+    if before:
+        if before.isdigit() and len(before) < 19:
+            cursor = int(before)
+        else:
+            notices.append(
+                f"“{before[:30]}” is not an entry number (parameter before): showing the newest."
+            )
+    chosen: str | None = action or None
+    with state.read() as conn:
+        counts = registry.audit.action_counts(conn)
+        if chosen is not None and chosen not in counts:
+            notices.append(
+                f"No entries with the action “{action[:64]}” (parameter action): showing all."
+            )
+            chosen = None
+        entries = registry.audit.recent_entries(
+            conn, before=cursor, action=chosen, limit=AUDIT_PAGE + 1
+        )
+        heads = list(reversed(registry.audit.tree_heads(conn)))
+    more = len(entries) > AUDIT_PAGE
+    entries = entries[:AUDIT_PAGE]
+    rows = []
+    for e in entries:
+        content = e.content
+        rows.append(
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "action": e.action,
+                "actor": content.get("actor", "–"),
+                "subject": content.get("subject"),
+                "details": content.get("details") or {},
+                "refs": sorted((content.get("refs") or {}).keys()),
+            }
+        )
+    return page(
+        request,
+        "console/audit.html",
+        status=status,
+        result=result,
+        notices=notices,
+        rows=rows,
+        counts=counts,
+        action=chosen,
+        before=cursor,
+        older=entries[-1].seq if more and entries else None,
+        total=sum(counts.values()) if chosen is None else counts[chosen],
+        heads=heads[:HEADS_SHOWN],
+        heads_total=len(heads),
+        signed=int(signed)
+        if signed.isdigit() and any(str(h.tree_size) == signed for h in heads)
+        else None,
+        page_size=AUDIT_PAGE,
+    )
+
+
 @router.get("/audit", response_class=HTMLResponse)
-def audit(request: Request, operator: ConsoleOperator) -> HTMLResponse:
-    result = operations.verify_audit(app_state(request))
-    return page(request, "console/audit.html", result=result)
+def audit(
+    request: Request,
+    operator: ConsoleOperator,
+    before: str = "",
+    action: str = "",
+    signed: str = "",
+) -> HTMLResponse:
+    return audit_page(request, before=before, action=action, signed=signed)

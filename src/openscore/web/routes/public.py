@@ -15,8 +15,10 @@ from openscore.model.protected import DEFAULT_PROTECTED
 from openscore.registry import DISPUTE_PERIOD
 from openscore.scoring.eligibility import ScoringRule
 from openscore.scoring.weights import dimension_weights, weight_notes
+from openscore.web import city_map as city_map_view
 from openscore.web import reports
 from openscore.web.auth import app_state, optional_subject
+from openscore.web.charts import BAND_COLOURS
 from openscore.web.render import page
 from openscore.web.vocabulary import DIMENSIONS, WEIGHTS
 
@@ -95,22 +97,33 @@ _MAP_MEDIA = {"svg": "image/svg+xml", "png": "image/png", "csv": "text/csv; char
 
 
 @router.get("/city-map", response_class=HTMLResponse)
-async def city_map(request: Request) -> HTMLResponse:
-    """The latest city credit map: noisy per-city figures, small cities suppressed."""
+async def city_map(
+    request: Request,
+    q: str = "",
+    sort: str = city_map_view.DEFAULT_SORT,
+    order: str = city_map_view.DEFAULT_ORDER,
+) -> HTMLResponse:
+    """The latest city credit map: noisy per-city figures on a map of the provinces, small
+    cities suppressed; ``q`` filters the table by city name, ``sort`` (city, people,
+    mean, margin) and ``order`` (asc, desc) order it — plain GET parameters, no script."""
     await optional_subject(request)
     settings = app_state(request).settings
     report = reports.read_public_map(settings)
-    cities = reports.city_rows(settings, report) if report is not None else []
-    shown = sorted(
-        (c for c in cities if c.get("published")),
-        key=lambda c: (-(c.get("people") or 0), str(c.get("city", c.get("name", "")))),
+    if report is None:
+        return page(request, "city_map.html", report=None, view=None, figure=None)
+    view = city_map_view.build_view(
+        settings, report.data, reports.city_rows(settings, report), query=q, sort=sort, order=order
     )
     return page(
         request,
         "city_map.html",
         report=report,
-        shown=shown,
-        hidden=sum(1 for c in cities if not c.get("published")),
+        view=view,
+        figure=city_map_view.map_svg(view),
+        bands=BANDS,
+        swatch=city_map_view.swatch,
+        colours=BAND_COLOURS,
+        sorts=city_map_view.SORTS,
     )
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from openscore.api.deps import OperatorPrincipal, StateDep
-from openscore.errors import Conflict
 from openscore.services import people
 from openscore.services.schemas import EnrolmentCodePublic, PersonCreate, PersonId, PersonPublic
 
@@ -37,7 +36,4 @@ def issue_enrolment_code(
 ) -> EnrolmentCodePublic:
     """A signed code naming the person, valid for a week, good for one sign-up (409 if
     the person already has a login)."""
-    if people.read_person(state, person_id).has_login:
-        raise Conflict("this person already has a login")
-    code, expires_at = state.enrolment.issue(person_id)
-    return EnrolmentCodePublic(person_id=person_id, code=code, expires_at=expires_at)
+    return people.issue_enrolment_code(state, state.enrolment, person_id, actor=operator.actor)
