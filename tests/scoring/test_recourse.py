@@ -34,11 +34,13 @@ def instances(draw: st.DrawFn) -> tuple[Scorecard, dict[str, Any], dict[str, Act
         name = f"f{i}"
         mono = draw(st.sampled_from(["ascending", "descending", "none"]))
         features.append(Feature(name=name, dimension="behaviour", monotonic=mono))
-        edges = draw(st.lists(st.integers(-4, 8), min_size=0, max_size=4, unique=True))
+        edges = draw(st.lists(st.integers(-4, 8), min_size=1, max_size=4, unique=True))
         b = NumericBinning(tuple(float(e) for e in sorted(edges)))
         binnings[name] = b
-        pts = draw(st.lists(st.integers(-30, 30), min_size=b.size, max_size=b.size))
-        pts[b.missing_index] = 0
+        pts = draw(st.lists(st.integers(-30, 30), min_size=b.size - 1, max_size=b.size - 1))
+        if mono != "none":  # points follow the declared direction of risk
+            pts.sort(reverse=mono == "ascending")
+        pts.append(0)  # the missing bin
         terms.append(Term(name, (name,), "behaviour", (b,), tuple(pts), tuple(b.labels())))
     if n >= 2 and draw(st.booleans()):
         ba, bb = binnings["f0"], binnings["f1"]
@@ -55,19 +57,46 @@ def instances(draw: st.DrawFn) -> tuple[Scorecard, dict[str, Any], dict[str, Act
     card = build_scorecard(
         method="expert", scaling=Scaling(), intercept_points=600, features=features, terms=terms
     )
-    person = {f.name: draw(st.one_of(st.none(), st.integers(-6, 10).map(float))) for f in features}
+    person: dict[str, Any] = {
+        f.name: None
+        if f.name != "f0" and draw(st.integers(0, 9)) == 0
+        else float(draw(st.integers(-6, 10)))
+        for f in features
+    }
+    improving = {"ascending": "down", "descending": "up"}
     actions = {}
     for f in features:
-        if draw(st.booleans()):
+        if f.name == "f0" or draw(st.integers(0, 3)) > 0:
+            declared = improving.get(f.monotonic)
+            direction = (
+                declared or "up"
+                if f.name == "f0" or draw(st.integers(0, 4)) > 0
+                else draw(st.sampled_from(["up", "down"]))
+            )
             actions[f.name] = Action(
-                draw(st.sampled_from(["action", "time"])),
-                draw(st.sampled_from(["up", "down"])),
-                draw(st.sampled_from([0.5, 1.0, 3.0])),
+                draw(st.sampled_from(["action", "action", "time"])),
+                direction,  # type: ignore[arg-type]
+                draw(st.sampled_from([0.5, 1.0, 2.0, 3.0])),
                 draw(st.one_of(st.none(), st.integers(-4, 8).map(float))),
                 f"move {f.name}",
             )
-    target = 600 + sum(term_contributions(card, person)) + draw(st.integers(-5, 60))
+    raw = _raw(card, person)
+    best = max(
+        _raw(card, {**person, **values}) for values in _every_move(card, person, actions, HORIZON)
+    )
+    # mostly a target some plan reaches; sometimes one none can
+    gain = draw(st.integers(1, best - raw)) if best > raw and draw(st.integers(0, 4)) else 0
+    target = raw + gain if gain else best + draw(st.integers(1, 10))
     return card, person, actions, target
+
+
+def _every_move(
+    card: Scorecard, person: dict[str, Any], actions: dict[str, Action], months: int
+) -> list[dict[str, float]]:
+    moves = movable(card, person, actions)
+    names = sorted(moves)
+    per = [_choices(card, n, moves[n], float(person[n]), months) for n in names]
+    return [{n: v for n, (v, _, _) in zip(names, combo, strict=True)} for combo in product(*per)]
 
 
 def _raw(card: Scorecard, values: dict[str, Any]) -> int:
