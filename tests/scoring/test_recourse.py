@@ -140,7 +140,7 @@ def _check(card: Scorecard, person: dict[str, Any], actions: dict[str, Action], 
     assert _raw(card, after) >= p.target
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(instances())
 def test_the_plan_is_the_cheapest_and_exists_when_any_does(
     instance: tuple[Scorecard, dict[str, Any], dict[str, Action], int],

@@ -280,6 +280,8 @@ def _as_plan(
             )
         )
         total = now
+    # Time that passes without changing the score is not a step worth reading.
+    shown = tuple(s for s in steps if s.points or s.kind != "time")
     return Plan(
         target=target,
         raw_now=raw,
@@ -287,7 +289,7 @@ def _as_plan(
         reachable=True,
         months=max((s.months for s in steps), default=0),
         effort=sum(s.effort for s in steps),
-        steps=tuple(steps),
+        steps=shown,
         values={s.feature: s.after for s in steps},
     )
 
