@@ -1,4 +1,4 @@
-"""My score (the dashboard) and the what-if simulator."""
+"""My score (the dashboard), the what-if simulator and the plan to the next band."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from pydantic import ValidationError
 from openscore import online, registry
 from openscore.decisions.policy import RECORD_LABELS
 from openscore.domain.sources import CONSENTABLE_SOURCES
-from openscore.errors import NotFound
+from openscore.errors import Conflict, NotFound
 from openscore.features import FEATURES_BY_NAME
 from openscore.scoring.eligibility import ScoringRule
 from openscore.scoring.weights import dimension_weights, weight_notes
+from openscore.services import plan as plan_service
 from openscore.services import whatif as whatif_service
 from openscore.services.schemas import WhatIfRequest
 from openscore.services.scores import current_or_publish, ensure_model
@@ -119,6 +120,18 @@ def dashboard(request: Request, subject: PortalSubject) -> HTMLResponse:
         public_records=public_records_shown(request, person_id),
         model_uses_records=uses_records,
     )
+
+
+@router.get("/plan", response_class=HTMLResponse)
+def plan(request: Request, subject: PortalSubject) -> HTMLResponse:
+    """The plan to the next band, or a sentence saying why there is none."""
+    state = app_state(request)
+    state.costly.attempt(subject.person_id, "plans")
+    try:
+        found = plan_service.make_plan(state, subject.person_id)
+    except Conflict as exc:
+        return page(request, "portal/plan.html", plan=None, why=str(exc))
+    return page(request, "portal/plan.html", plan=found, why=None)
 
 
 @dataclass(frozen=True)
