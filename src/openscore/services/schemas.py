@@ -333,7 +333,10 @@ class ConsentRevokedPublic(Out):
 class GrantCreate(In):
     partner_id: PartnerId
     products: list[Slug] = Field(min_length=1, max_length=32)
-    purpose: Slug
+    purpose: Slug = Field(
+        description="what the grant is for: the kind of one of the granted products "
+        "(deposit_waiver, loan or perk); the partner quotes it when it asks"
+    )
     scope: Literal["decision", "band", "score"] = Field(
         default="decision",
         description="what the partner may learn: pass/fail (decision), also the band, or "
@@ -656,6 +659,16 @@ class PartnerCreate(In):
     name: Text(200)  # type: ignore[valid-type]
     role: Literal["partner", "operator"] = "partner"
     partner_id: PartnerId | None = None
+    products: list[Slug] | None = Field(
+        default=None,
+        max_length=32,
+        description="the catalogue products the partner offers: a person can grant it only "
+        "these, for their purposes (null: any product, as for partners registered before)",
+    )
+
+
+class PartnerProductsSet(In):
+    products: list[Slug] = Field(min_length=1, max_length=32)
 
 
 class PartnerPublic(Out):
@@ -665,6 +678,8 @@ class PartnerPublic(Out):
     created_at: datetime
     deactivated_at: datetime | None
     active: bool
+    #: the catalogue products it offers (null: not declared, any product)
+    products: list[str] | None = None
 
 
 class PartnersPublic(Out):
