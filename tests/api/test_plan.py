@@ -40,6 +40,8 @@ def test_the_plan_reaches_the_next_band_and_the_scorer_agrees(api_world: ApiWorl
     # time steps that earn nothing are not listed, so the simulator may differ only if
     # one of them moved a pair term; the expert card has none
     assert whatif["after"]["score"] == plan["score_after"]
+    already = subject.post("/v1/me/whatif", json={"share_sources": ["credit"]})
+    assert already.status_code == 422 and already.json()["field"] == "share_sources[0]"
 
 
 def test_no_score_no_plan_and_no_band_above_the_top(api_world: ApiWorld) -> None:
@@ -50,6 +52,13 @@ def test_no_score_no_plan_and_no_band_above_the_top(api_world: ApiWorld) -> None
     assert body["error"] == "conflict"
     assert "not enough data to score you, so there is no plan yet" in body["message"]
     assert "wallet" in body["message"]  # says what would make a score
+
+    # what sharing a source could do: a range, since its data is not on file
+    thin = api_world.subject(sources=("wallet",))
+    ranges = thin.post("/v1/me/whatif", json={"share_sources": ["credit", "credit"]}).json()
+    (credit,) = ranges["if_shared"]
+    assert credit["source"] == "credit" and "utilisation" in credit["features"]
+    assert credit["lowest"] < credit["average"] < credit["highest"]
 
     card = current_model(api_world.settings)
     generous = replace(card, model_id=card.model_id + "-top", intercept_points=940)

@@ -36,3 +36,30 @@ def test_no_score_means_no_plan_and_a_sentence_says_what_to_share(web: WebWorld)
     assert why is not None
     assert why.group(1).startswith("There is not enough data to score you, so there is no plan")
     assert "Share your" in why.group(1) or "Pay a bill" in why.group(1)
+
+
+def test_what_if_offers_every_changeable_feature_and_sharing_a_source(web: WebWorld) -> None:
+    from openscore import online
+    from openscore.features import FEATURES_BY_NAME
+    from openscore.services.whatif import share_range
+
+    subject = web.subject(sources=("wallet", "rentals", "profile", "social"))
+    page = subject.get("/whatif").text
+    card = online.current_model(web.settings)
+    for name in card.feature_names:
+        if FEATURES_BY_NAME[name].action is not None:
+            assert f'name="{name}"' in page, name  # every feature a person can change
+    assert 'name="share" value="credit"' in page and 'name="share" value="wallet"' not in page
+    answer = subject.get(
+        "/whatif?run=1&keep=wallet&keep=rentals&keep=profile&keep=social&share=credit"
+    )
+    assert answer.status_code == 200
+    features = online.person_features(subject.person_id, settings=web.settings)  # type: ignore[attr-defined]
+    expected = share_range(card, features, "credit")
+    assert expected.lowest < expected.average < expected.highest
+    row = re.search(r'<tr data-source="credit">(.*?)</tr>', answer.text, re.S)
+    assert row is not None
+    cells = re.findall(r'class="num">(\d+)</td>', row.group(1))
+    assert cells == [str(expected.lowest), str(expected.average), str(expected.highest)]
+    now = re.search(r"Your score computed now is (\d+)", answer.text)
+    assert now is not None and int(now.group(1)) == expected.average  # average = as now

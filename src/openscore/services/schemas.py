@@ -282,6 +282,12 @@ class WhatIfRequest(In):
 
     overrides: dict[FeatureName, FeatureValue] = Field(default_factory=dict)
     without_sources: list[Source] = Field(default_factory=list, max_length=5)
+    share_sources: list[Source] = Field(
+        default_factory=list,
+        max_length=5,
+        description="sources I do not share: the scores sharing each could give (a range: "
+        "their data is not on file)",
+    )
 
 
 class ComputedScorePublic(Out):
@@ -295,6 +301,19 @@ class ComputedScorePublic(Out):
     model_id: str
 
 
+class ShareRangePublic(Out):
+    """What sharing a source could do. Its data is not on file (nothing of a source is
+    stored before consent), so this is a range: the lowest and highest score its data
+    could give, and ``average``, the score of a person whose data there is average, which
+    is the score now (a source not shared counts as the average sharer)."""
+
+    source: str
+    lowest: int
+    average: int
+    highest: int
+    features: list[str]
+
+
 class WhatIfPublic(Out):
     before: ComputedScorePublic
     after: ComputedScorePublic
@@ -303,6 +322,8 @@ class WhatIfPublic(Out):
     contribution_changes: dict[str, int]
     dimension_changes: dict[str, int | None]
     overrides: dict[str, float | None]
+    #: per source asked about in ``share_sources`` and not shared now
+    if_shared: list[ShareRangePublic] = Field(default_factory=list)
 
 
 # -- consents --------------------------------------------------------------------------

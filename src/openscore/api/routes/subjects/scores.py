@@ -38,6 +38,7 @@ def simulate(state: StateDep, subject: CostlySubject, body: WhatIfRequest) -> Wh
         subject.person_id,
         overrides=body.overrides,
         without_sources=body.without_sources,
+        share_sources=body.share_sources,
     )
 
 
