@@ -22,6 +22,10 @@ def test_grants_are_for_the_partners_own_products(api_world: ApiWorld) -> None:
     assert bad.status_code == 422 and bad.json()["field"] == "products"
     assert "'rocket' is not in the product catalogue" in bad.json()["message"]
 
+    listed = {p["id"]: p for p in api_world.client().get("/v1/partners").json()["items"]}
+    assert listed["spokes"]["products"] == ["bike", "umbrella"]
+    assert listed["spokes"]["purposes"] == ["deposit_waiver"]
+
     subject = api_world.subject()
 
     def grant(products: list[str], purpose: str):  # type: ignore[no-untyped-def]

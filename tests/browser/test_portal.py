@@ -211,7 +211,9 @@ def test_what_if(page, browser_world: BrowserWorld) -> None:
     assert re.search(r"Your score computed now is \d+", text), text
     assert result.get_by_role("img", name=re.compile(r"^Score \d+: ")).is_visible()
     assert re.search(r"this would be (down|up) \d+ points?|unchanged", text)
-    assert page.get_by_label("Wallet payments", exact=True).is_checked() is False  # the form keeps it
+    assert (
+        page.get_by_label("Wallet payments", exact=True).is_checked() is False
+    )  # the form keeps it
     assert page.get_by_role("heading", name="Reasons with these values").is_visible()
     shot(page, "09-what-if")
 

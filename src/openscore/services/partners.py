@@ -9,6 +9,7 @@ from typing import cast
 from openscore import registry
 from openscore.errors import InputError
 from openscore.registry.partners import Role
+from openscore.services import grants
 from openscore.services.context import Context
 from openscore.services.presenters import api_key_public, partner_public
 from openscore.services.schemas import (
@@ -26,9 +27,20 @@ def directory(state: Context) -> PartnerDirectoryPublic:
     """Active partners (not operators): who a grant can be given to."""
     with state.read() as conn:
         partners = registry.list_partners(conn, role="partner")
-    return PartnerDirectoryPublic(
-        items=[PartnerDirectoryEntry(id=p.id, name=p.name) for p in partners if p.active]
-    )
+    items = []
+    for p in partners:
+        if not p.active:
+            continue
+        offered = grants.offered_products(state.catalogue, p)
+        items.append(
+            PartnerDirectoryEntry(
+                id=p.id,
+                name=p.name,
+                products=[o.id for o in offered],
+                purposes=grants.purposes_of(offered),
+            )
+        )
+    return PartnerDirectoryPublic(items=items)
 
 
 def list_partners(state: Context) -> PartnersPublic:

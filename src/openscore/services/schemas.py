@@ -667,6 +667,9 @@ class ProductsPublic(Out):
 class PartnerDirectoryEntry(Out):
     id: str
     name: str
+    #: the products a grant to it may name, and the purposes they serve
+    products: list[str] = Field(default_factory=list)
+    purposes: list[str] = Field(default_factory=list)
 
 
 class PartnerDirectoryPublic(Out):
