@@ -52,8 +52,8 @@ def next_band(score: int) -> tuple[int, str] | None:
     return None
 
 
-def unscorable_message(shared: list[str]) -> str:
-    helps = " ".join(ScoringRule.from_settings().what_would_help(shared))
+def unscorable_message(rule: ScoringRule, shared: list[str]) -> str:
+    helps = " ".join(rule.what_would_help(shared))
     return f"there is not enough data to score you, so there is no plan yet. {helps}"
 
 
@@ -68,10 +68,10 @@ def make_plan(state: Context, person_id: str) -> PlanPublic:
     features: dict[str, Any] = online.person_features(
         person_id, excluded=excluded, settings=state.settings
     )
-    now = score_person(card, features)
+    now = score_person(card, features, rule=ScoringRule.from_settings(state.settings))
     if now.score is None or now.band is None:
         shared = [s.value for s in CONSENTABLE_SOURCES if s in consents]
-        raise Conflict(unscorable_message(shared))
+        raise Conflict(unscorable_message(ScoringRule.from_settings(state.settings), shared))
     goal = next_band(now.score)
     if goal is None:
         raise Conflict(TOP_BAND_MESSAGE.format(band=now.band.replace("_", " ")))
@@ -112,7 +112,9 @@ def make_plan(state: Context, person_id: str) -> PlanPublic:
                 score_after=int(max(s.score_min, min(s.score_max, running))),
             )
         )
-    after = score_person(card, {**features, **found.values})
+    after = score_person(
+        card, {**features, **found.values}, rule=ScoringRule.from_settings(state.settings)
+    )
     # the plan's arithmetic is the scorer's: the last step's score is the score rescored
     assert after.score == (steps[-1].score_after if steps else now.score)
     assert after.score is not None and band_of(after.score) != now.band
