@@ -89,6 +89,7 @@ PORTAL_PAGES = (
     "/lock",
     "/whatif",
     "/whatif?run=1&utilisation=85&late_payments=1&keep=wallet&keep=credit",
+    "/plan",
     "/decisions",
     "/disputes",
     "/account",

@@ -142,7 +142,7 @@ def test_log_in_and_dashboard(page, browser_world: BrowserWorld) -> None:
 
     page.get_by_role("link", name="Who looked").click()
     row = page.get_by_role("row", name=re.compile("City Bikes"))
-    assert "deposit free rentals" in row.inner_text()
+    assert "deposit waiver" in row.inner_text()
     row.get_by_role("link", name=re.compile("Details and proof")).click()
     assert "Verified" in page.locator(".notice.success").inner_text()
     shot(page, "05-who-looked-proof")
@@ -204,19 +204,48 @@ def test_what_if(page, browser_world: BrowserWorld) -> None:
     published, _ = current_score(page)
     page.get_by_role("link", name="What if").click()
     page.get_by_label(re.compile("Payments 30 or more days late")).fill("6")
-    page.get_by_label("Wallet payments").uncheck()
+    page.get_by_label("Wallet payments", exact=True).uncheck()
     page.get_by_role("button", name="Show the score").click()
     result = page.get_by_role("region", name="The score you would get")
     text = result.inner_text()
     assert re.search(r"Your score computed now is \d+", text), text
     assert result.get_by_role("img", name=re.compile(r"^Score \d+: ")).is_visible()
     assert re.search(r"this would be (down|up) \d+ points?|unchanged", text)
-    assert page.get_by_label("Wallet payments").is_checked() is False  # the form keeps it
+    assert (
+        page.get_by_label("Wallet payments", exact=True).is_checked() is False
+    )  # the form keeps it
     assert page.get_by_role("heading", name="Reasons with these values").is_visible()
     shot(page, "09-what-if")
 
     page.get_by_role("link", name="My score", exact=True).click()
     assert current_score(page)[0] == published  # nothing was stored or published
+
+    # the plan, linked from the dashboard, and the grants form, at a phone's width
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("link", name="See your plan to the next band").click()
+    page.wait_for_url("**/plan")
+    main = page.locator("main").inner_text()
+    assert "My plan" in main
+    rows = page.locator("table.plan-steps tbody tr")
+    if rows.count():
+        assert re.search(r"From \d+ to \d+: .+ in \d+ months?", main), main
+        assert re.search(r"\+\d+", rows.first.locator('[data-label="Points"]').inner_text())
+    else:
+        assert "No plan" in main, main
+    shot(page, "09b-plan-390")
+    page.goto("/grants")
+    page.get_by_label("Partner").select_option(label="City Bikes")
+    page.get_by_role("button", name="Show its products").click()
+    offered = page.get_by_role("group", name="Products City Bikes offers").inner_text()
+    assert "Deposit-free bike" in offered and "Personal loan" not in offered
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "09c-grant-products-390")
+    for path in ("/plan", "/whatif?run=1&keep=wallet&share=social&share=rentals"):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+    shot(page, "09d-whatif-share-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_file_a_dispute(page, browser_world: BrowserWorld) -> None:

@@ -177,7 +177,7 @@ def test_a_form_without_its_token_is_refused_with_a_page(web: WebWorld) -> None:
 def test_someone_elses_ids_are_not_found(web: WebWorld) -> None:
     owner = web.subject()
     web.partner()
-    grants = owner.get("/grants").text
+    grants = owner.get("/grants?partner_id=bikes").text
     owner.post(
         "/grants",
         data={
@@ -185,7 +185,7 @@ def test_someone_elses_ids_are_not_found(web: WebWorld) -> None:
             "once": once(grants),
             "partner_id": "bikes",
             "products": ["bike"],
-            "purpose": "rentals",
+            "purpose": "deposit_waiver",
             "scope": "decision",
             "expires_in_days": "30",
         },
@@ -218,13 +218,13 @@ def test_someone_elses_ids_are_not_found(web: WebWorld) -> None:
 def test_double_submissions_are_harmless(web: WebWorld) -> None:
     subject = web.subject()
     web.partner()
-    page = subject.get("/grants").text
+    page = subject.get("/grants?partner_id=bikes").text
     form = {
         "csrf_token": csrf(page),
         "once": once(page),
         "partner_id": "bikes",
         "products": ["bike", "power_bank"],
-        "purpose": "rentals",
+        "purpose": "deposit_waiver",
         "scope": "band",
         "expires_in_days": "90",
     }
@@ -277,7 +277,7 @@ def test_double_submissions_are_harmless(web: WebWorld) -> None:
 def test_validation_keeps_what_was_typed(web: WebWorld) -> None:
     subject = web.subject()
     web.partner()
-    page = subject.get("/grants").text
+    page = subject.get("/grants?partner_id=bikes").text
     answer = subject.post(
         "/grants",
         data={
@@ -293,7 +293,8 @@ def test_validation_keeps_what_was_typed(web: WebWorld) -> None:
     assert answer.status_code == 422
     assert 'role="alert"' in answer.text
     assert "choose at least one" in answer.text
-    assert 'value="Not A Slug!"' in answer.text
+    assert "Choose what the grant is for." in answer.text  # a purpose is chosen, not typed
+    assert 'value="9000"' in answer.text  # what was typed stays
     assert "Enter a whole number of days from 1 to 730." in answer.text
 
 

@@ -20,6 +20,7 @@ PORTAL = (
     "/lock",
     "/whatif",
     "/whatif?run=1&utilisation=85&late_payments=2&keep=wallet",
+    "/plan",
     "/decisions",
     "/disputes",
     "/account",

@@ -61,9 +61,27 @@ def _print_key(what: str, principal_id: str, secret: str, as_json: bool) -> None
     print(secret)
 
 
-def _create_principal(name: str, principal_id: str | None, role: str, as_json: bool) -> None:
+def _create_principal(
+    name: str,
+    principal_id: str | None,
+    role: str,
+    as_json: bool,
+    products: list[str] | None = None,
+) -> None:
     from openscore import registry
 
+    if products:
+        from openscore.api.settings import ApiSettings
+        from openscore.decisions import load_catalogue
+        from openscore.errors import InputError
+
+        ids = load_catalogue(ApiSettings().catalogue_path).ids
+        unknown = [p for p in products if p not in ids]
+        if unknown:
+            raise InputError(
+                f"{', '.join(unknown)} not in the product catalogue ({', '.join(ids)})",
+                field="--product",
+            )
     engine = _engine()
     try:
         with engine.begin() as conn:
@@ -73,6 +91,7 @@ def _create_principal(name: str, principal_id: str | None, role: str, as_json: b
                 actor=ACTOR,
                 role=cast(Literal["partner", "operator"], role),
                 partner_id=principal_id,  # type: ignore[arg-type]
+                products=products or None,
             )
             new = registry.create_api_key(conn, partner.id, label="initial", actor=ACTOR)
     finally:
@@ -112,10 +131,18 @@ def partners_create(
     partner_id: Annotated[
         str | None, typer.Option("--id", help="A slug (a-z, 0-9, _ -); default: random.")
     ] = None,
+    products: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--product",
+            help="A catalogue product it offers (repeat); people can grant it only these. "
+            "Default: any product.",
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Register a partner and print its first API key, once."""
-    _create_principal(name, partner_id, "partner", as_json)
+    _create_principal(name, partner_id, "partner", as_json, products)
 
 
 @keys_app.command("create")

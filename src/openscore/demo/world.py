@@ -363,7 +363,12 @@ def _personas(world: DemoWorld, registry, say: Say) -> None:
             world.operator_key = create_api_key(
                 conn, op.id, label="demo", actor="system:demo"
             ).secret
-            bikes = create_partner(conn, name="City Bikes", actor="system:demo")
+            bikes = create_partner(
+                conn,
+                name="City Bikes",
+                actor="system:demo",
+                products=["bike", "power_bank", "umbrella"],
+            )
             world.partner_key = create_api_key(
                 conn, bikes.id, label="demo", actor="system:demo"
             ).secret
@@ -373,7 +378,7 @@ def _personas(world: DemoWorld, registry, say: Say) -> None:
                 top.person_id,
                 partner_id=bikes.id,
                 products=["bike", "power_bank"],
-                purpose="deposit-free-rentals",
+                purpose="deposit_waiver",
                 expires_at=datetime.now(UTC) + timedelta(days=180),
                 actor="subject",
                 scope="band",

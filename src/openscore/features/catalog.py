@@ -9,9 +9,36 @@ what would help. No feature looks at what was bought or at who someone is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from openscore.domain.dimensions import Dimension
 from openscore.domain.sources import Source
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """How a person can move a feature, at most ``step`` a month (actionable recourse).
+
+    ``kind``: ``action`` is something the person does each month (pay a balance down,
+    pay on time); ``time`` comes by itself as months pass (an account's age) and costs no
+    effort. ``direction`` is the way the value moves (``up`` or ``down``); ``limit`` the
+    value it stops at (a share stops at 1, a balance at 0). ``words`` say one month's step
+    in the person's words.
+    """
+
+    kind: Literal["action", "time"]
+    direction: Literal["up", "down"]
+    step: float
+    limit: float | None
+    words: str
+
+
+def _act(direction: Literal["up", "down"], step: float, limit: float | None, words: str) -> Action:
+    return Action("action", direction, step, limit, words)
+
+
+def _time(words: str, limit: float | None = None) -> Action:
+    return Action("time", "up", 1.0, limit, words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +57,10 @@ class FeatureSpec:
     #: why a new model does not train on it (None: it is a model input). Such a feature is
     #: still computed: models already published and the minimum scoring rule read it.
     not_an_input: str | None = None
+    #: how a person can change it, a month at a time (None: they cannot; see ``fixed``)
+    action: Action | None = None
+    #: why a plan never suggests changing it (set exactly when ``action`` is None)
+    fixed: str = ""
 
 
 #: why the wallet's volume features are not model inputs (docs/fairness.md, "E-literacy")
@@ -57,6 +88,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Your credit history is short",
         "Keep your oldest accounts open; history grows with time",
         fill=None,
+        action=_time("Keep your oldest account open: it grows one month a month"),
     ),
     FeatureSpec(
         "accounts_good_standing",
@@ -67,6 +99,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "24 months.",
         "Fewer of your accounts are always paid on time than for the people who score best",
         "Pay every instalment on time for the next months",
+        fixed="counts your last 24 months of accounts: it changes as months pass, not by a step",
     ),
     FeatureSpec(
         "worst_dpd_24m",
@@ -76,6 +109,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "The most days any instalment was paid late in the last 24 months.",
         "A payment was seriously late in the last two years",
         "Pay on time; late payments weigh less as they age",
+        fixed="a past fact: it cannot be changed, only ages out of the window",
     ),
     FeatureSpec(
         "recent_dpd_3m",
@@ -85,6 +119,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "The most days any instalment due in the last 3 months was paid late.",
         "A recent payment is late",
         "Bring late instalments up to date",
+        fixed="a past fact: it cannot be changed, only ages out of the window",
     ),
     FeatureSpec(
         "late_30_24m",
@@ -94,6 +129,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Instalments paid 30 or more days late in the last 24 months.",
         "Several payments were 30+ days late",
         "Set up automatic repayments so none is late",
+        fixed="a past fact: it cannot be changed, only ages out of the window",
     ),
     FeatureSpec(
         "late_90_24m",
@@ -103,6 +139,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Instalments 90 or more days late in the last 24 months.",
         "Payments were 90+ days late",
         "Settle overdue amounts; contact the lender for a plan",
+        fixed="a past fact: it cannot be changed, only ages out of the window",
     ),
     FeatureSpec(
         "utilisation",
@@ -115,6 +152,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "You use a large share of your credit limits",
         "Keep balances below 30 % of your limits",
         fill=None,
+        action=_act("down", 0.1, 0.0, "Pay your balances down by 10 % of your limits a month"),
     ),
     FeatureSpec(
         "defaults_24m",
@@ -124,6 +162,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Instalments left unpaid 90+ days (defaults) in the last 24 months.",
         "A loan went into default",
         "Repay defaulted amounts; defaults expire after the retention period",
+        fixed="a past fact: it cannot be changed, only ages out of the window",
     ),
     FeatureSpec(
         "live_public_records",
@@ -133,6 +172,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Public records (such as court judgments) that have not expired.",
         "A public record is on your file",
         "Settle the judgment; you can dispute a record you think is wrong",
+        fixed="a public record held on a legal basis: settle it, or dispute it if it is wrong",
     ),
     FeatureSpec(
         "current_dpd",
@@ -142,6 +182,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "How many days late your oldest instalment still unpaid today is (0 if none).",
         "An instalment is overdue now",
         "Pay the overdue instalment; the oldest first",
+        action=_act("down", 1e9, 0.0, "Pay the overdue instalment"),
     ),
     FeatureSpec(
         "months_since_late",
@@ -153,6 +194,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "A payment was late recently",
         "Pay every instalment on time: this grows month by month",
         fill=24,
+        action=_act(
+            "up", 1.0, 24.0, "Pay every instalment on time: one more clean month each month"
+        ),
     ),
     FeatureSpec(
         "paid_to_due_6m",
@@ -164,6 +208,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "You paid less than was due",
         "Pay the full amount due, not only the minimum",
         fill=None,
+        action=_act("up", 1 / 6, 1.0, "Pay the full amount due each month"),
     ),
     FeatureSpec(
         "paid_in_full_6m",
@@ -174,6 +219,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Few instalments were paid in full",
         "Pay the full balance each month when you can",
         fill=None,
+        action=_act("up", 1.0, 6.0, "Pay an instalment in full each month"),
     ),
     FeatureSpec(
         "balance_months_6m",
@@ -184,6 +230,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Your pattern of balances adds risk",
         "Use credit regularly and pay it back on time",
         fill=None,
+        fixed="a pattern of use, not something a plan should tell you to change",
     ),
     FeatureSpec(
         "utilisation_trend",
@@ -195,6 +242,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Your balances have been rising",
         "Bring balances down below their recent average",
         fill=None,
+        fixed="follows your utilisation: pay balances down and it follows",
     ),
     # -- fulfilment capacity --------------------------------------------------------------
     FeatureSpec(
@@ -206,6 +254,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Your verified income is lower than that of the people who score best here",
         "Verify your income in the profile source",
         fill=None,
+        fixed="your income: a plan does not ask you to earn more",
     ),
     FeatureSpec(
         "monthly_spend_12m",
@@ -218,6 +267,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Use your wallet for everyday payments",
         fill=None,
         not_an_input=VOLUME_NOT_RISK,
+        fixed="what you spend: a plan never asks you to spend more",
     ),
     FeatureSpec(
         "spend_stability_12m",
@@ -229,6 +279,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Your monthly payments go up and down a lot",
         "Steadier monthly finances help this part of the score",
         fill=None,
+        fixed="how your spending varies: a past pattern over 12 months",
     ),
     FeatureSpec(
         "verified_assets",
@@ -238,6 +289,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Verified vehicle and property facts.",
         "No verified vehicle or property",
         "Verify a vehicle or property you own",
+        fixed="what you own: a plan never asks you to buy anything",
     ),
     FeatureSpec(
         "credit_limit",
@@ -248,6 +300,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Your credit limits are low",
         "Limits grow with a record of repaying on time",
         fill=None,
+        fixed="set by your lenders, not by you",
     ),
     FeatureSpec(
         "amount_paid_6m",
@@ -258,6 +311,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Your repayments are small",
         "Repaying more each month lowers your balances faster",
         fill=None,
+        fixed="depends on what you owe: a plan never asks you to borrow",
     ),
     # -- behaviour --------------------------------------------------------------------------
     FeatureSpec(
@@ -269,6 +323,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Some bills were paid late",
         "Pay bills by their due date",
         fill=None,
+        action=_act("up", 1 / 12, 1.0, "Pay every bill by its due date"),
     ),
     FeatureSpec(
         "rentals_on_time_24m",
@@ -279,6 +334,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Some rentals came back late",
         "Return rentals on time",
         fill=None,
+        action=_act("up", 1 / 24, 1.0, "Return every rental on time"),
     ),
     FeatureSpec(
         "rentals_lost_24m",
@@ -288,6 +344,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Rentals lost or damaged in the last 24 months.",
         "A rental was lost or damaged",
         "Return rentals in good condition",
+        fixed="a past fact: it cannot be changed, only ages out of the window",
     ),
     FeatureSpec(
         "active_months_12m",
@@ -298,6 +355,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Your payments are irregular",
         "Regular everyday use shows steady habits",
         not_an_input=VOLUME_NOT_RISK,
+        action=_act("up", 1.0, 12.0, "Use your wallet for a payment every month"),
     ),
     FeatureSpec(
         "payment_evenness_12m",
@@ -310,6 +368,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Your payments come in bursts with gaps between them",
         "A steady rhythm of everyday payments helps; paying more often does not",
         fill=None,
+        fixed="a rhythm over twelve months that a plan cannot schedule step by step: "
+        "keep paying steadily",
     ),
     FeatureSpec(
         "payment_bursts_12m",
@@ -322,6 +382,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "The number of your payments swings a lot from month to month",
         "Steady monthly habits help; paying more often does not",
         fill=None,
+        fixed="a rhythm over twelve months that a plan cannot schedule step by step: "
+        "keep paying steadily",
     ),
     # -- identity -------------------------------------------------------------------------
     FeatureSpec(
@@ -332,6 +394,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Whether your identity is verified.",
         "Your identity is not verified",
         "Verify your identity in the profile source",
+        action=_act("up", 1.0, 1.0, "Verify your identity in the profile source"),
     ),
     FeatureSpec(
         "address_tenure_months",
@@ -342,6 +405,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "You moved recently",
         "Nothing to do: tenure grows with time",
         fill=None,
+        fixed="where you live: a plan never asks you to move or to stay",
     ),
     FeatureSpec(
         "phone_tenure_months",
@@ -352,6 +416,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Your phone number is new",
         "Keep your number; tenure grows with time",
         fill=None,
+        action=_time("Keep your phone number: its age grows one month a month"),
     ),
     # -- relationships (features/graph.py; computed from the last graph run) -----------------
     FeatureSpec(
@@ -364,6 +429,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "without it you score as someone who does not share connections.",
         "Your connections add few points (they can only add, never take away)",
         "Nothing you need to do: connections can only raise a score, never lower it",
+        fixed="comes from other people's records, not from a step of yours",
     ),
 )
 

@@ -147,6 +147,7 @@ from openscore.registry.partners import (
     list_api_keys,
     list_partners,
     revoke_api_key,
+    set_partner_products,
 )
 from openscore.registry.people import (
     Person,
@@ -295,6 +296,7 @@ __all__ = [
     "score_history",
     "session_epoch",
     "set_credentials",
+    "set_partner_products",
     "start_ingestion_run",
     "stored_answer",
     "suppress",

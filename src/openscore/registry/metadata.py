@@ -152,6 +152,9 @@ partners = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("deactivated_at", UTCDateTime(), nullable=True),
+    # the catalogue products the partner offers (null: registered before partners
+    # declared their products; such a partner may be offered any product)
+    sa.Column("products", sa.JSON(), nullable=True),
     sa.CheckConstraint(_in("role", ["partner", "operator"]), name="role"),
 )
 

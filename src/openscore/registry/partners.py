@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from openscore.errors import Conflict, InputError, NotFound
 from openscore.registry import audit
+from openscore.registry.grants import check_slug
 from openscore.registry.metadata import api_keys, new_id, partners, utc_now
 
 Role = Literal["partner", "operator"]
@@ -36,6 +38,8 @@ class Partner:
     role: Role
     created_at: datetime
     deactivated_at: datetime | None
+    #: the catalogue products it offers; None: registered before partners declared them
+    products: tuple[str, ...] | None = None
 
     @property
     def active(self) -> bool:
@@ -82,7 +86,8 @@ def hash_api_key(secret: str) -> str:
 
 
 def _partner(row: sa.Row[*tuple[Any, ...]]) -> Partner:
-    return Partner(row.id, row.name, row.role, row.created_at, row.deactivated_at)
+    products = None if row.products is None else tuple(row.products)
+    return Partner(row.id, row.name, row.role, row.created_at, row.deactivated_at, products)
 
 
 def _key(row: sa.Row[*tuple[Any, ...]]) -> ApiKey:
@@ -96,9 +101,12 @@ def create_partner(
     actor: str,
     role: Role = "partner",
     partner_id: str | None = None,
+    products: Sequence[str] | None = None,
     now: datetime | None = None,
 ) -> Partner:
-    """Register a partner (or an operator). ``partner_id`` is a slug or a fresh id."""
+    """Register a partner (or an operator). ``partner_id`` is a slug or a fresh id;
+    ``products`` the catalogue products it offers (checked against the catalogue by the
+    caller: the registry does not read it)."""
     if role not in ROLES:
         raise InputError(f"must be one of {', '.join(ROLES)}", field="role")
     name = name.strip()
@@ -111,7 +119,13 @@ def create_partner(
     try:
         with conn.begin_nested():
             conn.execute(
-                partners.insert().values(id=partner_id, name=name, role=role, created_at=now)
+                partners.insert().values(
+                    id=partner_id,
+                    name=name,
+                    role=role,
+                    created_at=now,
+                    products=None if products is None else _product_list(products),
+                )
             )
     except sa.exc.IntegrityError:
         raise Conflict(f"partner {partner_id!r} already exists") from None
@@ -120,10 +134,53 @@ def create_partner(
         action="partner.created",
         actor=actor,
         subject=f"partner:{partner_id}",
-        details={"role": role},
+        details={"role": role}
+        if products is None
+        else {"role": role, "products": _product_list(products)},
         at=now,
     )
-    return Partner(partner_id, name, role, now, None)
+    return Partner(
+        partner_id,
+        name,
+        role,
+        now,
+        None,
+        None if products is None else tuple(_product_list(products)),
+    )
+
+
+def _product_list(products: Sequence[str]) -> list[str]:
+    """Distinct product ids, in the order given, each a slug."""
+    out: list[str] = []
+    for product in products:
+        check_slug(product, "products")
+        if product not in out:
+            out.append(product)
+    return out
+
+
+def set_partner_products(
+    conn: Connection,
+    partner_id: str,
+    products: Sequence[str],
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> Partner:
+    """Declare the catalogue products a partner offers (replacing any earlier list)."""
+    partner = get_partner(conn, partner_id)
+    listed = _product_list(products)
+    now = now or utc_now()
+    conn.execute(partners.update().where(partners.c.id == partner_id).values(products=listed))
+    audit.append(
+        conn,
+        action="partner.products_set",
+        actor=actor,
+        subject=f"partner:{partner_id}",
+        details={"products": listed},
+        at=now,
+    )
+    return replace(partner, products=tuple(listed))
 
 
 def get_partner(conn: Connection, partner_id: str) -> Partner:
@@ -157,7 +214,7 @@ def deactivate_partner(
         subject=f"partner:{partner_id}",
         at=now,
     )
-    return Partner(partner.id, partner.name, partner.role, partner.created_at, now)
+    return replace(partner, deactivated_at=now)
 
 
 def create_api_key(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openscore.errors import InputError
-from openscore.model.format import Scorecard
+from openscore.model.format import Scorecard, Term
 from openscore.scoring.person import ScoreResult, score_person
 
 
@@ -72,3 +72,44 @@ def what_if(card: Scorecard, features: Mapping[str, Any], overrides: Mapping[str
     before = score_person(card, features)
     after = score_person(card, {**dict(features), **dict(overrides)})
     return WhatIf(before=before, after=after, overrides=dict(overrides))
+
+
+@dataclass(frozen=True)
+class ShareRange:
+    """What sharing a source could do: the score with the source's features at their
+    worst and best cells, and as now (their missing cells: the average sharer)."""
+
+    lowest: int
+    average: int
+    highest: int
+
+
+def _consistent_cells(term: Term, free: set[str], features: Mapping[str, Any]) -> list[int]:
+    """The points of the cells a term can take when only ``free`` features may change."""
+    fixed = {
+        i: b.index(features.get(f))
+        for i, (f, b) in enumerate(zip(term.features, term.binnings, strict=True))
+        if f not in free
+    }
+    return [v for idx, v in term.cells() if all(idx[i] == j for i, j in fixed.items())]
+
+
+def range_if_shared(card: Scorecard, features: Mapping[str, Any], names: set[str]) -> ShareRange:
+    """The scores a person could get if the features ``names`` (a source's) took any value:
+    lowest and highest (bounds: exact when no two terms share a feature of ``names``) and
+    the score with them as they are now. Scored as if the person were scorable."""
+    raw = card.intercept_points
+    lo = hi = 0
+    for t in card.terms:
+        current = t.cell(t.index_of([features.get(f) for f in t.features]))
+        raw += current
+        if names & set(t.features):
+            cells = _consistent_cells(t, names, features)
+            lo += min(cells) - current
+            hi += max(cells) - current
+    s = card.scaling
+
+    def clip(points: int) -> int:
+        return int(max(s.score_min, min(s.score_max, points)))
+
+    return ShareRange(lowest=clip(raw + lo), average=clip(raw), highest=clip(raw + hi))

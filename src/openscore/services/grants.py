@@ -9,8 +9,10 @@ from datetime import timedelta
 from typing import cast
 
 from openscore import registry
-from openscore.errors import NotFound
+from openscore.decisions import Catalogue, Product
+from openscore.errors import InputError, NotFound
 from openscore.registry.grants import Scope
+from openscore.registry.partners import Partner
 from openscore.services.context import Context
 from openscore.services.presenters import grant_public
 from openscore.services.schemas import GrantPublic, GrantsPublic
@@ -25,6 +27,60 @@ def list_grants(
     return GrantsPublic(items=[grant_public(g) for g in grants[:limit]])
 
 
+#: What a grant's purpose says, per product kind: a purpose is the kind of a granted product.
+PURPOSES = {
+    "deposit_waiver": "Deposit-free services",
+    "loan": "Loans",
+    "perk": "Perks",
+}
+
+
+def offered_products(catalogue: Catalogue, partner: Partner) -> list[Product]:
+    """The catalogue products a partner may be granted: those it registered (every product
+    for a partner registered before partners declared theirs)."""
+    if partner.products is None:
+        return list(catalogue.products)
+    return [p for p in catalogue.products if p.id in partner.products]
+
+
+def purposes_of(products: Sequence[Product]) -> list[str]:
+    """The purposes a grant for ``products`` may state: their kinds, in catalogue order."""
+    out: list[str] = []
+    for p in products:
+        if p.kind.value not in out:
+            out.append(p.kind.value)
+    return out
+
+
+def check_grant(
+    catalogue: Catalogue, partner: Partner, products: Sequence[str], purpose: str
+) -> None:
+    """:class:`NotFound` for a product the catalogue lacks; :class:`InputError` naming the
+    field for a product the partner does not offer, or a purpose none of the granted
+    products serves."""
+    for product in products:
+        try:
+            catalogue.get(product)
+        except NotFound:
+            raise NotFound(f"product {product!r} not found") from None
+    offered = offered_products(catalogue, partner)
+    ids = [p.id for p in offered]
+    foreign = [p for p in products if p not in ids]
+    if foreign:
+        raise InputError(
+            f"{', '.join(map(repr, foreign))} is not one of {partner.name}'s products; "
+            f"it offers {', '.join(ids) or 'none'}",
+            field="products",
+        )
+    allowed = purposes_of([catalogue.get(p) for p in products])
+    if purpose not in allowed:
+        raise InputError(
+            f"{purpose!r} is not a purpose of the products granted; choose "
+            f"{' or '.join(map(repr, allowed))}",
+            field="purpose",
+        )
+
+
 def create_grant(
     state: Context,
     person_id: str,
@@ -36,13 +92,9 @@ def create_grant(
     expires_in_days: int,
     actor: str,
 ) -> GrantPublic:
-    for product in products:
-        try:
-            state.catalogue.get(product)
-        except NotFound:
-            raise NotFound(f"product {product!r} not found") from None
     now = registry.utc_now()
     with state.write() as conn:
+        check_grant(state.catalogue, registry.get_partner(conn, partner_id), products, purpose)
         grant = registry.create_grant(
             conn,
             person_id,

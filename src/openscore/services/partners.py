@@ -3,10 +3,13 @@ can authorise. A new key's secret is in the answer that creates it and nowhere e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 from openscore import registry
+from openscore.errors import InputError
 from openscore.registry.partners import Role
+from openscore.services import grants
 from openscore.services.context import Context
 from openscore.services.presenters import api_key_public, partner_public
 from openscore.services.schemas import (
@@ -24,9 +27,20 @@ def directory(state: Context) -> PartnerDirectoryPublic:
     """Active partners (not operators): who a grant can be given to."""
     with state.read() as conn:
         partners = registry.list_partners(conn, role="partner")
-    return PartnerDirectoryPublic(
-        items=[PartnerDirectoryEntry(id=p.id, name=p.name) for p in partners if p.active]
-    )
+    items = []
+    for p in partners:
+        if not p.active:
+            continue
+        offered = grants.offered_products(state.catalogue, p)
+        items.append(
+            PartnerDirectoryEntry(
+                id=p.id,
+                name=p.name,
+                products=[o.id for o in offered],
+                purposes=grants.purposes_of(offered),
+            )
+        )
+    return PartnerDirectoryPublic(items=items)
 
 
 def list_partners(state: Context) -> PartnersPublic:
@@ -34,14 +48,48 @@ def list_partners(state: Context) -> PartnersPublic:
         return PartnersPublic(items=[partner_public(p) for p in registry.list_partners(conn)])
 
 
+def _known_products(state: Context, products: Sequence[str]) -> None:
+    unknown = [p for p in products if p not in state.catalogue.ids]
+    if unknown:
+        raise InputError(
+            f"{', '.join(map(repr, unknown))} is not in the product catalogue "
+            f"({', '.join(state.catalogue.ids)})",
+            field="products",
+        )
+
+
 def create_partner(
-    state: Context, *, name: str, role: str, partner_id: str | None, actor: str
+    state: Context,
+    *,
+    name: str,
+    role: str,
+    partner_id: str | None,
+    actor: str,
+    products: Sequence[str] | None = None,
 ) -> PartnerPublic:
+    if products is not None:
+        _known_products(state, products)
     with state.write() as conn:
         partner = registry.create_partner(
-            conn, name=name, role=cast(Role, role), partner_id=partner_id, actor=actor
+            conn,
+            name=name,
+            role=cast(Role, role),
+            partner_id=partner_id,
+            actor=actor,
+            products=products,
         )
     return partner_public(partner)
+
+
+def set_products(
+    state: Context, partner_id: str, products: Sequence[str], *, actor: str
+) -> PartnerPublic:
+    """Declare the catalogue products a partner offers: people can grant it only these."""
+    _known_products(state, products)
+    with state.write() as conn:
+        return partner_public(
+            registry.set_partner_products(conn, partner_id, products, actor=actor)
+        )
 
 
 def read_partner(state: Context, partner_id: str) -> PartnerPublic:

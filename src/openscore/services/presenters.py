@@ -147,6 +147,7 @@ def partner_public(partner: Partner) -> PartnerPublic:
         created_at=partner.created_at,
         deactivated_at=partner.deactivated_at,
         active=partner.active,
+        products=None if partner.products is None else list(partner.products),
     )
 
 

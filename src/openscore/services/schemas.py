@@ -319,6 +319,12 @@ class WhatIfRequest(In):
 
     overrides: dict[FeatureName, FeatureValue] = Field(default_factory=dict)
     without_sources: list[Source] = Field(default_factory=list, max_length=5)
+    share_sources: list[Source] = Field(
+        default_factory=list,
+        max_length=5,
+        description="sources I do not share: the scores sharing each could give (a range: "
+        "their data is not on file)",
+    )
 
 
 class ComputedScorePublic(Out):
@@ -332,6 +338,19 @@ class ComputedScorePublic(Out):
     model_id: str
 
 
+class ShareRangePublic(Out):
+    """What sharing a source could do. Its data is not on file (nothing of a source is
+    stored before consent), so this is a range: the lowest and highest score its data
+    could give, and ``average``, the score of a person whose data there is average, which
+    is the score now (a source not shared counts as the average sharer)."""
+
+    source: str
+    lowest: int
+    average: int
+    highest: int
+    features: list[str]
+
+
 class WhatIfPublic(Out):
     before: ComputedScorePublic
     after: ComputedScorePublic
@@ -340,6 +359,8 @@ class WhatIfPublic(Out):
     contribution_changes: dict[str, int]
     dimension_changes: dict[str, int | None]
     overrides: dict[str, float | None]
+    #: per source asked about in ``share_sources`` and not shared now
+    if_shared: list[ShareRangePublic] = Field(default_factory=list)
 
 
 # -- consents --------------------------------------------------------------------------
@@ -370,7 +391,10 @@ class ConsentRevokedPublic(Out):
 class GrantCreate(In):
     partner_id: PartnerId
     products: list[Slug] = Field(min_length=1, max_length=32)
-    purpose: Slug
+    purpose: Slug = Field(
+        description="what the grant is for: the kind of one of the granted products "
+        "(deposit_waiver, loan or perk); the partner quotes it when it asks"
+    )
     scope: Literal["decision", "band", "score"] = Field(
         default="decision",
         description="what the partner may learn: pass/fail (decision), also the band, or "
@@ -680,6 +704,9 @@ class ProductsPublic(Out):
 class PartnerDirectoryEntry(Out):
     id: str
     name: str
+    #: the products a grant to it may name, and the purposes they serve
+    products: list[str] = Field(default_factory=list)
+    purposes: list[str] = Field(default_factory=list)
 
 
 class PartnerDirectoryPublic(Out):
@@ -693,6 +720,16 @@ class PartnerCreate(In):
     name: Text(200)  # type: ignore[valid-type]
     role: Literal["partner", "operator"] = "partner"
     partner_id: PartnerId | None = None
+    products: list[Slug] | None = Field(
+        default=None,
+        max_length=32,
+        description="the catalogue products the partner offers: a person can grant it only "
+        "these, for their purposes (null: any product, as for partners registered before)",
+    )
+
+
+class PartnerProductsSet(In):
+    products: list[Slug] = Field(min_length=1, max_length=32)
 
 
 class PartnerPublic(Out):
@@ -702,6 +739,8 @@ class PartnerPublic(Out):
     created_at: datetime
     deactivated_at: datetime | None
     active: bool
+    #: the catalogue products it offers (null: not declared, any product)
+    products: list[str] | None = None
 
 
 class PartnersPublic(Out):

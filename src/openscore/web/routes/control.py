@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from openscore import registry
 from openscore.domain.sources import CONSENTABLE_SOURCES
-from openscore.errors import Conflict, NotFound, NotReady, OpenscoreError
+from openscore.errors import Conflict, InputError, NotFound, NotReady, OpenscoreError
 from openscore.services import account as account_service
 from openscore.services import consents as consent_service
 from openscore.services import grants as grant_service
@@ -169,10 +169,15 @@ def _grants_page(
         directory = [p for p in registry.list_partners(conn, role="partner") if p.active]
     names = partner_names(request)
     query = request.query_params
+    chosen_id = (values or {}).get("partner_id", query.get("partner_id", ""))
+    chosen = next((p for p in directory if p.id == chosen_id), None)
+    # A partner is offered only its own products, and a grant's purpose is one of theirs.
+    offered = grant_service.offered_products(state.catalogue, chosen) if chosen else []
+    purposes = grant_service.purposes_of(offered)
     defaults = {
-        "partner_id": query.get("partner_id", ""),
+        "partner_id": chosen.id if chosen else "",
         "products": query.getlist("products"),
-        "purpose": query.get("purpose", "deposit-free-rentals"),
+        "purpose": query.get("purpose", purposes[0] if purposes else ""),
         "scope": query.get("scope", "decision"),
         "expires_in_days": query.get("expires_in_days", "180"),
     }
@@ -184,7 +189,11 @@ def _grants_page(
         past=[g for g in grants if not g.active()],
         names=names,
         directory=directory,
-        products=state.catalogue.products,
+        chosen=chosen,
+        unknown_partner=bool(chosen_id) and chosen is None,
+        products=offered,
+        purposes=purposes,
+        purpose_names=grant_service.PURPOSES,
         values=values or defaults,
         errors=errors or {},
         notice=notice,
@@ -231,7 +240,7 @@ async def create_grant(request: Request, subject: PortalSubject) -> Response:
     except ValidationError as exc:
         errors = forms.field_errors(exc)
         if "purpose" in errors:
-            errors["purpose"] = "Use lower-case letters, digits and - _ . (e.g. rentals)."
+            errors["purpose"] = "Choose what the grant is for."
         if "expires_in_days" in errors:
             errors["expires_in_days"] = "Enter a whole number of days from 1 to 730."
         return await run_in_threadpool(
@@ -260,13 +269,17 @@ async def create_grant(request: Request, subject: PortalSubject) -> Response:
             create,
         )
     except OpenscoreError as exc:
-        field = "products" if "product" in exc.message else "partner_id"
+        if isinstance(exc, InputError) and exc.field:
+            field, message = exc.field, exc.reason
+        else:
+            field = "products" if "product" in exc.message else "partner_id"
+            message = exc.message
         return await run_in_threadpool(
             _grants_page,
             request,
             subject,
             values=values,
-            errors={field: exc.message},
+            errors={field: message},
             status=422,
         )
     return see_other(with_query("/grants", {"done": "created", "grant": grant_id or ""}))

@@ -1,4 +1,4 @@
-"""My score (the dashboard) and the what-if simulator."""
+"""My score (the dashboard), the what-if simulator and the plan to the next band."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from pydantic import ValidationError
 from openscore import online, registry
 from openscore.decisions.policy import RECORD_LABELS
 from openscore.domain.sources import CONSENTABLE_SOURCES
-from openscore.errors import NotFound
+from openscore.errors import Conflict, NotFound
 from openscore.features import FEATURES_BY_NAME
 from openscore.scoring.eligibility import ScoringRule
 from openscore.scoring.weights import dimension_weights, weight_notes
+from openscore.services import plan as plan_service
 from openscore.services import whatif as whatif_service
 from openscore.services.schemas import WhatIfRequest
 from openscore.services.scores import current_or_publish, ensure_model, history_changes
@@ -153,6 +154,18 @@ def _changes(history: list[registry.PublishedScore], threshold: int) -> list[dic
     return out
 
 
+@router.get("/plan", response_class=HTMLResponse)
+def plan(request: Request, subject: PortalSubject) -> HTMLResponse:
+    """The plan to the next band, or a sentence saying why there is none."""
+    state = app_state(request)
+    state.costly.attempt(subject.person_id, "plans")
+    try:
+        found = plan_service.make_plan(state, subject.person_id)
+    except Conflict as exc:
+        return page(request, "portal/plan.html", plan=None, why=str(exc))
+    return page(request, "portal/plan.html", plan=found, why=None)
+
+
 @dataclass(frozen=True)
 class WhatIfInput:
     """One number the simulator lets a person change."""
@@ -199,6 +212,42 @@ WHATIF_INPUTS = (
 )
 
 
+#: Shares and ratios: typed as a percentage.
+_PERCENT = frozenset({"paid_to_due_6m", "bills_on_time_12m", "rentals_on_time_24m"})
+
+
+def whatif_inputs(feature_names: list[str]) -> list[WhatIfInput]:
+    """The simulator's fields: the three long-standing ones, then every feature the
+    catalogue says a person can change (its action), in the model's order."""
+    inputs = [i for i in WHATIF_INPUTS if i.feature in feature_names]
+    covered = {i.feature for i in inputs}
+    for name in feature_names:
+        spec = FEATURES_BY_NAME.get(name)
+        if spec is None or spec.action is None or name in covered:
+            continue
+        action = spec.action
+        percent = name in _PERCENT
+        if percent:
+            maximum = 100.0
+        elif action.direction == "up" and action.limit is not None:
+            maximum = action.limit
+        else:
+            maximum = 1e6
+        inputs.append(
+            WhatIfInput(
+                name,
+                name,
+                spec.description.rstrip(".") + (" (%)" if percent else ""),
+                f"{action.words}.",
+                0.01 if percent else 1,
+                maximum,
+                "1" if percent or maximum != 1e6 else "any",
+                "%" if percent else "",
+            )
+        )
+    return inputs
+
+
 def _shown(value: float | None, spec: WhatIfInput) -> str:
     if value is None:
         return ""
@@ -212,17 +261,19 @@ def whatif(request: Request, subject: PortalSubject) -> HTMLResponse:
     ensure_model(state)
     person_id = subject.person_id
     card = online.current_model(state.settings)
-    inputs = [i for i in WHATIF_INPUTS if i.feature in card.feature_names]
+    inputs = whatif_inputs(card.feature_names)
     with state.read() as conn:
         shared = [
             s.value for s in CONSENTABLE_SOURCES if s in registry.current_consents(conn, person_id)
         ]
         excluded = registry.excluded_records(conn, [person_id]).get(person_id, frozenset())
+    not_shared = [s.value for s in CONSENTABLE_SOURCES if s.value not in shared]
     features = online.person_features(person_id, excluded=excluded, settings=state.settings)
     current = {i.name: _shown(features.get(i.feature), i) for i in inputs}
     query = request.query_params
     values = {i.name: query.get(i.name, "").strip()[:40] for i in inputs}
     keep = set(query.getlist("keep")) if query.get("run") else set(shared)
+    share = [s for s in query.getlist("share") if s in not_shared]
     errors: dict[str, str] = {}
     result = None
     if query.get("run"):
@@ -243,7 +294,9 @@ def whatif(request: Request, subject: PortalSubject) -> HTMLResponse:
         if not errors:
             dropped = [s for s in shared if s not in keep]
             try:
-                body = WhatIfRequest(overrides=overrides, without_sources=dropped)
+                body = WhatIfRequest(
+                    overrides=overrides, without_sources=dropped, share_sources=share
+                )
             except ValidationError as exc:
                 errors = forms.field_errors(exc)
             else:
@@ -253,6 +306,7 @@ def whatif(request: Request, subject: PortalSubject) -> HTMLResponse:
                     person_id,
                     overrides=body.overrides,
                     without_sources=body.without_sources,
+                    share_sources=body.share_sources,
                 )
     changed_terms = []
     if result is not None:
@@ -269,6 +323,8 @@ def whatif(request: Request, subject: PortalSubject) -> HTMLResponse:
         values=values,
         shared=shared,
         keep=keep,
+        not_shared=not_shared,
+        share=share,
         errors=errors,
         result=result,
         changed_terms=changed_terms,

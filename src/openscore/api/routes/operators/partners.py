@@ -17,6 +17,7 @@ from openscore.services.schemas import (
     NewApiKeyPublic,
     PartnerCreate,
     PartnerId,
+    PartnerProductsSet,
     PartnerPublic,
     PartnersPublic,
 )
@@ -37,8 +38,22 @@ def create_partner(
     state: StateDep, operator: OperatorPrincipal, body: PartnerCreate
 ) -> PartnerPublic:
     return partners.create_partner(
-        state, name=body.name, role=body.role, partner_id=body.partner_id, actor=operator.actor
+        state,
+        name=body.name,
+        role=body.role,
+        partner_id=body.partner_id,
+        actor=operator.actor,
+        products=body.products,
     )
+
+
+@router.put("/{partner_id}/products", response_model=PartnerPublic)
+def set_products(
+    state: StateDep, operator: OperatorPrincipal, partner_id: PartnerPath, body: PartnerProductsSet
+) -> PartnerPublic:
+    """Declare the catalogue products a partner offers: a person can grant it only these,
+    and its grants' purposes are these products' kinds."""
+    return partners.set_products(state, partner_id, body.products, actor=operator.actor)
 
 
 @router.get("/{partner_id}", response_model=PartnerPublic)

@@ -3,7 +3,7 @@
 changes and dispute outcomes, and may have a webhook of their own, delivered through the
 partners' outbox.
 
-Revision ID: 0006_h15history
+Revision ID: 0006
 Revises: 0003
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_h15history"
+revision: str = "0006"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
