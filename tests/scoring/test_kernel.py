@@ -21,7 +21,7 @@ from .strategies import feature_rows, scorecards
 from .test_equivalence import arrow_rows, assert_row_is_person, batch
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(data=st.data())
 def test_kernel_equals_expression_and_person(data: st.DataObject) -> None:
     card = data.draw(scorecards())
@@ -72,7 +72,7 @@ event_rows = st.lists(
 )
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(rows=event_rows)
 def test_the_scoring_rule_and_the_expert_card_on_the_kernel(rows: list[dict]) -> None:
     card, rule = expert_scorecard(), ScoringRule()

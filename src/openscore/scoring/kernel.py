@@ -20,8 +20,8 @@ Per batch, every step is a whole-array operation:
   ``searchsorted`` on the band boundaries; each sub-score from the sum over its
   dimension's columns, in integers;
 - reasons: each term's key ``loss·T + (T − 1 − position)`` is unique in a row and
-  orders by loss, then position (the reasons' tie-break); the top four keys come from
-  ``np.argpartition`` with ``kth = 0..3`` (each in its sorted place), so no row is sorted;
+  orders by loss, then position (the reasons' tie-break); the top four keys are four
+  passes of a row-wise ``argmax`` (each taking the largest out), so no row is sorted;
   codes and texts are a take of small string arrays by the decoded term.
 """
 
@@ -318,13 +318,19 @@ class ScoringKernel:
         return pa.RecordBatch.from_arrays(cols, schema=self.schema(id_type))
 
     def _top(self, keys: I64, k: int) -> I64:
-        """The ``k`` largest keys of every row, largest first (keys unique in a row)."""
-        T = keys.shape[1]
-        if k >= T:
-            order = np.argsort(-keys, axis=1)
-        else:
-            order = np.argpartition(-keys, list(range(k)), axis=1)[:, :k]
-        out: I64 = np.take_along_axis(keys, order, axis=1)
+        """The ``k`` largest keys of every row, largest first (keys unique in a row, all
+        >= -1): ``k`` passes of a row-wise ``argmax``, each taking the largest out."""
+        n, T = keys.shape
+        k = min(k, T)
+        out: I64 = np.empty((n, k), dtype=np.int64)
+        if k == 0:
+            return out
+        work = keys.copy()
+        rows = np.arange(n)
+        for r in range(k):
+            j = work.argmax(axis=1)
+            out[:, r] = work[rows, j]
+            work[rows, j] = -2
         return out
 
     def _reasons(self, P: I64, M: B, bad: B) -> list[pa.Array]:
@@ -332,7 +338,7 @@ class ScoringKernel:
         pos = np.arange(T - 1, -1, -1, dtype=np.int64)  # T − 1 − k
         loss = self.best[None, :] - P
         keys = np.where(loss > 0, loss * T + pos, -1)
-        top = self._top(keys, MAX_REASONS) if T else np.full((n, 0), -1, dtype=np.int64)
+        top = self._top(keys, MAX_REASONS)
         cols: list[pa.Array] = []
         for r in range(MAX_REASONS):
             if r >= top.shape[1]:
@@ -359,7 +365,7 @@ class ScoringKernel:
         if not self.texts:
             return cols
         hkeys = np.where((P > 0) & ~M, P * T + pos, -1)
-        htop = self._top(hkeys, MAX_HELPS) if T else np.full((n, 0), -1, dtype=np.int64)
+        htop = self._top(hkeys, MAX_HELPS)
         for r in range(MAX_HELPS):
             if r >= htop.shape[1]:
                 cols += [
