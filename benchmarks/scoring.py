@@ -164,9 +164,10 @@ def main() -> None:
                 flush=True,
             )
         # the kernel the batch job uses (scoring/kernel.py): the feature table streamed
-        # from DuckDB as Arrow batches and scored in numpy (read + score, nothing written)
+        # from DuckDB as Arrow batches and scored in numpy, texts as dictionary arrays as
+        # `openscore score` writes them (read + score, nothing written)
         for variant, texts in (("kernel", True), ("kernel_no_texts", False)):
-            kernel = ScoringKernel(card, "id", texts=texts)
+            kernel = ScoringKernel(card, "id", texts=texts, dictionary=True)
 
             def run(table: str, kernel=kernel) -> int:
                 reader = con.con.sql(f"SELECT * FROM {table}").to_arrow_reader(BATCH_ROWS)

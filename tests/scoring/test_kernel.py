@@ -132,3 +132,27 @@ def test_bad_input_is_named() -> None:
         score_arrow(card, bad)
     empty = score_arrow(card, table.slice(0, 0))
     assert empty.num_rows == 0 and empty.schema == ScoringKernel(card).schema()
+
+
+def test_dictionary_texts_are_the_same_strings_and_read_back_plain(tmp_path) -> None:
+    """The batch job writes texts as dictionary arrays without the Arrow schema: the file
+    reads back as the plain columns of ``score_table``."""
+    import pyarrow.parquet as pq
+
+    card, rule = expert_scorecard(), ScoringRule()
+    cols = {"person_id": pa.array([f"p{i}" for i in range(6)])}
+    for j, name in enumerate(FEATURE_NAMES):
+        cols[name] = pa.array(
+            [None if i == 0 or (i + j) % 4 == 0 else float(i * j) for i in range(6)]
+        )
+    table = pa.table(cols)
+    plain = score_arrow(card, table, "person_id", as_of="2026-06-30", rule=rule)
+    kernel = ScoringKernel(card, "person_id", as_of="2026-06-30", rule=rule, dictionary=True)
+    coded = kernel.score_batch(table.to_batches()[0])
+    assert coded.to_pylist() == plain.to_pylist()
+    assert plain["status"].to_pylist().count("unscorable") >= 1
+    path = tmp_path / "s.parquet"
+    with pq.ParquetWriter(path, coded.schema, store_schema=False) as writer:
+        writer.write_batch(coded)
+    back = pq.read_table(path)
+    assert back.schema.equals(plain.schema) and back.equals(plain)

@@ -113,15 +113,17 @@ def write_batch_scores(
     features = batch_features(
         engine, ledger, card, as_of, people, graph_params=graph_params, store_graph=store_graph
     )
-    kernel = ScoringKernel(card, "person_id", as_of=as_of.isoformat())
     if engine.name != "duckdb":
         scores = kernel_scores(engine, card, features, "person_id", as_of=as_of.isoformat())
         engine.to_parquet(scores, out)
         return out
+    # texts as dictionary arrays, written without the Arrow schema: Parquet keeps them as
+    # dictionary-encoded strings and every reader gets plain strings back
+    kernel = ScoringKernel(card, "person_id", as_of=as_of.isoformat(), dictionary=True)
     with atomic_path(out) as tmp:
         reader = _duckdb_stream(engine, features.select(*kernel.inputs))
         schema = kernel.schema(reader.schema.field("person_id").type)
-        with pq.ParquetWriter(tmp, schema) as writer:
+        with pq.ParquetWriter(tmp, schema, store_schema=False) as writer:
             for batch in reader:
                 writer.write_batch(kernel.score_batch(batch))
     return out

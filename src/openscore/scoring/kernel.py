@@ -142,8 +142,13 @@ class ScoringKernel:
         as_of: str | None = None,
         texts: bool = True,
         rule: ScoringRule | None = None,
+        dictionary: bool = False,
     ) -> None:
         refuse_audit_only(card)
+        #: text columns as dictionary arrays (indices into the few codes and texts): no
+        #: string is copied per row. A Parquet file written from them without the Arrow
+        #: schema (``store_schema=False``) reads back as plain strings.
+        self.dictionary = dictionary
         self.card = card
         self.id_column = id_column
         self.as_of = as_of
@@ -187,34 +192,35 @@ class ScoringKernel:
 
     def schema(self, id_type: pa.DataType | None = None) -> pa.Schema:
         """The output schema (``id_type``: the id column's type, default string)."""
+        text = pa.dictionary(pa.int32(), pa.string()) if self.dictionary else pa.string()
         fields: list[pa.Field] = []
         if self.id_column:
             fields.append(pa.field(self.id_column, id_type or pa.string()))
         fields += [
             pa.field("score", pa.int64()),
-            pa.field("band", pa.string()),
-            pa.field("status", pa.string()),
+            pa.field("band", text),
+            pa.field("status", text),
         ]
         fields += [pa.field(f"dim_{d}", pa.int64()) for d in self.card.dimensions]
         for k in range(1, MAX_REASONS + 1):
-            fields.append(pa.field(f"reason_{k}", pa.string()))
+            fields.append(pa.field(f"reason_{k}", text))
             if self.texts:
                 fields += [
-                    pa.field(f"reason_{k}_text", pa.string()),
-                    pa.field(f"reason_{k}_improve", pa.string()),
+                    pa.field(f"reason_{k}_text", text),
+                    pa.field(f"reason_{k}_improve", text),
                     pa.field(f"reason_{k}_points", pa.int64()),
                     pa.field(f"reason_{k}_missing", pa.bool_()),
                 ]
         if self.texts:
             for k in range(1, MAX_HELPS + 1):
                 fields += [
-                    pa.field(f"help_{k}", pa.string()),
-                    pa.field(f"help_{k}_text", pa.string()),
+                    pa.field(f"help_{k}", text),
+                    pa.field(f"help_{k}_text", text),
                     pa.field(f"help_{k}_points", pa.int64()),
                 ]
-        fields.append(pa.field("model_id", pa.string()))
+        fields.append(pa.field("model_id", text))
         if self.as_of is not None:
-            fields.append(pa.field("as_of", pa.string()))
+            fields.append(pa.field("as_of", text))
         return pa.schema(fields)
 
     def check(self, names: Iterable[str]) -> None:
@@ -295,8 +301,8 @@ class ScoringKernel:
         if self.id_column:
             cols.append(_column(batch, self.id_column))
         cols.append(pa.array(score, pa.int64(), mask=bad))
-        cols.append(_BAND_NAMES.take(pa.array(band_idx, pa.int64(), mask=bad)))
-        cols.append(_STATUS.take(pa.array(bad.astype(np.int8))))
+        cols.append(self._text(_BAND_NAMES, band_idx, bad))
+        cols.append(self._text(_STATUS, bad.astype(np.int32), None))
         for dim, rng in self.card.dimensions.items():
             idx = self.dim_terms[dim]
             if len(idx) == 0:
@@ -311,11 +317,24 @@ class ScoringKernel:
             no_data = M[:, idx].all(axis=1)
             cols.append(pa.array(value, pa.int64(), mask=bad | no_data))
         cols += self._reasons(P, M, bad)
-        cols.append(pa.repeat(pa.scalar(self.card.model_id, pa.string()), n))
+        zeros = np.zeros(n, dtype=np.int32)
+        cols.append(self._text(pa.array([self.card.model_id], pa.string()), zeros, None))
         if self.as_of is not None:
-            cols.append(pa.repeat(pa.scalar(self.as_of, pa.string()), n))
+            cols.append(self._text(pa.array([self.as_of], pa.string()), zeros, None))
         id_type = batch.schema.field(self.id_column).type if self.id_column else None
         return pa.RecordBatch.from_arrays(cols, schema=self.schema(id_type))
+
+    def _text(self, values: pa.Array, at: npt.NDArray[np.integer], absent: B | None) -> pa.Array:
+        """``values[at]`` (null where ``absent``): a take, or a dictionary array."""
+        idx = pa.array(at.astype(np.int32), pa.int32(), mask=absent)
+        if self.dictionary:
+            return pa.DictionaryArray.from_arrays(idx, values)
+        return values.take(idx)
+
+    def _nulls(self, n: int) -> pa.Array:
+        if self.dictionary:
+            return pa.nulls(n, pa.dictionary(pa.int32(), pa.string()))
+        return pa.nulls(n, pa.string())
 
     def _top(self, keys: I64, k: int) -> I64:
         """The ``k`` largest keys of every row, largest first (keys unique in a row, all
@@ -342,11 +361,11 @@ class ScoringKernel:
         cols: list[pa.Array] = []
         for r in range(MAX_REASONS):
             if r >= top.shape[1]:
-                cols.append(pa.nulls(n, pa.string()))
+                cols.append(self._nulls(n))
                 if self.texts:
                     cols += [
-                        pa.nulls(n, pa.string()),
-                        pa.nulls(n, pa.string()),
+                        self._nulls(n),
+                        self._nulls(n),
                         pa.nulls(n, pa.int64()),
                         pa.nulls(n, pa.bool_()),
                     ]
@@ -355,11 +374,11 @@ class ScoringKernel:
             absent = bad | (key < T)
             term = (T - 1) - np.where(absent, 0, key % T)
             miss = M[np.arange(n), term]
-            at = pa.array(2 * term + miss, pa.int64(), mask=absent)
-            cols.append(self.reason_names.take(at))
+            at = 2 * term + miss
+            cols.append(self._text(self.reason_names, at, absent))
             if self.texts:
-                cols.append(self.reason_texts.take(at))
-                cols.append(self.reason_improves.take(at))
+                cols.append(self._text(self.reason_texts, at, absent))
+                cols.append(self._text(self.reason_improves, at, absent))
                 cols.append(pa.array(key // T, pa.int64(), mask=absent))
                 cols.append(pa.array(miss, pa.bool_(), mask=absent))
         if not self.texts:
@@ -369,17 +388,16 @@ class ScoringKernel:
         for r in range(MAX_HELPS):
             if r >= htop.shape[1]:
                 cols += [
-                    pa.nulls(n, pa.string()),
-                    pa.nulls(n, pa.string()),
+                    self._nulls(n),
+                    self._nulls(n),
                     pa.nulls(n, pa.int64()),
                 ]
                 continue
             key = htop[:, r]
             absent = bad | (key < 0)
             term = (T - 1) - np.where(absent, 0, key % T)
-            at = pa.array(term, pa.int64(), mask=absent)
-            cols.append(self.help_names.take(at))
-            cols.append(self.help_texts.take(at))
+            cols.append(self._text(self.help_names, term, absent))
+            cols.append(self._text(self.help_texts, term, absent))
             cols.append(pa.array(key // T, pa.int64(), mask=absent))
         return cols
 
