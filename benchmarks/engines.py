@@ -149,7 +149,7 @@ def child(engine_name: str, ledger_root: str, out: str, spark_memory: str | None
 
     from openscore.engines.base import get_engine
     from openscore.features.expert import expert_scorecard
-    from openscore.jobs import batch_scores
+    from openscore.jobs import write_batch_scores
     from openscore.jobs.features import write_features
     from openscore.ledger import Ledger
 
@@ -171,7 +171,7 @@ def child(engine_name: str, ledger_root: str, out: str, spark_memory: str | None
     ledger = Ledger(Path(ledger_root))
     write_features(engine, ledger, AS_OF, Path(out).with_suffix(".features.parquet"))
     featured, cpu1 = time.perf_counter(), cpu()
-    engine.to_parquet(batch_scores(engine, ledger, expert_scorecard(), AS_OF), Path(out))
+    write_batch_scores(engine, ledger, expert_scorecard(), AS_OF, Path(out))
     done, cpu2 = time.perf_counter(), cpu()
     figures = {
         "import_seconds": round(imported - t0, 2),

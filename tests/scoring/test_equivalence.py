@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from openscore.domain import band_of
 from openscore.model.format import Scorecard
-from openscore.scoring import score_person, score_table
+from openscore.scoring import ScoreResult, score_person, score_table
 from openscore.scoring.reasons import MAX_HELPS, MAX_REASONS, missing_texts
 
 from .strategies import feature_rows, scorecards
@@ -32,34 +32,38 @@ def batch(card: Scorecard, rows: list[dict]) -> list[dict]:
     return out
 
 
+def assert_row_is_person(got: dict, want: ScoreResult) -> None:
+    """One scored row (batch or kernel) says what the one-person scorer says."""
+    assert got["score"] == want.score
+    assert got["band"] == want.band
+    assert got["status"] == want.status
+    for dim, value in want.dimensions.items():
+        assert got[f"dim_{dim}"] == value, dim
+    codes = [got[f"reason_{k}"] for k in range(1, MAX_REASONS + 1)]
+    want_codes = [r.code for r in want.reasons]
+    assert codes == want_codes + [None] * (MAX_REASONS - len(want_codes))
+    texts = [got[f"reason_{k}_text"] for k in range(1, len(want_codes) + 1)]
+    assert texts == [r.text for r in want.reasons]
+    improves = [got[f"reason_{k}_improve"] for k in range(1, len(want_codes) + 1)]
+    assert improves == [r.improve for r in want.reasons]
+    points = [got[f"reason_{k}_points"] for k in range(1, len(want_codes) + 1)]
+    assert points == [r.points_lost for r in want.reasons]
+    missing = [got[f"reason_{k}_missing"] for k in range(1, len(want_codes) + 1)]
+    assert missing == [r.missing for r in want.reasons]
+    helps = [
+        (got[f"help_{k}"], got[f"help_{k}_text"], got[f"help_{k}_points"])
+        for k in range(1, MAX_HELPS + 1)
+    ]
+    want_helps = [(h.code, h.text, h.points) for h in want.helps]
+    assert helps == want_helps + [(None, None, None)] * (MAX_HELPS - len(want_helps))
+
+
 @given(data=st.data())
 def test_batch_equals_person(data: st.DataObject) -> None:
     card = data.draw(scorecards())
     rows = data.draw(feature_rows(card))
     for row, got in zip(rows, batch(card, rows), strict=True):
-        want = score_person(card, row)
-        assert got["score"] == want.score
-        assert got["band"] == want.band
-        assert got["status"] == want.status
-        for dim, value in want.dimensions.items():
-            assert got[f"dim_{dim}"] == value, dim
-        codes = [got[f"reason_{k}"] for k in range(1, MAX_REASONS + 1)]
-        want_codes = [r.code for r in want.reasons]
-        assert codes == want_codes + [None] * (MAX_REASONS - len(want_codes))
-        texts = [got[f"reason_{k}_text"] for k in range(1, len(want_codes) + 1)]
-        assert texts == [r.text for r in want.reasons]
-        improves = [got[f"reason_{k}_improve"] for k in range(1, len(want_codes) + 1)]
-        assert improves == [r.improve for r in want.reasons]
-        points = [got[f"reason_{k}_points"] for k in range(1, len(want_codes) + 1)]
-        assert points == [r.points_lost for r in want.reasons]
-        missing = [got[f"reason_{k}_missing"] for k in range(1, len(want_codes) + 1)]
-        assert missing == [r.missing for r in want.reasons]
-        helps = [
-            (got[f"help_{k}"], got[f"help_{k}_text"], got[f"help_{k}_points"])
-            for k in range(1, MAX_HELPS + 1)
-        ]
-        want_helps = [(h.code, h.text, h.points) for h in want.helps]
-        assert helps == want_helps + [(None, None, None)] * (MAX_HELPS - len(want_helps))
+        assert_row_is_person(got, score_person(card, row))
 
 
 @given(data=st.data())

@@ -284,7 +284,7 @@ def _score_events(
     from datetime import date
 
     from openscore.engines.base import get_engine
-    from openscore.jobs import batch_scores
+    from openscore.jobs import write_batch_scores
     from openscore.ledger import Ledger
     from openscore.model import Scorecard
     from openscore.online import current_model, scoring_date
@@ -299,8 +299,7 @@ def _score_events(
     engine = get_engine(engine_name)
     try:
         with console.status(f"scoring everyone in the ledger on {engine.name}"):
-            expr = batch_scores(engine, Ledger.open(), card, day)
-            engine.to_parquet(expr, out)
+            write_batch_scores(engine, Ledger.open(), card, day, out)
     finally:
         engine.close()
     import pyarrow.parquet as pq

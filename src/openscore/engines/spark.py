@@ -36,6 +36,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import uuid
@@ -284,6 +285,11 @@ class SparkEngine:
             "spark.hadoop.ipc.client.connect.timeout": "10000",
             "spark.hadoop.ipc.client.connect.max.retries.on.timeouts": "2",
         }
+        if not os.environ.get("PYSPARK_PYTHON"):
+            # batch scoring runs the kernel in Python workers (mapInArrow): this Python,
+            # with openscore and numpy, not whatever `python3` is first on PATH (PySpark
+            # reads only the environment variable, when the context starts)
+            os.environ["PYSPARK_PYTHON"] = sys.executable
         if is_local(master):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             partitions = shuffle_partitions or PARTITIONS_PER_CORE * local_cores(master)

@@ -5,7 +5,7 @@ Orchestration only: what is fitted and the rules a relationships term obeys are 
 
 from openscore.jobs.features import feature_table, write_features
 from openscore.jobs.graph import compute_graph, snapshot_info
-from openscore.jobs.score import batch_scores, publish_batch
+from openscore.jobs.score import batch_scores, publish_batch, write_batch_scores
 from openscore.jobs.train import event_training_frame, feature_meta, train_from_events
 
 __all__ = [
@@ -17,5 +17,6 @@ __all__ = [
     "publish_batch",
     "snapshot_info",
     "train_from_events",
+    "write_batch_scores",
     "write_features",
 ]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy.engine import Engine as SqlEngine
 
 from openscore.engines.base import Engine
 from openscore.features import build_features, with_graph
 from openscore.features.graph import GraphParams
+from openscore.fsio import atomic_path
 from openscore.jobs.features import feature_table
 from openscore.jobs.graph import compute_graph
 from openscore.ledger import Ledger
@@ -21,11 +25,12 @@ from openscore.model.relationships import check_relationships_rule, uses_graph
 from openscore.registry import ScoreToPublish, publish_scores
 from openscore.scoring import score_table
 from openscore.scoring.compile import TERM_POINTS_PREFIX
+from openscore.scoring.kernel import ScoringKernel
 
 DIMENSIONS = ("credit_history", "fulfilment_capacity", "behaviour", "identity", "relationships")
 
 
-def batch_scores(
+def batch_features(
     engine: Engine,
     ledger: Ledger,
     card: Scorecard,
@@ -34,24 +39,20 @@ def batch_scores(
     *,
     graph_params: GraphParams | None = None,
     store_graph: bool = True,
-    term_points: bool = False,
 ) -> ir.Table:
-    """Features of everyone as of ``as_of``, scored by ``card``: an expression to run.
+    """Everyone's features as of ``as_of``, as the batch scorer reads them: an expression.
 
     When the card scores relationships, stage 1 and the trust propagation run first (on
     the engine, over the whole ledger) and their result is stored for the online path
-    (``jobs/graph.py``; ``store_graph=False`` skips that); the returned expression is
-    stage 2. ``term_points`` adds every term's points (``score_table``). Everyone's
-    features are then computed once, materialised (a temporary table
-    on DuckDB, a cached DataFrame on Spark, released when the returned expression is no
-    longer referenced), and both stages are scored from them: computing them from the
-    events for each stage cost twice the feature time (``docs/scale.md``).
+    (``jobs/graph.py``; ``store_graph=False`` skips that); the returned features then
+    carry the graph's, for stage 2. Everyone's features are computed once, materialised
+    (a temporary table on DuckDB, a cached DataFrame on Spark, released when the
+    returned expression is no longer referenced), and both stages are scored from them:
+    computing them from the events for each stage cost twice the feature time
+    (``docs/scale.md``).
     """
     if not uses_graph(card):
-        features = feature_table(engine, ledger, as_of, people)
-        return score_table(
-            card, features, "person_id", as_of=as_of.isoformat(), term_points=term_points
-        )
+        return feature_table(engine, ledger, as_of, people)
     check_relationships_rule(card)
     events = engine.ledger(ledger.snapshot().paths)
     everyone = build_features(events, as_of, shared_flags=True).cache()
@@ -66,12 +67,117 @@ def batch_scores(
         features=everyone,
     )
     if people is None:
-        features = with_graph(everyone, graph)
-    else:  # people outside the ledger too: the feature rules of build_features apply
-        features = build_features(events, as_of, people, graph)
-    return score_table(
-        card, features, "person_id", as_of=as_of.isoformat(), term_points=term_points
+        return with_graph(everyone, graph)
+    # people outside the ledger too: the feature rules of build_features apply
+    return build_features(events, as_of, people, graph)
+
+
+def batch_scores(
+    engine: Engine,
+    ledger: Ledger,
+    card: Scorecard,
+    as_of: date,
+    people: ir.Table | None = None,
+    *,
+    graph_params: GraphParams | None = None,
+    store_graph: bool = True,
+    term_points: bool = False,
+) -> ir.Table:
+    """Features of everyone as of ``as_of``, scored by ``card``: a table on the engine.
+
+    The features (:func:`batch_features`) are scored by the vectorised kernel
+    (``scoring/kernel.py``) on Arrow batches: on DuckDB the result is a temporary table
+    (to write everyone's scores to a file without holding them, use
+    :func:`write_batch_scores`), on Spark a lazy DataFrame (``mapInArrow``). The columns
+    are those of ``scoring.score_table``, with ``as_of``. ``term_points`` adds every
+    term's points (``points:<term>`` columns, what the score history stores): the kernel
+    does not compute those yet, so that asks for the Ibis expression (``score_table``),
+    which the parity tests hold equal to the kernel.
+    """
+    features = batch_features(
+        engine, ledger, card, as_of, people, graph_params=graph_params, store_graph=store_graph
     )
+    if term_points:
+        return score_table(card, features, "person_id", as_of=as_of.isoformat(), term_points=True)
+    return kernel_scores(engine, card, features, "person_id", as_of=as_of.isoformat())
+
+
+def write_batch_scores(
+    engine: Engine,
+    ledger: Ledger,
+    card: Scorecard,
+    as_of: date,
+    out: Path,
+    people: ir.Table | None = None,
+    *,
+    graph_params: GraphParams | None = None,
+    store_graph: bool = True,
+) -> Path:
+    """Everyone's scores written to Parquet at ``out`` (what ``openscore score`` does).
+
+    On DuckDB the feature query is streamed through the kernel into the file (one batch
+    in memory at a time); on Spark the executors score their partitions and write the
+    parts (a directory of part files)."""
+    features = batch_features(
+        engine, ledger, card, as_of, people, graph_params=graph_params, store_graph=store_graph
+    )
+    if engine.name != "duckdb":
+        scores = kernel_scores(engine, card, features, "person_id", as_of=as_of.isoformat())
+        engine.to_parquet(scores, out)
+        return out
+    # texts as dictionary arrays, written without the Arrow schema: Parquet keeps them as
+    # dictionary-encoded strings and every reader gets plain strings back
+    kernel = ScoringKernel(card, "person_id", as_of=as_of.isoformat(), dictionary=True)
+    with atomic_path(out) as tmp:
+        reader = _duckdb_stream(engine, features.select(*kernel.inputs))
+        schema = kernel.schema(reader.schema.field("person_id").type)
+        with pq.ParquetWriter(tmp, schema, store_schema=False) as writer:
+            for batch in reader:
+                writer.write_batch(kernel.score_batch(batch))
+    return out
+
+
+#: rows per Arrow batch the DuckDB stream hands the kernel
+BATCH_ROWS = 122_880
+
+
+def _duckdb_stream(engine: Engine, expr: ir.Table) -> pa.RecordBatchReader:
+    """The rows of ``expr`` as a stream of Arrow batches from the engine's connection."""
+    sql = engine.con.compile(expr)
+    reader: pa.RecordBatchReader = engine.con.con.sql(sql).to_arrow_reader(BATCH_ROWS)
+    return reader
+
+
+def kernel_scores(
+    engine: Engine,
+    card: Scorecard,
+    features: ir.Table,
+    id_column: str,
+    *,
+    as_of: str | None = None,
+    texts: bool = True,
+) -> ir.Table:
+    """``features`` scored by the kernel, as a table on ``engine`` (the columns of
+    ``scoring.score_table``): a temporary table on DuckDB, a ``mapInArrow`` DataFrame on
+    Spark (each executor scores its partitions with the same kernel)."""
+    kernel = ScoringKernel(card, id_column, as_of=as_of, texts=texts)
+    kernel.check(features.columns)
+    inputs = features.select(*kernel.inputs)
+    id_type = inputs.schema()[id_column].to_pyarrow()
+    name = f"openscore_scores_{uuid.uuid4().hex[:12]}"
+    if engine.name == "spark":
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        frame = engine.dataframe(inputs)  # type: ignore[attr-defined]
+        scored = frame.mapInArrow(kernel.score_batches, from_arrow_schema(kernel.schema(id_type)))
+        scored.createOrReplaceTempView(name)
+        return engine.con.table(name)
+    reader = _duckdb_stream(engine, inputs)
+    table = pa.Table.from_batches(
+        list(kernel.score_batches(reader)),
+        schema=kernel.schema(reader.schema.field(id_column).type),
+    )
+    return engine.table(table, name)
 
 
 def publish_batch(

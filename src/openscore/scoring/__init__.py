@@ -1,7 +1,9 @@
-"""Applying a scorecard: one Ibis expression for batch, plain Python for one person.
+"""Applying a scorecard: a numpy kernel on Arrow batches for batch jobs (``kernel.py``),
+one Ibis expression for the SQL export and tabular mode (``compile.py``), plain Python
+for one person (``person.py``).
 
-Both read only the scorecard file (``docs/scorecard-format.md``) and give identical
-scores, bands, dimension sub-scores and reasons (a property test holds them to it).
+All read only the scorecard file (``docs/scorecard-format.md``) and give identical
+scores, bands, dimension sub-scores and reasons (property tests hold them to it).
 """
 
 from openscore.scoring.compile import output_columns, score_table
