@@ -39,7 +39,11 @@ def test_partners_and_keys(api_world: ApiWorld) -> None:
     works = api_world.client(Authorization=f"Bearer {secret}")
     assert works.get("/v1/decisions/" + "0" * 32).status_code == 404
     directory = api_world.client().get("/v1/partners").json()["items"]
-    assert {"id": "powerbanks", "name": "Power Banks Ltd"} in directory
+    listed = {p["id"]: p for p in directory}
+    assert listed["powerbanks"]["name"] == "Power Banks Ltd"
+    # registered without a product list: a grant to it may name any catalogue product
+    catalogue = {p["id"] for p in api_world.client().get("/v1/products").json()["items"]}
+    assert set(listed["powerbanks"]["products"]) == catalogue
     assert all(p["id"] != "ops" for p in directory)  # operators are not partners
     products = api_world.client().get("/v1/products").json()
     assert {p["id"] for p in products["items"]} >= {"bike", "room", "car", "personal_loan"}
