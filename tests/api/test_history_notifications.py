@@ -133,3 +133,16 @@ def test_notifications_and_a_signed_webhook_for_a_partners_decision(world: ApiWo
         assert subject.get("/v1/me/webhook").status_code == 404
     finally:
         receiver.close()
+
+
+def test_a_pair_term_that_moved_is_named_in_words() -> None:
+    """An EBM interaction term (``a x b``) reads as both features' words, not its code."""
+    from openscore.features import FEATURES_BY_NAME
+    from openscore.services.scores import moved_label
+
+    label = moved_label("utilisation x utilisation_trend")
+    assert " x " not in label and "_" not in label
+    for name in ("utilisation", "utilisation_trend"):
+        words = FEATURES_BY_NAME[name].description.split(" (")[0].rstrip(".")
+        assert words[1:] in label
+    assert moved_label("no_such_feature") == "no such feature"

@@ -103,10 +103,16 @@ def history(state: Context, person_id: str, *, limit: int) -> ScoreHistoryPublic
 
 
 def moved_label(code: str) -> str:
-    """A term in words: the feature's description, else its name."""
+    """A term in words: the feature's description, else its name. A pair term of the
+    model (``a x b``, EBM interactions) names both features, without their fine print."""
     spec = FEATURES_BY_NAME.get(code)
     if spec is not None:
         return spec.description.rstrip(".")
+    parts = code.split(" x ")
+    if len(parts) > 1 and all(p in FEATURES_BY_NAME for p in parts):
+        short = [FEATURES_BY_NAME[p].description.split(" (")[0].rstrip(".") for p in parts]
+        rest = [w[:1].lower() + w[1:] for w in short[1:]]
+        return "Taken together: " + "; and ".join([short[0], *rest])
     return code.replace("_", " ")
 
 
