@@ -29,6 +29,8 @@ PORTAL = (
     "/disputes",
     "/whatif",
     "/whatif?run=1&utilisation=85&late_payments=1&keep=wallet&keep=credit",
+    "/plan",
+    "/notifications",
     "/lock",
     "/account",
     "/prove",
