@@ -329,6 +329,23 @@ def test_a_person_uses_their_own_data(server) -> None:
     with pytest.raises(NotFound):
         me.get_dispute("0" * 32)
 
+    # alerts: the decision and the inquiry above were notified; all marked read
+    told = me.notifications()
+    assert told.unread >= 1 and {"decision", "inquiry"} & {n.kind for n in told.items}
+    assert me.mark_notifications_read().unread == 0
+    assert me.notifications(unread=True).items == []
+    with pytest.raises(InvalidInput):  # a private address is refused (SSRF guard)
+        me.set_my_webhook("http://10.1.2.3/hook")
+    with pytest.raises(NotFound):
+        me.get_my_webhook()
+
+    # the plan to the next band, or a clear no (unscorable, or already at the top)
+    try:
+        plan = me.plan()
+        assert plan.target > plan.score and plan.status in {"plan", "unreachable"}
+    except Conflict:
+        pass
+
     # everything, exported
     export = me.export()
     assert export.person_id == server.person_id and export.score_history

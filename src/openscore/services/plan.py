@@ -8,7 +8,7 @@ from typing import Any
 from openscore import online, registry
 from openscore.domain import BANDS, band_of
 from openscore.domain.sources import CONSENTABLE_SOURCES
-from openscore.errors import Conflict
+from openscore.errors import Conflict, IntegrityError
 from openscore.features import FEATURES_BY_NAME
 from openscore.scoring import score_person
 from openscore.scoring.eligibility import ScoringRule
@@ -115,9 +115,13 @@ def make_plan(state: Context, person_id: str) -> PlanPublic:
     after = score_person(
         card, {**features, **found.values}, rule=ScoringRule.from_settings(state.settings)
     )
-    # the plan's arithmetic is the scorer's: the last step's score is the score rescored
-    assert after.score == (steps[-1].score_after if steps else now.score)
-    assert after.score is not None and band_of(after.score) != now.band
+    # the plan's arithmetic is the scorer's: the last step's score is the score rescored,
+    # in the next band; a plan that disagrees is not shown
+    expected = steps[-1].score_after if steps else now.score
+    if after.score is None or after.score != expected or band_of(after.score) == now.band:
+        raise IntegrityError(
+            f"the plan leads to {expected} but the scorer gives {after.score}: not shown"
+        )
     return PlanPublic(
         status="plan",
         score=now.score,

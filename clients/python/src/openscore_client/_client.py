@@ -78,6 +78,13 @@ OPERATIONS: dict[str, Operation] = {
     "score": Operation("GET", "/v1/me/score", m.Score),
     "history": Operation("GET", "/v1/me/history", list[m.Score], items=True),
     "what_if": Operation("POST", "/v1/me/whatif", m.WhatIf),
+    "plan": Operation("GET", "/v1/me/plan", m.Plan),
+    # subjects: alerts
+    "notifications": Operation("GET", "/v1/me/notifications", m.Notifications),
+    "mark_notifications_read": Operation("POST", "/v1/me/notifications/read", m.NotificationsRead),
+    "get_my_webhook": Operation("GET", "/v1/me/webhook", m.PersonWebhook),
+    "set_my_webhook": Operation("PUT", "/v1/me/webhook", m.PersonWebhook),
+    "delete_my_webhook": Operation("DELETE", "/v1/me/webhook", None),
     # subjects: consents
     "list_consents": Operation("GET", "/v1/me/consents", list[m.Consent], items=True),
     "share_source": Operation("PUT", "/v1/me/consents/{source}", m.Consent),
@@ -330,6 +337,35 @@ class _Base:
         )
 
     # -- a person: consents ----------------------------------------------------------------
+
+    def plan(self) -> m.Plan:
+        """The plan to the next band: the steps, their points and months. Raises
+        :class:`Conflict` when I cannot be scored or am already in the top band."""
+        return self._call("plan")
+
+    # -- a person: alerts ------------------------------------------------------------------
+
+    def notifications(
+        self, *, unread: bool | None = None, limit: int | None = None
+    ) -> m.Notifications:
+        """What I am told (inquiries, decisions, score changes, dispute outcomes), newest
+        first, with how many are unread."""
+        return self._call("notifications", query=_query(unread=unread, limit=limit))
+
+    def mark_notifications_read(self, ids: list[str] | None = None) -> m.NotificationsRead:
+        """Mark some notifications read (``ids``), or all of them."""
+        return self._call("mark_notifications_read", m.MarkRead(ids=ids))
+
+    def get_my_webhook(self) -> m.PersonWebhook:
+        return self._call("get_my_webhook")
+
+    def set_my_webhook(self, url: str) -> m.PersonWebhook:
+        """POST my notifications, signed, to ``url``; the answer holds the signing secret
+        (only this once)."""
+        return self._call("set_my_webhook", m.PersonWebhookSet(url=url))
+
+    def delete_my_webhook(self) -> None:
+        return self._call("delete_my_webhook")
 
     def list_consents(self) -> list[m.Consent]:
         return self._call("list_consents")

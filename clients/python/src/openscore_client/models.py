@@ -212,6 +212,76 @@ class WhatIf(Answer):
     overrides: dict[str, float | None]
 
 
+class PlanStep(Answer):
+    feature: str
+    label: str
+    #: "action" (done each month) or "time" (comes by itself as months pass)
+    kind: str
+    action: str
+    before: float
+    after: float
+    before_shown: str
+    after_shown: str
+    months: int
+    #: points this step earns on top of the steps before it
+    points: int
+    score_after: int
+
+
+class Plan(Answer):
+    """The plan to the next band (``status`` "plan"), or "unreachable" within
+    ``horizon_months``."""
+
+    status: str
+    score: int
+    band: str
+    target: int
+    target_band: str
+    points_needed: int
+    months: int
+    steps: list[PlanStep] = Field(default_factory=list)
+    score_after: int
+    horizon_months: int
+
+
+class Notification(Answer):
+    id: str
+    #: inquiry, decision, score_change or dispute_outcome
+    kind: str
+    text: str
+    data: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None = None
+    unread: bool
+
+
+class Notifications(Answer):
+    items: list[Notification]
+    #: how many of all my notifications are unread
+    unread: int
+
+
+class NotificationsRead(Answer):
+    marked: int
+    unread: int
+
+
+class MarkRead(Request):
+    #: the notifications to mark read; ``None``: all of them
+    ids: list[str] | None = None
+
+
+class PersonWebhook(Answer):
+    url: str
+    created_at: datetime
+    #: the signing secret: only in the answer that set the webhook
+    secret: str | None = None
+
+
+class PersonWebhookSet(Request):
+    url: str
+
+
 class Consent(Answer):
     source: str
     shared: bool
