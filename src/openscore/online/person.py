@@ -18,7 +18,6 @@ import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -34,9 +33,6 @@ from openscore.scoring.person import ScoreResult, score_person
 
 _sql_cache: dict[tuple[date, bool], str] = {}
 _sql_lock = threading.Lock()
-#: one small DuckDB per thread for the online path: a connection and the parse of the
-#: feature SQL cost more than running it on one person's rows (see docs/api.md)
-_local = threading.local()
 
 
 def scoring_date(settings: Settings | None = None) -> date:
@@ -87,38 +83,18 @@ def person_features(
     if rows.num_rows == 0:
         return dict.fromkeys(FEATURE_NAMES)
     graph = snapshot_for(ledger, person_id, as_of)
-    table = _run_features(rows, graph, as_of)
-    if table.num_rows == 0:
-        return dict.fromkeys(FEATURE_NAMES)
-    values = table.to_pylist()[0]
-    return {name: _clean(values.get(name)) for name in FEATURE_NAMES}
-
-
-def _run_features(rows: pa.Table, graph: pa.Table | None, as_of: date) -> pa.Table:
-    """The feature expression over one person's rows, on this thread's DuckDB, where it
-    is a view parsed once per as-of date. A connection that failed is not reused."""
-    state: tuple[duckdb.DuckDBPyConnection, set[str]] | None = getattr(_local, "duckdb", None)
-    if state is None:
-        state = _local.duckdb = (connect(threads=1), set())
-    con, views = state
+    con = connect()
     try:
         con.register("events", rows)
         if graph is not None:
             con.register("graph", graph)
-        view = f"person_features_{as_of:%Y%m%d}_{int(graph is not None)}"
-        if view not in views:
-            con.execute(f"CREATE TEMP VIEW {view} AS {_feature_sql(as_of, graph is not None)}")
-            views.add(view)
-        return con.sql(f"SELECT * FROM {view}").to_arrow_table()
-    except BaseException:
-        _local.duckdb = None
-        con.close()
-        raise
+        table = con.sql(_feature_sql(as_of, graph is not None)).to_arrow_table()
     finally:
-        if _local.duckdb is not None:
-            con.unregister("events")
-            if graph is not None:
-                con.unregister("graph")
+        con.close()
+    if table.num_rows == 0:
+        return dict.fromkeys(FEATURE_NAMES)
+    values = table.to_pylist()[0]
+    return {name: _clean(values.get(name)) for name in FEATURE_NAMES}
 
 
 def _clean(value: Any) -> Any:
