@@ -215,19 +215,30 @@ def enqueue_event(
         ).first()
     ):
         return None
+    return _queue(conn, event_type, data, now, partner_id=partner_id, dedupe_key=dedupe_key)
+
+
+def _queue(
+    conn: Connection,
+    event_type: str,
+    data: Mapping[str, Any],
+    now: datetime | None,
+    **recipient: str | None,
+) -> str:
+    """One pending outbox row for a partner (``partner_id``, ``dedupe_key``) or a person
+    (``person_id``), due now; its id."""
     now = now or utc_now()
     event_id = new_id()
     conn.execute(
         webhook_outbox.insert().values(
             id=event_id,
-            partner_id=partner_id,
             event_type=event_type,
-            dedupe_key=dedupe_key,
             payload=dict(data),
             created_at=now,
             status="pending",
             attempts=0,
             next_attempt_at=now,
+            **recipient,
         )
     )
     return event_id
@@ -418,21 +429,7 @@ def enqueue_person_event(
     ).first()
     if has_endpoint is None:
         return None
-    now = now or utc_now()
-    event_id = new_id()
-    conn.execute(
-        webhook_outbox.insert().values(
-            id=event_id,
-            person_id=person_id,
-            event_type=event_type,
-            payload=dict(data),
-            created_at=now,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-        )
-    )
-    return event_id
+    return _queue(conn, event_type, data, now, person_id=person_id)
 
 
 def list_person_deliveries(conn: Connection, person_id: str, *, limit: int = 20) -> list[Delivery]:
