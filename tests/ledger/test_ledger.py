@@ -146,3 +146,63 @@ def test_stats_count_sources_types_and_people(ledger: Ledger) -> None:
     assert sum(s["by_source"].values()) == 900 == sum(s["by_type"].values())
     assert s["by_type"]["payment"] == 3 * 38
     assert 0 < s["people"] <= 50
+
+
+def _ingest(led: Ledger, tmp_path: Path, n: int, seed: int, prefix: str) -> None:
+    path = write_events(make_events(n, seed=seed, prefix=prefix), tmp_path / f"{prefix}.parquet")
+    assert Ingester(led, consent_gate=no_consent_check).run([path], "f9").accepted == n
+
+
+def test_a_run_cut_between_one_persons_rows_is_compact(ledger: Ledger) -> None:
+    from openscore.ledger.compaction import tidy
+
+    compact(ledger, force=True)
+    rows = all_rows(ledger)
+    persons = rows.column("person_id").to_pylist()
+    cut = next(i for i in range(150, 900) if persons[i] == persons[i - 1])  # inside a person
+    with ledger.writing() as txn:  # the same run cut into two files between their rows
+        for segment in list(txn.manifest.segments):
+            txn.drop_segment(segment)
+        for part in (rows.slice(0, cut), rows.slice(cut)):
+            tmp, final = txn.new_segment_path()
+            pq.write_table(part, tmp)
+            txn.add_segment(tmp, final, sorted=True, batch_id=None)
+        txn.commit()
+    a, b = ledger.manifest().segments
+    assert a.max_person == b.min_person == persons[cut]
+    assert compact(ledger)["rows"] == 0  # compact already: not rewritten
+    assert tidy(ledger, above_segments=2) is None
+    assert ledger.read_person(persons[cut]).num_rows == persons.count(persons[cut])
+
+
+def test_tidy_merges_only_the_appended_segments(
+    ledger: Ledger, tmp_path: Path, monkeypatch
+) -> None:
+    import openscore.ledger.compaction as compaction
+
+    compact(ledger, force=True)
+    run = {s.file for s in ledger.manifest().segments}
+    for i in range(4):
+        _ingest(ledger, tmp_path, 20, seed=10 + i, prefix=f"a{i}-")
+    before = ledger.manifest().rows
+    assert compaction.tidy(ledger, above_segments=4) is None  # four appended: not above
+    _ingest(ledger, tmp_path, 20, seed=20, prefix="a4-")
+    out = compaction.tidy(ledger, above_segments=4)
+    assert out is not None and out["kind"] == "appended" and out["rows"] == 100
+    segments = ledger.manifest().segments
+    assert run <= {s.file for s in segments}  # the run was not rewritten
+    appended = [s for s in segments if not s.sorted]
+    assert len(appended) == 1
+    rows = pq.read_table(ledger.root / appended[0].file).column("person_id").to_pylist()
+    assert rows == sorted(rows)
+    assert ledger.manifest().rows == before + 20
+    assert verify(ledger).ok
+    # appended rows past a quarter of the run: the whole ledger is rewritten
+    _ingest(ledger, tmp_path, 300, seed=30, prefix="big-")
+    for i in range(4):
+        _ingest(ledger, tmp_path, 5, seed=40 + i, prefix=f"s{i}-")
+    out = compaction.tidy(ledger, above_segments=4)
+    assert out is not None and out["kind"] == "full"
+    assert all(s.sorted for s in ledger.manifest().segments)
+    assert ledger.manifest().rows == before + 20 + 320
+    assert verify(ledger).ok

@@ -61,8 +61,14 @@ class ApiSettings(BaseSettings):
     #: run background jobs (audit sequencer, compaction, expiry) in this process; each job
     #: runs where its lease is held, so any number of servers may leave this on
     housekeeping: bool = True
-    #: compact the ledger once it holds more segments than this
+    #: merge the ledger's appended segments (ingest batches, reports) once there are more
+    #: than this outside the compacted run; the whole ledger is rewritten only when they
+    #: have grown large (``ledger/compaction.py``)
     compact_above_segments: int = Field(default=32, ge=2)
+    #: DuckDB's memory limit and threads for compaction inside a server: it spills to disk
+    #: beyond the limit, and leaves the other core to requests
+    compact_memory_limit: str = "2GB"
+    compact_threads: int = Field(default=1, ge=1)
     #: how often expiry of negative records runs (seconds)
     expiry_interval_seconds: float = Field(default=3600.0, gt=0)
     #: how often the score-history job looks for a passed month-end with no points

@@ -88,7 +88,12 @@ def housekeeping_jobs(
     """The background jobs of a server or ``openscore worker``, from the settings."""
     return [
         sequencer_job(write, max_merge_delay=api.audit_max_merge_delay_seconds),
-        compaction_job(ledger, above_segments=api.compact_above_segments),
+        compaction_job(
+            ledger,
+            above_segments=api.compact_above_segments,
+            memory_limit=api.compact_memory_limit,
+            threads=api.compact_threads,
+        ),
         expiry_job(
             ledger, retention_years=settings.retention_years, interval=api.expiry_interval_seconds
         ),

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection, Engine
 
-from openscore.ledger import Ledger, compact, expire
+from openscore.ledger import Ledger, expire, tidy
 from openscore.registry import leases, sequencer
 from openscore.registry.metadata import utc_now
 
@@ -174,15 +174,26 @@ def sequencer_job(write: Writer, *, max_merge_delay: float) -> Job:
     return Job(SEQUENCER, max_merge_delay / 4, run, ttl=max(5.0, 4 * max_merge_delay))
 
 
-def compaction_job(ledger: Ledger, *, above_segments: int, interval: float = 60.0) -> Job:
-    """Compact the ledger once it holds more than ``above_segments`` segments."""
+def compaction_job(
+    ledger: Ledger,
+    *,
+    above_segments: int,
+    interval: float = 60.0,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+) -> Job:
+    """Keep at most ``above_segments`` segments outside the compacted run
+    (``ledger/compaction.py``, :func:`~openscore.ledger.tidy`): merge the appended ones,
+    or rewrite the whole ledger once they have grown large."""
 
     def run() -> str:
-        count = len(ledger.manifest().segments)
-        if count <= above_segments:
+        out = tidy(
+            ledger, above_segments=above_segments, memory_limit=memory_limit, threads=threads
+        )
+        if out is None:
             return ""
-        out = compact(ledger)
-        return f"compacted {out['segments_before']} segments into {out['segments_after']}"
+        what = "merged the appended segments" if out["kind"] == "appended" else "compacted"
+        return f"{what}: {out['segments_before']} segments into {out['segments_after']}"
 
     return Job(COMPACTION, interval, run, ttl=3600.0)
 

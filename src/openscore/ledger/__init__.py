@@ -1,6 +1,6 @@
 """The append-only event ledger: Parquet segments + an atomically committed manifest."""
 
-from openscore.ledger.compaction import compact
+from openscore.ledger.compaction import compact, merge_appended, tidy
 from openscore.ledger.erasure import erase_person, purge_source
 from openscore.ledger.expiry import expire, negative_record_sql
 from openscore.ledger.manifest import Batch, Manifest, Segment
@@ -21,6 +21,8 @@ __all__ = [
     "VerifyReport",
     "WriteTxn",
     "compact",
+    "merge_appended",
+    "tidy",
     "erase_person",
     "expire",
     "ledger_stats",

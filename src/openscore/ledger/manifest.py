@@ -31,7 +31,9 @@ class Segment:
     sha256: str
     min_person: str | None
     max_person: str | None
-    sorted: bool  # rows ordered by (person_id, occurred_at): compacted
+    #: part of the compacted run: rows ordered by (person_id, occurred_at), ranges disjoint
+    #: from the run's other files (``compaction.py``); appended segments are not
+    sorted: bool
     created_at: str
     batch_id: str | None = None
 
