@@ -255,3 +255,34 @@ def test_a_person_without_a_score_is_scored_first(api_world: ApiWorld) -> None:
     assert len(history) == 1
     decision = subject.get(f"/v1/me/decisions/{answer.json()['decision_id']}").json()
     assert decision["score"] == history[0]["score"]
+
+
+def test_a_grant_revoked_between_the_read_and_the_write_stores_nothing(
+    api_world: ApiWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer is read outside the registry's write lock; a revocation that commits in
+    between must still stop the decision from being stored or returned."""
+    import contextlib
+
+    partner = api_world.partner("lender")
+    subject = api_world.subject()
+    _publish(api_world, subject.id, 712)
+    grant = api_world.grant(subject, "lender")
+    state = api_world.state
+    real_read = type(state).read
+
+    @contextlib.contextmanager
+    def read_then_revoke(self):
+        with real_read(self) as conn:
+            yield conn
+        with api_world.engine.begin() as conn:  # the person revokes at this moment
+            registry.revoke_grant(conn, subject.id, grant["id"], actor="subject")
+
+    monkeypatch.setattr(type(state), "read", read_then_revoke)
+    response = _ask(partner, grant)
+    monkeypatch.undo()
+    assert response.status_code == 403, response.text
+    assert "revoked" in response.json()["message"]
+    with api_world.engine.begin() as conn:
+        assert registry.list_decisions(conn, subject.id) == []
+    assert subject.get("/v1/me/inquiries").json()["items"] == []

@@ -1,6 +1,6 @@
 """The decision a partner asks for: the one hot path of the API.
 
-One write transaction per request, in this order:
+A read transaction, then a short write transaction, in this order:
 
 1. the grant must be this partner's, usable now (not revoked or expired, covering the
    product, the partner active, the person's file not locked), for the person the
@@ -10,18 +10,21 @@ One write transaction per request, in this order:
    :func:`openscore.decisions.decide`, a pure function;
 3. the answer is cut down to the grant's scope (data minimisation: pass/fail and the
    terms by default; the band, or the score too, only where the grant says so);
-4. the decision and the inquiry (exactly what was returned) are recorded, each with its
-   audit entry, in the same transaction — a partner never holds an answer that is not on
+4. in the write transaction, the grant is checked again (revoked or locked meanwhile:
+   nothing is stored), and the decision and the inquiry (exactly what was returned) are
+   recorded, each with its audit entry — a partner never holds an answer that is not on
    the record (:func:`openscore.registry.record_answered_decision`: the two rows and the
    two entries in one batch).
 
-Only when the person has no published score yet does the request leave the
-transaction to publish one (a rescore from the ledger), then decide.
+Only when the person has no published score yet does the request publish one (a rescore
+from the ledger), then decide.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from sqlalchemy.engine import Connection
 
 from openscore import registry
 from openscore.api.deps import authenticate
@@ -76,28 +79,20 @@ def _answer(
 
 def decide_for_partner(state: AppState, key: str, request: DecisionRequest) -> DecisionAnswer:
     """Authenticate ``key`` (a partner's), then answer, record and log one decision (see
-    the module docstring), all in one transaction."""
-    # Catch up with the ledger before taking the write lock, not while holding it.
+    the module docstring).
+
+    Everything the answer needs is read in a read transaction, which never queues for the
+    registry's writers; the write transaction holds only the grant's re-check (a grant
+    revoked, or a file locked, after it was read stores nothing and answers as if it had
+    been so before) and the two rows and their audit entries."""
+    # Catch up with the ledger before any transaction.
     state.public_records.refresh()
     for _ in range(2):
-        with state.write() as conn:
+        with state.read() as conn:
             principal = authenticate(conn, key, "partner")
             state.partner_rate.check(principal.partner_id, "decisions")
             product = state.catalogue.get(request.product_id)
-            grant = registry.usable_grant(
-                conn,
-                partner_id=principal.partner_id,
-                grant_id=request.grant_id,
-                product_id=request.product_id,
-            )
-            if grant.person_id != request.person_id:
-                # Same answer as a grant that does not exist: ids reveal nothing.
-                raise NotFound(f"grant {request.grant_id!r} not found")
-            if grant.purpose != request.purpose:
-                raise ConsentError(
-                    f"this grant was given for the purpose {grant.purpose!r}, "
-                    f"not {request.purpose!r}"
-                )
+            grant = _grant(conn, principal.partner_id, request)
             person_id = grant.person_id
             try:
                 score = registry.current_score(conn, person_id)
@@ -119,27 +114,46 @@ def decide_for_partner(state: AppState, key: str, request: DecisionRequest) -> D
                     # dispute is resolved in their favour).
                     answer["open_dispute"] = answer["human_review_offered"] = True
                     terms["open_dispute"] = True
-                record, inquiry = registry.record_answered_decision(
-                    conn,
-                    grant,
-                    product_id=product.id,
-                    outcome=decision.outcome,
-                    terms=terms,
-                    reasons=[r.to_json() for r in decision.reasons],
-                    score=score.score,
-                    band=score.band,
-                    answer=answer,
-                    actor=principal.actor,
-                    max_merge_delay=state.api.audit_max_merge_delay_seconds,
-                )
-                receipts = [r.to_json() for r in (record.receipt, inquiry.receipt) if r]
-                state.metrics.decisions.labels(decision.outcome).inc()
-                return DecisionAnswer(
-                    **inquiry.returned,
-                    inquiry_id=inquiry.id,
-                    decided_at=record.decided_at,
-                    receipts=receipts,
-                )
-        # No published score yet: publish one (its own transactions), then decide.
-        publish_now(state, person_id, actor=principal.actor)
+        if score is None:
+            # No published score yet: publish one (its own transactions), then decide.
+            publish_now(state, person_id, actor=principal.actor)
+            continue
+        with state.write() as conn:
+            grant = _grant(conn, principal.partner_id, request)
+            record, inquiry = registry.record_answered_decision(
+                conn,
+                grant,
+                product_id=product.id,
+                outcome=decision.outcome,
+                terms=terms,
+                reasons=[r.to_json() for r in decision.reasons],
+                score=score.score,
+                band=score.band,
+                answer=answer,
+                actor=principal.actor,
+                max_merge_delay=state.api.audit_max_merge_delay_seconds,
+            )
+        receipts = [r.to_json() for r in (record.receipt, inquiry.receipt) if r]
+        state.metrics.decisions.labels(decision.outcome).inc()
+        return DecisionAnswer(
+            **inquiry.returned,
+            inquiry_id=inquiry.id,
+            decided_at=record.decided_at,
+            receipts=receipts,
+        )
     raise NotReady("the score could not be published: retry")  # pragma: no cover
+
+
+def _grant(conn: Connection, partner_id: str, request: DecisionRequest) -> Grant:
+    """The grant the request presents, usable now for its person, product and purpose."""
+    grant = registry.usable_grant(
+        conn, partner_id=partner_id, grant_id=request.grant_id, product_id=request.product_id
+    )
+    if grant.person_id != request.person_id:
+        # Same answer as a grant that does not exist: ids reveal nothing.
+        raise NotFound(f"grant {request.grant_id!r} not found")
+    if grant.purpose != request.purpose:
+        raise ConsentError(
+            f"this grant was given for the purpose {grant.purpose!r}, not {request.purpose!r}"
+        )
+    return grant
