@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version as _package_version
@@ -58,6 +59,7 @@ from openscore.api.settings import ApiSettings
 from openscore.api.state import AppState
 from openscore.config import Settings, get_settings
 from openscore.domain.bands import SCORE_MAX, SCORE_MIN
+from openscore.online import warm
 from openscore.services.schemas import ErrorPublic
 
 log = logging.getLogger("openscore.api")
@@ -129,6 +131,10 @@ def create_api(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Index the ledger's public records before the first decision needs them.
         await run_in_threadpool(state.public_records.refresh)
+        # Compile the online feature SQL in the background (the first rescore would wait).
+        threading.Thread(
+            target=_warm_online, args=(state,), name="openscore-warm", daemon=True
+        ).start()
         recovery = asyncio.create_task(_recover_forever(state))
         background = [recovery]
         if state.api.webhook_interval_seconds > 0:
@@ -240,3 +246,10 @@ def _state_page_limits(schema: dict[str, Any], maximum: int) -> None:
                     for option in target.get("anyOf", [target]):
                         if option.get("type") == "integer":
                             option["maximum"] = maximum
+
+
+def _warm_online(state: AppState) -> None:
+    try:
+        warm(state.settings)
+    except Exception:  # a warm-up is an optimisation: the first rescore compiles instead
+        logging.getLogger("openscore.api").exception("warming the online feature SQL failed")

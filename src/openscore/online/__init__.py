@@ -11,9 +11,10 @@ from openscore.online.consent import (
     revoke_source,
 )
 from openscore.online.models import current_model, current_model_path, install_model
-from openscore.online.person import person_features, rescore, scoring_date
+from openscore.online.person import person_features, rescore, scoring_date, warm
 
 __all__ = [
+    "warm",
     "Rescored",
     "current_model",
     "current_model_path",

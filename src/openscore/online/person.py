@@ -60,6 +60,15 @@ def _feature_sql(as_of: date, with_graph: bool = False) -> str:
         return sql
 
 
+def warm(settings: Settings | None = None) -> None:
+    """Compile the feature SQL for today's scoring date, both forms, before the first
+    rescore needs it (a server does this in the background as it starts: compiling takes
+    about a second, which the first revocation would otherwise wait for)."""
+    as_of = scoring_date(settings)
+    _feature_sql(as_of, False)
+    _feature_sql(as_of, True)
+
+
 def drop_excluded(rows: pa.Table, excluded: frozenset[str] | set[str]) -> pa.Table:
     """Remove records under an open dispute that excludes them (``furnisher/event``)."""
     if not excluded or rows.num_rows == 0:
