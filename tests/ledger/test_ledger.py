@@ -206,3 +206,25 @@ def test_tidy_merges_only_the_appended_segments(
     assert all(s.sorted for s in ledger.manifest().segments)
     assert ledger.manifest().rows == before + 20 + 320
     assert verify(ledger).ok
+
+
+def test_the_manifest_keeps_a_bounded_history(
+    ledger: Ledger, tmp_path: Path, monkeypatch
+) -> None:
+    import openscore.ledger.store as store
+
+    monkeypatch.setattr(store, "HISTORY_KEPT", 2)
+    kept_by_a_segment = ledger.manifest().batches[0].batch_id
+    for i in range(4):
+        _ingest(ledger, tmp_path, 5, seed=50 + i, prefix=f"h{i}-")
+        assert erase_person(ledger, f"p0000{i}") > 0
+    manifest = ledger.manifest()
+    assert len(manifest.removals) == 2
+    ids = [b.batch_id for b in manifest.batches]
+    assert kept_by_a_segment in ids  # its segment is still in the ledger
+    named = {s.batch_id for s in manifest.segments if s.batch_id}
+    assert named <= set(ids)
+    compact(ledger, force=True)  # no segment names a batch any more
+    _ingest(ledger, tmp_path, 5, seed=60, prefix="h9-")
+    assert len(ledger.manifest().batches) == 2
+    assert verify(ledger).ok

@@ -35,6 +35,12 @@ from openscore.ledger.manifest import Manifest, Segment, commit_manifest, load_m
 #: rows per Parquet row group: small enough that one person's rows are found by statistics
 ROW_GROUP_ROWS = 122_880
 
+#: how many ingest batches and removals the manifest keeps on record. Older batch records
+#: are kept only while a segment still names them (``repair`` reads them); the manifest is
+#: rewritten on every commit, so an unbounded history made every write slower and the
+#: manifest grew about 1 MB an hour in the soak.
+HISTORY_KEPT = 256
+
 
 @dataclass(slots=True)
 class Snapshot:
@@ -146,6 +152,7 @@ class WriteTxn:
             manifest.batches.append(batch)
         if removal is not None:
             manifest.removals.append({"at": now_iso(), **removal})
+        _trim_history(manifest)
         commit_manifest(self.ledger.manifest_path, manifest)
         for file in self._drop:
             (self.ledger.root / file).unlink(missing_ok=True)
@@ -166,6 +173,18 @@ class WriteTxn:
                     path.unlink(missing_ok=True)
                 removed.append(path)
         return removed
+
+
+def _trim_history(manifest: Manifest) -> None:
+    """Keep the last :data:`HISTORY_KEPT` removals, and the last batches plus any batch a
+    segment still names."""
+    del manifest.removals[:-HISTORY_KEPT]
+    if len(manifest.batches) > HISTORY_KEPT:
+        named = {s.batch_id for s in manifest.segments if s.batch_id}
+        cut = len(manifest.batches) - HISTORY_KEPT
+        manifest.batches = [
+            b for i, b in enumerate(manifest.batches) if i >= cut or b.batch_id in named
+        ]
 
 
 def describe_segment(root: Path, path: Path, *, sorted: bool, batch_id: str | None) -> Segment:
