@@ -208,9 +208,7 @@ def test_tidy_merges_only_the_appended_segments(
     assert verify(ledger).ok
 
 
-def test_the_manifest_keeps_a_bounded_history(
-    ledger: Ledger, tmp_path: Path, monkeypatch
-) -> None:
+def test_the_manifest_keeps_a_bounded_history(ledger: Ledger, tmp_path: Path, monkeypatch) -> None:
     import openscore.ledger.store as store
 
     monkeypatch.setattr(store, "HISTORY_KEPT", 2)
