@@ -3,16 +3,20 @@ value, never SQL."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from openscore.domain.sources import Source
 from openscore.ingest import Ingester, no_consent_check
-from openscore.ledger import Ledger, compact
+from openscore.ledger import Ledger, compact, purge_source, verify
 from openscore.ledger.rewrite import (
     EventRows,
     ExpiredRows,
@@ -21,6 +25,7 @@ from openscore.ledger.rewrite import (
     remove_rows,
     selection_sql,
 )
+from openscore.ledger.store import WriteTxn
 
 from fixtures.data import make_events, write_events
 
@@ -104,3 +109,115 @@ def test_selections_are_typed_not_text() -> None:
         selection_sql("person_id = 'p1'")  # type: ignore[arg-type]
     sql = selection_sql(ExpiredRows(datetime(2030, 1, 1, tzinfo=UTC), 5))
     assert "public_record" in sql and "INTERVAL 5 YEAR" in sql
+
+
+# -- removals beside other writers ----------------------------------------------------------
+
+
+def _keys(ledger: Ledger) -> set[str]:
+    return {r["event_id"] for r in _rows(ledger)}
+
+
+def _wallet(ledger: Ledger, person: str) -> set[str]:
+    return {
+        r["event_id"] for r in _rows(ledger) if r["person_id"] == person and r["source"] == "wallet"
+    }
+
+
+def _ingest(ledger: Ledger, table: pa.Table, path: Path) -> int:
+    write_events(table, path)
+    return Ingester(Ledger(ledger.root), consent_gate=no_consent_check).run([path], "f7").accepted
+
+
+class _Interleaved(Ledger):
+    """A ledger handle that lets another writer commit just before it next takes the lock:
+    between a removal's search (done without the lock) and its rewrite (under it)."""
+
+    def __init__(self, root: Path, between: Callable[[Ledger], None]) -> None:
+        super().__init__(root)
+        self._between: Callable[[Ledger], None] | None = between
+
+    @contextmanager
+    def writing(self) -> Iterator[WriteTxn]:
+        between, self._between = self._between, None
+        if between is not None:
+            between(Ledger(self.root))
+        with super().writing() as txn:
+            yield txn
+
+
+@pytest.mark.parametrize("meanwhile", ["ingest", "compact", "ingest_then_compact"])
+def test_segments_changed_between_search_and_lock_are_searched_again(
+    ledger: Ledger, tmp_path: Path, meanwhile: str
+) -> None:
+    person = "p00000"
+    before = _keys(ledger)
+    wallet = _wallet(ledger, person)
+    assert wallet, "the sample gives the person wallet rows"
+    late = make_events(16, seed=99, people=1, prefix="late-")  # every row is p00000's
+    late = late.filter(pc.not_equal(late["type"], "relationship"))  # not with themselves
+    late_wallet = {
+        e
+        for e, s in zip(late["event_id"].to_pylist(), late["source"].to_pylist(), strict=True)
+        if s == "wallet"
+    }
+
+    def other_writer(led: Ledger) -> None:
+        if meanwhile != "compact":
+            assert _ingest(led, late, tmp_path / "late.parquet") == late.num_rows
+        if meanwhile != "ingest":
+            replaced = {s.file for s in led.manifest().segments}
+            compact(led, force=True)
+            assert not replaced & {s.file for s in led.manifest().segments}
+
+    removed = remove_rows(
+        _Interleaved(ledger.root, other_writer),
+        SourceRows(person, Source.WALLET),
+        reason={"kind": "test"},
+    )
+    added = set(late["event_id"].to_pylist()) if meanwhile != "compact" else set()
+    gone = wallet | (late_wallet if added else set())
+    assert removed == len(gone)
+    assert _keys(ledger) == (before | added) - gone
+    assert not _wallet(ledger, person)
+    assert verify(ledger).ok
+
+
+def test_purges_racing_ingest_and_compaction_lose_nothing(ledger: Ledger, tmp_path: Path) -> None:
+    before = _rows(ledger)
+    people = sorted({r["person_id"] for r in before if r["source"] == "wallet"})[:6]
+    purged = {r["event_id"] for r in before if r["person_id"] in people and r["source"] == "wallet"}
+    batches = []
+    for i in range(6):
+        table = make_events(60, seed=100 + i, prefix=f"c{i}-")
+        # the batches name none of the purged people: what a purge removes is then exact
+        batches.append(table.filter(pc.invert(pc.is_in(table["person_id"], pa.array(people)))))
+    added = {e for t in batches for e in t["event_id"].to_pylist()}
+    removed: list[int] = []
+    errors: list[BaseException] = []
+
+    def ingest_and_compact() -> None:
+        try:
+            for i, table in enumerate(batches):
+                _ingest(ledger, table, tmp_path / f"c{i}.parquet")
+                if i % 2:
+                    compact(Ledger(ledger.root), force=True)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def purge() -> None:
+        try:
+            for person in people:
+                removed.append(purge_source(Ledger(ledger.root), person, Source.WALLET))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ingest_and_compact), threading.Thread(target=purge)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
+    assert sum(removed) == len(purged)
+    assert _keys(ledger) == ({r["event_id"] for r in before} | added) - purged
+    assert verify(ledger).ok

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 from openscore.domain.sources import Source
-from openscore.engines.duckdb import connect, sql_literal
+from openscore.engines.duckdb import connect, parquet_list, sql_literal
 from openscore.ledger.durable import storage_guard
 from openscore.ledger.manifest import Segment
 from openscore.ledger.pending import PendingOp, clear
@@ -116,39 +118,88 @@ def remove_rows(
     Only the segments that can hold the rows are read (a person's: by person range). A
     row for which the predicate is NULL is kept. ``finishes``: a pending operation
     (``pending.py``) that this removal completes, cleared in the same commit.
+
+    The rows are found first *without* the writer lock, in a snapshot of the manifest, so
+    that ingestion and other writers wait only for the rewrite and the commit. Segment
+    files are immutable and never reused, so a count made in the snapshot still holds for
+    every segment the locked manifest still names; the segments that came since (an ingest
+    batch, compaction's new files, another removal's rewrites) are counted again under the
+    lock, and those that went are not touched.
     """
     where = selection_sql(rows)
     candidates = _candidates(rows)
     keep = f"NOT coalesce(({where}), false)"
     removed = 0
-    with storage_guard(ledger.segments_dir / "segment"), ledger.writing() as txn:
+    with storage_guard(ledger.segments_dir / "segment"):
         con = connect(temp_dir=ledger.root.parent / "tmp")
         try:
-            for segment in list(txn.manifest.segments):
-                if candidates is not None and not candidates(segment):
-                    continue
-                src = sql_literal(str(ledger.root / segment.file))
-                hit = con.execute(
-                    f"SELECT count(*) FROM read_parquet({src}) WHERE coalesce(({where}), false)"
-                ).fetchall()[0][0]
-                if hit == 0:
-                    continue
-                removed += hit
-                txn.drop_segment(segment)
-                if hit == segment.rows:
-                    continue
-                tmp, final = txn.new_segment_path()
-                con.execute(
-                    f"COPY (SELECT * FROM read_parquet({src}) WHERE {keep}) "
-                    f"TO {sql_literal(str(tmp))} ({PARQUET_OPTIONS})"
+            hits = _count(con, ledger, _held(ledger.manifest().segments, candidates), where)
+            with ledger.writing() as txn:
+                current = _held(txn.manifest.segments, candidates)
+                hits.update(
+                    _count(
+                        con,
+                        ledger,
+                        [s for s in current if s.file not in hits],
+                        where,
+                        locked=True,
+                    )
                 )
-                txn.add_segment(tmp, final, sorted=segment.sorted, batch_id=segment.batch_id)
-            cleared = finishes is not None and clear(txn.manifest, finishes)
-            if removed or cleared:
-                txn.commit(removal={**reason, "rows": removed} if removed else None)
+                for segment in current:
+                    hit = hits[segment.file]
+                    if hit == 0:
+                        continue
+                    removed += hit
+                    txn.drop_segment(segment)
+                    if hit == segment.rows:
+                        continue
+                    src = sql_literal(str(ledger.root / segment.file))
+                    tmp, final = txn.new_segment_path()
+                    con.execute(
+                        f"COPY (SELECT * FROM read_parquet({src}) WHERE {keep}) "
+                        f"TO {sql_literal(str(tmp))} ({PARQUET_OPTIONS})"
+                    )
+                    txn.add_segment(tmp, final, sorted=segment.sorted, batch_id=segment.batch_id)
+                cleared = finishes is not None and clear(txn.manifest, finishes)
+                if removed or cleared:
+                    txn.commit(removal={**reason, "rows": removed} if removed else None)
         finally:
             con.close()
     return removed
+
+
+def _held(segments: list[Segment], candidates: Callable[[Segment], bool] | None) -> list[Segment]:
+    return [s for s in segments if candidates is None or candidates(s)]
+
+
+def _count(
+    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
+    segments: list[Segment],
+    where: str,
+    *,
+    locked: bool = False,
+) -> dict[str, int]:
+    """Rows matching ``where`` in each of ``segments``, by file, in one scan (row-group
+    statistics skip what cannot match). Outside the lock a file may vanish under the
+    scan (a concurrent compaction or removal committed and deleted it): then nothing is
+    counted here and the locked pass counts what the manifest names by then."""
+    if not segments:
+        return {}
+    by_path = {str(ledger.root / s.file): s.file for s in segments}
+    try:
+        found = con.execute(
+            f"SELECT filename, count(*) FROM read_parquet({parquet_list(list(by_path))}, "
+            f"filename = true) WHERE coalesce(({where}), false) GROUP BY filename"
+        ).fetchall()
+    except duckdb.IOException:
+        if locked:
+            raise
+        return {}
+    hits = dict.fromkeys(by_path.values(), 0)
+    for path, count in found:
+        hits[by_path[path]] = int(count)
+    return hits
 
 
 def segment_files(ledger: Ledger) -> list[Path]:
