@@ -8,8 +8,8 @@ What it does, per backend, against one ``openscore serve`` (production settings:
 reload, secret key set, ``environment=production``, access log lines at info) on
 127.0.0.1:
 
-1. a ledger of ``--events`` events (``--people`` people, sorted segments of ~1 M rows as
-   compaction writes them) is built once, directly through the ledger's writer;
+1. a ledger of ``--events`` events (``--people`` people, sorted segments of the size
+   compaction writes) is built once, directly through the ledger's writer;
 2. ``--population`` people are registered, share every source, grant the partner, and
    have a published score (rescored from the ledger by the online path);
 3. for each rate: ``GET /v1/health`` at that rate (``--health-seconds``), then
@@ -135,10 +135,19 @@ def _event_sql(start: int, stop: int, per_person: int, public_every: int) -> str
     return f"SELECT {', '.join(select)} FROM range({start}, {stop}) t(i)"
 
 
-def build_ledger(data_dir: Path, *, people: int, per_person: int, public_every: int) -> dict:
+def build_ledger(
+    data_dir: Path,
+    *,
+    people: int,
+    per_person: int,
+    public_every: int,
+    row_groups_per_segment: int | None = None,
+) -> dict:
     """A compacted ledger of ``people * per_person`` events, written segment by segment
     through the ledger's own writer (what compaction produces, without sorting 100 M rows
-    that are generated in order anyway)."""
+    that are generated in order anyway). ``row_groups_per_segment``: the files' size in
+    row groups (default: what compaction writes; a benchmark comparing with an older
+    version builds that version's layout)."""
     import duckdb
 
     from openscore.ledger import Ledger
@@ -148,7 +157,7 @@ def build_ledger(data_dir: Path, *, people: int, per_person: int, public_every: 
 
     ledger = Ledger(data_dir / "ledger")
     total = people * per_person
-    per_segment = ROW_GROUP_ROWS * ROW_GROUPS_PER_SEGMENT
+    per_segment = ROW_GROUP_ROWS * (row_groups_per_segment or ROW_GROUPS_PER_SEGMENT)
     started = time.perf_counter()
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
@@ -174,6 +183,7 @@ def build_ledger(data_dir: Path, *, people: int, per_person: int, public_every: 
         "people": people,
         "events_per_person": per_person,
         "segments": segments,
+        "rows_per_segment": per_segment,
         "bytes": size,
         "build_seconds": round(time.perf_counter() - started, 1),
     }

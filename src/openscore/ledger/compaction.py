@@ -29,10 +29,13 @@ from openscore.ledger.manifest import Segment
 from openscore.ledger.rewrite import PARQUET_OPTIONS
 from openscore.ledger.store import ROW_GROUP_ROWS, Ledger, WriteTxn
 
-#: row groups per compacted segment (x ROW_GROUP_ROWS rows): ~250 k rows a file. Small
-#: enough that purging one person's source (a revocation) rewrites a quarter-second's
-#: worth of rows; large enough that a 100 M-event ledger is ~400 files.
-ROW_GROUPS_PER_SEGMENT = 2
+#: row groups per compacted segment (x ROW_GROUP_ROWS rows): ~123 k rows a file. A
+#: revocation purges one person's source by rewriting the file(s) that hold them, so the
+#: file's size is the purge's cost: at two row groups (~250 k rows) the rewrite was half
+#: of a revocation on a 100 M-event ledger (benchmarks/revocation.py). A 100 M-event
+#: ledger is then ~814 files; the manifest and the scans that read every file grow with
+#: that count, but stay far below a second.
+ROW_GROUPS_PER_SEGMENT = 1
 SEGMENT_ROWS = ROW_GROUP_ROWS * ROW_GROUPS_PER_SEGMENT
 SORT_KEY = "person_id, occurred_at, furnisher_id, event_id"
 #: appended rows above this share of the run's rows: the job rewrites the whole ledger
