@@ -10,7 +10,7 @@ by the next writer.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,8 +74,20 @@ class Manifest:
         return sum(s.rows for s in self.segments)
 
     def to_json(self) -> bytes:
-        body = {"format": MANIFEST_FORMAT, **asdict(self)}
-        return json.dumps(body, indent=1, sort_keys=True).encode()
+        """The manifest's bytes: one line of JSON. Every commit writes it, and a 100 M-event
+        ledger names ~800 segments: ``dataclasses.asdict`` (a deep copy) and an indented
+        dump (pure Python, where a plain one is C) took ~30 ms of each commit, three
+        commits per revocation."""
+        body = {
+            "format": MANIFEST_FORMAT,
+            "version": self.version,
+            "updated_at": self.updated_at,
+            "segments": [{k: getattr(s, k) for k in _SEGMENT_FIELDS} for s in self.segments],
+            "batches": [asdict(b) for b in self.batches],
+            "removals": self.removals,
+            "pending": self.pending,
+        }
+        return json.dumps(body, sort_keys=True).encode()
 
     @classmethod
     def from_json(cls, raw: bytes, path: Path) -> Manifest:
@@ -95,6 +107,9 @@ class Manifest:
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise IntegrityError(f"{path}: the manifest is not valid ({exc})") from exc
+
+
+_SEGMENT_FIELDS = tuple(f.name for f in fields(Segment))
 
 
 def now_iso() -> str:

@@ -88,12 +88,12 @@ def person_features(
     settings = settings or get_settings()
     as_of = as_of or scoring_date(settings)
     ledger = Ledger.open(settings)
-    rows = drop_excluded(ledger.read_person(person_id), excluded)
-    if rows.num_rows == 0:
-        return dict.fromkeys(FEATURE_NAMES)
-    graph = snapshot_for(ledger, person_id, as_of)
-    con = connect()
+    con = connect()  # one connection reads the rows and computes the features
     try:
+        rows = drop_excluded(ledger.read_person(person_id, con=con), excluded)
+        if rows.num_rows == 0:
+            return dict.fromkeys(FEATURE_NAMES)
+        graph = snapshot_for(ledger, person_id, as_of)
         con.register("events", rows)
         if graph is not None:
             con.register("graph", graph)
