@@ -226,3 +226,31 @@ def test_the_manifest_keeps_a_bounded_history(ledger: Ledger, tmp_path: Path, mo
     _ingest(ledger, tmp_path, 5, seed=60, prefix="h9-")
     assert len(ledger.manifest().batches) == 2
     assert verify(ledger).ok
+
+
+def test_read_person_fills_what_an_older_segment_lacks(ledger: Ledger) -> None:
+    from openscore.domain.events import LEDGER_SCHEMA
+
+    own = ledger.read_person("p00001")
+    assert own.num_rows and own.schema == LEDGER_SCHEMA
+    # a segment written before the schema had ``expires_at``, of someone found nowhere else
+    older = own.drop_columns(["expires_at"]).set_column(
+        own.schema.get_field_index("person_id"),
+        "person_id",
+        pa.array(["p99999"] * own.num_rows),
+    )
+    with ledger.writing() as txn:
+        tmp, final = txn.new_segment_path()
+        pq.write_table(older, tmp)
+        txn.add_segment(tmp, final, sorted=False, batch_id=None)
+        txn.commit()
+    rows = ledger.read_person("p99999")
+    assert rows.schema == LEDGER_SCHEMA and rows.num_rows == own.num_rows
+    assert rows["expires_at"].null_count == own.num_rows
+    assert rows["event_id"].to_pylist() == own["event_id"].to_pylist()
+    assert ledger.read_person("p99999", columns=["source", "expires_at"]).column_names == [
+        "source",
+        "expires_at",
+    ]
+    assert ledger.read_person("p00001").equals(own)  # the others' rows are as they were
+    assert ledger.read_person("p99998").num_rows == 0
