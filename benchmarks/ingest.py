@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -121,6 +122,8 @@ def main() -> None:
     data = work / "data"
     build_existing_ledger(data, args.existing)
     figures: dict = {"existing_events": args.existing, "new_events": args.new}
+    # other work on the machine slows the copy and the ingest differently: say how busy it was
+    figures["load_average_start"] = round(os.getloadavg()[0], 1)
     for fmt, path, reader in (("parquet", new_pq, "read_parquet"), ("csv", new_csv, "read_csv")):
         copy = run_measured(
             python(
@@ -157,6 +160,7 @@ def main() -> None:
             "ratio_to_bare_copy": round(ing.seconds / copy.seconds, 2),
         }
         print(fmt, figures[fmt])
+    figures["load_average_end"] = round(os.getloadavg()[0], 1)
     p, c = figures["parquet"], figures["csv"]
     save(
         "ingest",
@@ -164,7 +168,8 @@ def main() -> None:
         f"10 M events into a 50 M ledger: Parquet {p['events_per_second']:,} ev/s, "
         f"{p['ratio_to_bare_copy']}x a bare DuckDB copy, peak {p['peak_rss_mb']:,} MB; "
         f"CSV {c['events_per_second']:,} ev/s, {c['ratio_to_bare_copy']}x, "
-        f"peak {c['peak_rss_mb']:,} MB (aim <= 2x, < 4 GB)",
+        f"peak {c['peak_rss_mb']:,} MB (aim <= 2x, < 4 GB); load average "
+        f"{figures['load_average_start']} at start, {figures['load_average_end']} at end",
         "python benchmarks/ingest.py",
     )
     shutil.rmtree(work, ignore_errors=True)

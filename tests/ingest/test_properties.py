@@ -88,3 +88,63 @@ def test_consent_gate_refuses_per_person_and_source(data_dir: Path, tmp_path: Pa
     wallet = sum(1 for s in events.column("source").to_pylist() if s == "wallet")
     assert result.no_consent == wallet == result.rejected
     assert result.accepted == 160 - wallet
+
+
+def _meanwhile(action):
+    """A progress callback that does ``action`` when the segment is first written — after
+    the ledger check, before the writer lock: another writer committing in between."""
+    stages: list[str] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "writing segment" and stage not in stages:
+            action()
+        stages.append(stage)
+
+    return progress
+
+
+def _stored_ids(ledger: Ledger) -> list[str]:
+    return sorted(
+        e for p in ledger.snapshot().paths for e in pq.read_table(p).column("event_id").to_pylist()
+    )
+
+
+def test_a_batch_committed_meanwhile_makes_duplicates_not_copies(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Ids another run commits between this run's ledger check and its lock are found
+    under the lock: stored once, counted as duplicates, and the segment written again."""
+    events = make_events(100)
+    path = write_events(events, tmp_path / "e.parquet")
+    part = write_events(events.slice(0, 40), tmp_path / "part.csv")
+    ledger = Ledger(data_dir / "ledger")
+    other = Ingester(ledger, consent_gate=no_consent_check)
+    result = Ingester(ledger, consent_gate=no_consent_check).run(
+        [path], "fx", progress=_meanwhile(lambda: other.run([part], "fx"))
+    )
+    assert (result.accepted, result.duplicates, result.rejected) == (60, 40, 0)
+    assert _stored_ids(ledger) == sorted(events.column("event_id").to_pylist())
+
+
+def test_rows_removed_meanwhile_are_no_longer_duplicates(data_dir: Path, tmp_path: Path) -> None:
+    """A duplicate found before the lock whose stored row is removed before the lock (an
+    erasure, a resolved dispute) is stored after all: nothing is lost."""
+    from openscore.ledger.rewrite import PersonRows, remove_rows
+
+    events = make_events(110)
+    ledger = Ledger(data_dir / "ledger")
+    first = write_events(events.slice(0, 100), tmp_path / "first.csv")
+    assert Ingester(ledger, consent_gate=no_consent_check).run([first], "fx").accepted == 100
+    person = events.column("person_id")[0].as_py()
+    theirs = events.slice(0, 100).column("person_id").to_pylist().count(person)
+    assert 0 < theirs < 100
+
+    def remove() -> None:
+        remove_rows(ledger, PersonRows(person), reason={"why": "test"})
+
+    path = write_events(events, tmp_path / "all.parquet")
+    result = Ingester(ledger, consent_gate=no_consent_check).run(
+        [path], "fx", progress=_meanwhile(remove)
+    )
+    assert (result.accepted, result.duplicates) == (10 + theirs, 100 - theirs)
+    assert _stored_ids(ledger) == sorted(events.column("event_id").to_pylist())

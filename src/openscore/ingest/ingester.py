@@ -1,25 +1,34 @@
 """An ingest run: files → validated rows → consent → deduplicated → one atomic batch.
 
-Steps, each in DuckDB over a work database on disk (so memory stays bounded):
+Steps, each in DuckDB over work files on disk (so memory stays bounded):
 
 1. read each file in batches (``readers``) and validate every row (``validation``) into
-   the ``staged`` table;
+   the ``staged`` Parquet parts — the one pass over the input;
 2. refuse the rows of erased people (the suppression check), then ask the consent gate
    about the distinct (person, source) pairs (there is no default gate: see ``consent``);
 3. keep the first of rows sharing an ``event_id`` within the batch;
-4. under the ledger's writer lock, ask both again (a revocation or an
-   erasure that committed since step 2 purges the ledger only after this batch lets go
-   of the lock, and would miss rows committed after its purge), and compare with what
-   the ledger already holds from this furnisher: the same id with the same content is a
-   duplicate (skipped, counted), with other content a conflict (rejected);
-5. write the accepted rows as one segment and commit it with the manifest.
+4. compare with what the ledger already holds from this furnisher (a snapshot): the same
+   id with the same content is a duplicate (skipped, counted), with other content a
+   conflict (rejected). The ledger's ``event_id`` column is read first, the other
+   columns only of the rows whose id matched;
+5. write the accepted rows as the new segment, in the work directory;
+6. under the ledger's writer lock, ask the consent gate and the suppression check again
+   (a revocation or an erasure that committed since step 2 purges the ledger only after
+   this batch lets go of the lock, and would miss rows committed after its purge), and
+   repeat step 4 for what another writer committed since the snapshot; only if either
+   finds something is the segment written again. Then move the segment into the ledger
+   and commit it with the manifest.
 
-A crash before step 5's manifest commit leaves the ledger exactly as it was; running the
-same command again completes the batch, because step 4 makes it idempotent.
+Validation and the segment's write happen outside the writer lock, so other writers (a
+revocation's purge, an API fulfilment) wait only for the checks and the commit.
+
+A crash before step 6's manifest commit leaves the ledger exactly as it was; running the
+same command again completes the batch, because steps 4 and 6 make it idempotent.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -43,7 +52,7 @@ from openscore.ingest.readers import RawFile, iter_batches, open_raw
 from openscore.ingest.rejections import Rejection
 from openscore.ingest.validation import validation_sql
 from openscore.ledger.durable import REFUSALS, out_of_space, storage_guard
-from openscore.ledger.manifest import Batch, now_iso
+from openscore.ledger.manifest import Batch, Segment, now_iso
 from openscore.ledger.rewrite import PARQUET_OPTIONS
 from openscore.ledger.store import Ledger
 
@@ -133,6 +142,9 @@ class Ingester:
         self.suppressed = suppressed
         self.settings = settings or get_settings()
         self.now = now
+        # the batch's people and (person, source) pairs, asked about before and under the lock
+        self._ids: list[str] | None = None
+        self._pairs: pa.Table | None = None
 
     def run(
         self, paths: Iterable[Path], furnisher_id: str, *, progress: Progress | None = None
@@ -157,6 +169,7 @@ class Ingester:
 
     def _run(self, paths, furnisher_id, result, run_dir, work, progress) -> IngestResult:
         _clean_stale_work(work.parent)
+        self._ids, self._pairs = None, None
         try:
             work.mkdir(parents=True, exist_ok=True)
             files = expand_paths(paths)
@@ -164,18 +177,30 @@ class Ingester:
                 raise InputError("no input files given (or the directories hold none)")
             result.files = len(files)
             con = connect(temp_dir=work / "spill")
+            # DuckDB turns an IN list of constants into a hash join per list; validation has
+            # dozens of short lists, and as joins they cost more than the rest of it together
+            con.execute("SET disabled_optimizers = 'in_clause'")
             try:
                 self._stage(con, files, furnisher_id, work, result, progress)
                 self._check_batch(con)
+                snap = self.ledger.snapshot()
+                self._check_ledger(con, furnisher_id, snap.manifest.segments)
+                self._count(con, result)
+                segment = work / "segment.parquet"
+                if result.accepted:
+                    with storage_guard(segment):
+                        self._write_segment(con, segment, result, progress)
                 with self.ledger.writing() as txn:
-                    self._recheck_consent(con)
-                    self._check_ledger(con, furnisher_id)
-                    self._count(con, result)
+                    if self._recheck(con, furnisher_id, snap.manifest.segments, txn):
+                        self._count(con, result)
+                        if result.accepted:
+                            with storage_guard(segment):
+                                self._write_segment(con, segment, result, progress)
                     with storage_guard(run_dir / "rejections.csv"):
                         self._write_report(con, run_dir, result)
                     if result.accepted:
                         with storage_guard(self.ledger.segments_dir / "segment"):
-                            self._write_segment(con, txn, result, files, progress)
+                            self._commit(txn, segment, result, files)
             finally:
                 con.close()
             try:
@@ -336,12 +361,19 @@ class Ingester:
         con.execute("CREATE TABLE excluded (_file INTEGER, _line BIGINT, status VARCHAR)")
         self._exclude_erased(con)
         self._exclude_without_consent(con)
+        # the repeated ids first (one aggregation; usually none), the order among them after
+        con.execute(
+            "CREATE TEMP TABLE repeated AS SELECT event_id FROM staged WHERE _errors IS NULL "
+            "GROUP BY event_id HAVING count(*) > 1"
+        )
+        if not con.execute("SELECT count(*) FROM repeated").fetchall()[0][0]:
+            return
         seq = "(_file * 10000000000 + _line)"
         con.execute(
             "INSERT INTO excluded SELECT _file, _line, 'batch_duplicate' FROM ("
             f"SELECT _file, _line, {seq} AS seq, min({seq}) OVER (PARTITION BY event_id) AS first "
-            "FROM staged WHERE _errors IS NULL AND event_id IN (SELECT event_id FROM staged "
-            "WHERE _errors IS NULL GROUP BY event_id HAVING count(*) > 1)) d WHERE seq <> first "
+            "FROM staged s SEMI JOIN repeated r ON s.event_id = r.event_id "
+            "WHERE s._errors IS NULL) d WHERE seq <> first "
             "AND NOT EXISTS (SELECT 1 FROM excluded x WHERE x._file = d._file "
             "AND x._line = d._line)"
         )
@@ -357,15 +389,17 @@ class Ingester:
         ``erased_counterparty``)."""
         if self.suppressed is None:
             return
-        ids = [
-            r[0]
-            for r in con.execute(
-                f"SELECT person_id FROM staged s WHERE {self._STILL_IN} UNION "
-                f"SELECT counterparty_id FROM staged s WHERE {self._STILL_IN} "
-                "AND counterparty_id IS NOT NULL"
-            ).fetchall()
-        ]
-        erased = self.suppressed(ids) if ids else set()
+        if self._ids is None:
+            # the batch's people, found once: the check under the lock asks about them again
+            self._ids = [
+                r[0]
+                for r in con.execute(
+                    "SELECT person_id FROM staged s WHERE s._errors IS NULL UNION "
+                    "SELECT counterparty_id FROM staged s WHERE s._errors IS NULL "
+                    "AND counterparty_id IS NOT NULL"
+                ).fetchall()
+            ]
+        erased = self.suppressed(self._ids) if self._ids else set()
         if not erased:
             return
         con.register("erased", pa.table({"id": pa.array(sorted(erased), pa.string())}))
@@ -383,9 +417,12 @@ class Ingester:
         """Rows whose (person, source) the gate does not allow (status ``no_consent``)."""
         if self.consent_gate is no_consent_check:
             return
-        pairs = con.sql(
-            f"SELECT DISTINCT person_id, source FROM staged s WHERE {self._STILL_IN} ORDER BY ALL"
-        ).to_arrow_table()
+        if self._pairs is None:
+            self._pairs = con.sql(
+                "SELECT DISTINCT person_id, source FROM staged s WHERE s._errors IS NULL "
+                "ORDER BY ALL"
+            ).to_arrow_table()
+        pairs = self._pairs
         allowed = self.consent_gate(pairs) if pairs.num_rows else None
         if allowed is None:
             return
@@ -401,21 +438,42 @@ class Ingester:
         finally:
             con.unregister("denied")
 
-    def _recheck_consent(self, con) -> None:
+    def _recheck(self, con, furnisher_id: str, seen: list[Segment], txn) -> bool:
         """(Under the writer lock.) Both checks again, for the rows they allowed before: a
         consent revoked (or a person erased) in between is honoured. Revocation and
         erasure commit to the registry first and purge the ledger under this lock after,
         so a batch that passes here either commits before that purge (and is purged with
-        the rest) or sees the revocation."""
+        the rest) or sees the revocation. Then the ledger check for what changed since
+        the snapshot. Whether any row was excluded that was not before."""
+        before = self._excluded_count(con)
         self._exclude_erased(con)
         self._exclude_without_consent(con)
+        now = txn.manifest.segments
+        old = {s.file for s in seen}
+        current = {s.file for s in now}
+        if not old <= current:
+            # rows removed (erasure, expiry, a resolved dispute): a duplicate found before
+            # may be gone, so the ledger is compared again from the start
+            con.execute("DELETE FROM excluded WHERE status IN ('duplicate', 'conflict')")
+            self._check_ledger(con, furnisher_id, now)
+            before = -1
+        elif current != old:
+            # only additions (another batch, a compaction's new files): compare with those
+            self._check_ledger(con, furnisher_id, [s for s in now if s.file not in old])
+        return self._excluded_count(con) != before
 
-    def _check_ledger(self, con, furnisher_id: str) -> None:
-        """(Under the writer lock.) The same id stored before: duplicate or conflict."""
-        snap = self.ledger.snapshot()
-        if snap.empty:
+    def _check_ledger(self, con, furnisher_id: str, segments: list[Segment]) -> None:
+        """The same id stored before: duplicate or conflict. ``segments`` are those to look
+        in; only those that can hold this furnisher's rows are read, and of them first the
+        ids alone."""
+        furnisher_of = {b.batch_id: b.furnisher_id for b in self.ledger.manifest().batches}
+        paths = [
+            self.ledger.root / s.file
+            for s in segments
+            if s.batch_id is None or furnisher_of.get(s.batch_id, furnisher_id) == furnisher_id
+        ]
+        if not paths:
             return
-        stored = f"read_parquet({parquet_list(snap.paths)})"
         fid = sql_literal(furnisher_id)
         candidates = "SELECT * FROM staged s WHERE _errors IS NULL"
         if self._has_exclusions(con):
@@ -425,17 +483,29 @@ class Ingester:
             )
         con.execute(f"CREATE OR REPLACE TEMP VIEW candidates AS {candidates}")
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE stored AS SELECT * FROM {stored} "
-            f"WHERE furnisher_id = {fid} AND event_id IN (SELECT event_id FROM candidates)"
+            "CREATE OR REPLACE TEMP TABLE hits AS SELECT l.event_id, l.filename FROM "
+            f"read_parquet({parquet_list(paths)}, filename = true) l "
+            "SEMI JOIN candidates c ON l.event_id = c.event_id "
+            f"WHERE l.furnisher_id = {fid}"
         )
-        if not con.execute("SELECT count(*) FROM stored").fetchall()[0][0]:
+        files = [r[0] for r in con.execute("SELECT DISTINCT filename FROM hits").fetchall()]
+        if not files:
             return
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE stored AS SELECT * FROM read_parquet("
+            f"{parquet_list(sorted(files))}) l SEMI JOIN hits h ON l.event_id = h.event_id "
+            f"WHERE l.furnisher_id = {fid}"
+        )
         same = " AND ".join(f'c."{c}" IS NOT DISTINCT FROM l."{c}"' for c in EVENT_NAMES)
         con.execute(
             "INSERT INTO excluded SELECT c._file, c._line, CASE WHEN "
             f"{same} THEN 'duplicate' ELSE 'conflict' END FROM candidates c "
             "JOIN stored l USING (event_id)"
         )
+
+    @staticmethod
+    def _excluded_count(con) -> int:
+        return int(con.execute("SELECT count(*) FROM excluded").fetchall()[0][0])
 
     @staticmethod
     def _has_exclusions(con) -> bool:
@@ -511,12 +581,10 @@ class Ingester:
             ).fetchall()
         ]
 
-    def _write_segment(self, con, txn, result, files, progress) -> None:
-        """Write the accepted rows as one segment and commit it: all of the batch or none."""
+    def _write_segment(self, con, out: Path, result, progress) -> None:
+        """Write the accepted rows as the batch's segment file (in the work directory)."""
         if progress:
             progress("writing segment", result.rows_read, 0)
-        batch_id = f"b-{result.run_id}"
-        tmp, final = txn.new_segment_path()
         cols = ", ".join(f's."{c}"' for c in EVENT_NAMES)
         keep = "s._errors IS NULL"
         if self._has_exclusions(con):
@@ -524,11 +592,25 @@ class Ingester:
                 " AND NOT EXISTS (SELECT 1 FROM excluded x WHERE x._file = s._file "
                 "AND x._line = s._line)"
             )
+        # stamped before the lock: a purge of rows "ingested before" a revocation that
+        # commits while this batch waits for the lock is caught by the check under it
         con.execute(
-            f"COPY (SELECT {cols}, {sql_literal(batch_id)} AS batch_id, "
+            f"COPY (SELECT {cols}, {sql_literal(_batch_id(result))} AS batch_id, "
             f"CAST({sql_literal(now_iso())} AS TIMESTAMPTZ) AS ingested_at FROM staged s "
-            f"WHERE {keep}) TO {sql_literal(str(tmp))} ({PARQUET_OPTIONS})"
+            f"WHERE {keep}) TO {sql_literal(str(out))} ({PARQUET_OPTIONS})"
         )
+
+    def _commit(self, txn, segment: Path, result, files) -> None:
+        """(Under the writer lock.) Move the segment into the ledger and commit it: all of
+        the batch or none."""
+        batch_id = _batch_id(result)
+        tmp, final = txn.new_segment_path()
+        try:
+            os.replace(segment, tmp)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            shutil.copyfile(segment, tmp)  # the ledger is on another file system
         txn.add_segment(tmp, final, sorted=False, batch_id=batch_id)
         txn.commit(
             batch=Batch(
@@ -542,6 +624,10 @@ class Ingester:
             )
         )
         result.batch_id = batch_id
+
+
+def _batch_id(result: IngestResult) -> str:
+    return f"b-{result.run_id}"
 
 
 def _write_json(path: Path, body: dict) -> None:
