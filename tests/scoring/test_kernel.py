@@ -232,3 +232,31 @@ def test_a_feature_with_many_edges_in_two_binnings(case: tuple) -> None:
     assert got == batch(card, rows)
     for row, g in zip(rows, got, strict=True):
         assert_row_is_person(g, score_person(card, row))
+
+
+def test_threads_score_slices_in_order_to_the_same_rows() -> None:
+    """``score_batches(threads=2)`` cuts large batches into slices scored on two threads:
+    the stream is the same rows, in the same order, as one thread's."""
+    import numpy as np
+
+    from openscore.scoring.kernel import MIN_SLICE_ROWS
+
+    card, rule = expert_scorecard(), ScoringRule()
+    n = 3 * MIN_SLICE_ROWS + 1_001
+    rng = np.random.default_rng(7)
+    cols = {"person_id": pa.array([f"p{i:06d}" for i in range(n)])}
+    for name in FEATURE_NAMES:
+        values = rng.integers(0, 30, n).astype(float)
+        cols[name] = pa.array(values, mask=rng.random(n) < 0.3)
+    table = pa.table(cols)
+    batches = table.to_batches(max_chunksize=n - 5_000)
+    batches.append(batches[0].slice(0, 0))  # an empty batch scores to an empty one
+    kernel = ScoringKernel(card, "person_id", rule=rule)
+    one = list(kernel.score_batches(batches))
+    two = list(kernel.score_batches(batches, threads=2))
+    assert len(two) > len(one)  # the first batch was cut for the threads
+    want = pa.Table.from_batches(one)
+    got = pa.Table.from_batches(two, schema=want.schema)
+    assert got.equals(want)
+    assert got.num_rows == n and got["person_id"].to_pylist()[-1] == f"p{n - 1:06d}"
+    assert 0 < got["status"].to_pylist().count("unscorable") < n

@@ -37,7 +37,9 @@ costs one pass of whole-array operations per feature and a few takes per term
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -458,8 +460,8 @@ class ScoringKernel:
                 continue
             key = tops[r]
             absent = bad | (key < 0)
-            loss, rest = np.divmod(key, T)
-            term = (T - 1) - rest.astype(np.intp)
+            loss = key // T
+            term = ((T - 1) - (key - loss * T)).astype(np.intp)
             term[absent] = 0
             miss = M.ravel().take(term * n + rows)
             at = 2 * term + miss
@@ -477,18 +479,49 @@ class ScoringKernel:
                 continue
             key = htops[r]
             absent = bad | (key < 0)
-            points, rest = np.divmod(key, T)
-            term = (T - 1) - rest
+            points = key // T
+            term = (T - 1) - (key - points * T)
             term[absent] = 0
             cols.append(self._text(self.help_names, term, absent))
             cols.append(self._text(self.help_texts, term, absent))
             cols.append(pa.array(points.astype(np.int64), pa.int64(), mask=absent))
         return cols
 
-    def score_batches(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        """Score a stream of batches (for ``mapInArrow`` and the DuckDB stream)."""
-        for batch in batches:
-            yield self.score_batch(batch)
+    def score_batches(
+        self, batches: Iterable[pa.RecordBatch], threads: int = 1
+    ) -> Iterator[pa.RecordBatch]:
+        """Score a stream of batches (for ``mapInArrow`` and the DuckDB stream), in order.
+
+        ``threads > 1`` scores slices of each batch on that many threads (numpy and Arrow
+        release the GIL in every whole-array step): at most ``threads`` slices are in
+        flight, so memory stays bounded by the stream's batch size, and the next batch
+        is read while they run. Spark gives each executor core its own Python worker:
+        there, one thread."""
+        if threads <= 1:
+            for batch in batches:
+                yield self.score_batch(batch)
+            return
+        with ThreadPoolExecutor(threads, thread_name_prefix="openscore-kernel") as pool:
+            pending: deque[Future[pa.RecordBatch]] = deque()
+            for batch in batches:
+                for part in _slices(batch, threads):
+                    pending.append(pool.submit(self.score_batch, part))
+                    while len(pending) > threads:
+                        yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+
+
+#: a batch is cut for the threads only into slices at least this long (shorter, the
+#: per-call overhead of each numpy step outweighs the second core)
+MIN_SLICE_ROWS = 16_384
+
+
+def _slices(batch: pa.RecordBatch, parts: int) -> list[pa.RecordBatch]:
+    n = batch.num_rows
+    parts = max(1, min(parts, n // MIN_SLICE_ROWS))
+    step = -(-n // parts) if n else 0
+    return [batch.slice(i, step) for i in range(0, n, step)] if n else [batch]
 
 
 class _TopKeys:
