@@ -403,9 +403,11 @@ class ScoringKernel:
         cols: list[pa.Array] = []
         if self.id_column:
             cols.append(_column(batch, self.id_column))
-        cols.append(pa.array(score, pa.int64(), mask=bad))
-        cols.append(self._text(_BAND_NAMES, band_idx, bad))
-        cols.append(self._text(_STATUS, bad.view(np.int8), None))
+        scored = _Valid(bad)
+        cols.append(scored.ints(score))
+        cols.append(self._text(_BAND_NAMES, scored.index(band_idx)))
+        everyone = _Valid(None)
+        cols.append(self._text(_STATUS, everyone.index(bad.view(np.int8))))
         for dim, rng in self.card.dimensions.items():
             if dim not in sums:
                 cols.append(pa.nulls(n, pa.int64()))
@@ -416,18 +418,18 @@ class ScoringKernel:
             else:
                 pts = sums[dim].astype(np.int64)
                 value = (200 * (pts - rng.min_points) + span) // (2 * span)
-            cols.append(pa.array(value, pa.int64(), mask=bad | ~known[dim]))
+            cols.append(_Valid(bad | ~known[dim]).ints(value))
         cols += self._reasons(reasons.tops, helps.tops, M, bad)
-        zeros = np.zeros(n, dtype=np.int32)
-        cols.append(self._text(self.model_ids, zeros, None))
+        zeros = everyone.index(np.zeros(n, dtype=np.int32))
+        cols.append(self._text(self.model_ids, zeros))
         if self.as_of is not None:
-            cols.append(self._text(self.as_ofs, zeros, None))
+            cols.append(self._text(self.as_ofs, zeros))
         id_type = batch.schema.field(self.id_column).type if self.id_column else None
         return pa.RecordBatch.from_arrays(cols, schema=self.schema(id_type))
 
-    def _text(self, values: pa.Array, at: npt.NDArray[np.integer], absent: B | None) -> pa.Array:
-        """``values[at]`` (null where ``absent``): a take, or a dictionary array."""
-        idx = pa.array(at.astype(np.int32, copy=False), pa.int32(), mask=absent)
+    def _text(self, values: pa.Array, idx: pa.Array) -> pa.Array:
+        """``values[idx]`` (``idx``: int32, null where absent): a take, or a dictionary
+        array of ``idx`` (the indices are shared, not copied, by the columns of a reason)."""
         if self.dictionary:
             return pa.DictionaryArray.from_arrays(idx, values, safe=False)
         return values.take(idx)
@@ -465,12 +467,14 @@ class ScoringKernel:
             term[absent] = 0
             miss = M.ravel().take(term * n + rows)
             at = 2 * term + miss
-            cols.append(self._text(self.reason_names, at, absent))
+            valid = _Valid(absent)
+            idx = valid.index(at)
+            cols.append(self._text(self.reason_names, idx))
             if self.texts:
-                cols.append(self._text(self.reason_texts, at, absent))
-                cols.append(self._text(self.reason_improves, at, absent))
-                cols.append(pa.array(loss.astype(np.int64), pa.int64(), mask=absent))
-                cols.append(pa.array(miss, pa.bool_(), mask=absent))
+                cols.append(self._text(self.reason_texts, idx))
+                cols.append(self._text(self.reason_improves, idx))
+                cols.append(valid.ints(loss))
+                cols.append(valid.bools(miss))
         if not self.texts:
             return cols
         for r in range(MAX_HELPS):
@@ -482,9 +486,11 @@ class ScoringKernel:
             points = key // T
             term = (T - 1) - (key - points * T)
             term[absent] = 0
-            cols.append(self._text(self.help_names, term, absent))
-            cols.append(self._text(self.help_texts, term, absent))
-            cols.append(pa.array(points.astype(np.int64), pa.int64(), mask=absent))
+            valid = _Valid(absent)
+            idx = valid.index(term)
+            cols.append(self._text(self.help_names, idx))
+            cols.append(self._text(self.help_texts, idx))
+            cols.append(valid.ints(points))
         return cols
 
     def score_batches(
@@ -522,6 +528,34 @@ def _slices(batch: pa.RecordBatch, parts: int) -> list[pa.RecordBatch]:
     parts = max(1, min(parts, n // MIN_SLICE_ROWS))
     step = -(-n // parts) if n else 0
     return [batch.slice(i, step) for i in range(0, n, step)] if n else [batch]
+
+
+class _Valid:
+    """One validity bitmap (null where ``absent``), shared by every column built on it:
+    the columns are made from numpy buffers without copying or re-packing the mask."""
+
+    def __init__(self, absent: B | None) -> None:
+        self.nulls = 0 if absent is None else int(np.count_nonzero(absent))
+        self.bitmap = (
+            pa.py_buffer(np.packbits(~absent, bitorder="little"))
+            if absent is not None and self.nulls
+            else None
+        )
+
+    def _array(self, typ: pa.DataType, n: int, data: pa.Buffer) -> pa.Array:
+        return pa.Array.from_buffers(typ, n, [self.bitmap, data], null_count=self.nulls)
+
+    def ints(self, values: npt.NDArray[np.integer]) -> pa.Array:
+        v = np.ascontiguousarray(values, dtype=np.int64)
+        return self._array(pa.int64(), len(v), pa.py_buffer(v))
+
+    def index(self, values: npt.NDArray[np.integer]) -> pa.Array:
+        v = np.ascontiguousarray(values, dtype=np.int32)
+        return self._array(pa.int32(), len(v), pa.py_buffer(v))
+
+    def bools(self, values: B) -> pa.Array:
+        bits = np.packbits(values, bitorder="little")
+        return self._array(pa.bool_(), len(values), pa.py_buffer(bits))
 
 
 class _TopKeys:
