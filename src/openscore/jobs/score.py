@@ -129,10 +129,11 @@ def write_batch_scores(
     # dictionary-encoded strings and every reader gets plain strings back
     kernel = ScoringKernel(card, "person_id", as_of=as_of.isoformat(), dictionary=True)
     with atomic_path(out) as tmp:
+        threads = _threads(engine)  # asked before the stream opens: it holds the connection
         reader = _duckdb_stream(engine, features.select(*kernel.inputs))
         schema = kernel.schema(reader.schema.field("person_id").type)
         with pq.ParquetWriter(tmp, schema, store_schema=False) as writer:
-            for scored in kernel.score_batches(reader, threads=_threads(engine)):
+            for scored in kernel.score_batches(reader, threads=threads):
                 writer.write_batch(scored)
     return out
 
@@ -143,7 +144,7 @@ BATCH_ROWS = 122_880
 
 def _threads(engine: Engine) -> int:
     """The kernel's threads on DuckDB: as many as the engine was given (its ``threads``)."""
-    rows = engine.con.con.execute("SELECT current_setting('threads')").fetchall()
+    rows = engine.con.con.sql("SELECT current_setting('threads')").fetchall()
     return max(1, int(rows[0][0]))
 
 
@@ -178,9 +179,10 @@ def kernel_scores(
         scored = frame.mapInArrow(kernel.score_batches, from_arrow_schema(kernel.schema(id_type)))
         scored.createOrReplaceTempView(name)
         return engine.con.table(name)
+    threads = _threads(engine)
     reader = _duckdb_stream(engine, inputs)
     table = pa.Table.from_batches(
-        list(kernel.score_batches(reader, threads=_threads(engine))),
+        list(kernel.score_batches(reader, threads=threads)),
         schema=kernel.schema(reader.schema.field(id_column).type),
     )
     return engine.table(table, name)
