@@ -18,7 +18,8 @@ compute a score or probability only; ours computes reasons and sub-scores as wel
 
 The batch job's kernel (``scoring/kernel.py``: the feature table streamed from DuckDB as
 Arrow batches and scored in numpy, sub-scores, reasons and their texts) is timed on the
-same rows, with and without texts (read + score, nothing written).
+same rows: on DuckDB's threads (what ``openscore score`` gives it), on one thread, and on
+one thread without texts (read + score, nothing written).
 
 Writes ``benchmarks/results/scoring.json`` and the ``docs/benchmarks.md`` line.
 """
@@ -166,18 +167,25 @@ def main() -> None:
         # the kernel the batch job uses (scoring/kernel.py): the feature table streamed
         # from DuckDB as Arrow batches and scored in numpy, texts as dictionary arrays as
         # `openscore score` writes them (read + score, nothing written)
-        for variant, texts in (("kernel", True), ("kernel_no_texts", False)):
+        # one thread, and the DuckDB threads (what `openscore score` gives the kernel)
+        kernel_variants = (
+            ("kernel", True, int(threads)),
+            ("kernel_one_thread", True, 1),
+            ("kernel_no_texts", False, 1),
+        )
+        for variant, texts, nthreads in kernel_variants:
             kernel = ScoringKernel(card, "id", texts=texts, dictionary=True)
 
-            def run(table: str, kernel=kernel) -> int:
+            def run(table: str, kernel=kernel, nthreads=nthreads) -> int:
                 reader = con.con.sql(f"SELECT * FROM {table}").to_arrow_reader(BATCH_ROWS)
-                return sum(kernel.score_batch(b).num_rows for b in reader)
+                return sum(b.num_rows for b in kernel.score_batches(reader, threads=nthreads))
 
             run("features_sub")  # warm-up
             got, ours = timed(lambda run=run: run("features"))
             assert got == n, (got, n)
             _, ours_sub = timed(lambda run=run: run("features_sub"))
             entry[variant] = {
+                "threads": nthreads,
                 "seconds": round(ours, 3),
                 "rows_per_s": n / ours,
                 "subset_seconds": round(ours_sub, 3),
@@ -202,7 +210,7 @@ def main() -> None:
         entry["baseline_seconds_on_subset"] = round(base, 3)
         entry["baseline_rows_per_s"] = m / base
         entry["baseline_extrapolated_seconds_for_rows"] = round(base * n / m, 1)
-        for variant in [*variants, "kernel", "kernel_no_texts"]:
+        for variant in [*variants, *(v[0] for v in kernel_variants)]:
             v = entry[variant]
             v["speedup"] = v["rows_per_s"] / entry["baseline_rows_per_s"]
             v["speedup_same_subset"] = v["subset_rows_per_s"] / entry["baseline_rows_per_s"]
@@ -211,7 +219,7 @@ def main() -> None:
             f"{method}: {entry['baseline']} {m / base:,.0f} rows/s (on {m:,} rows); ours "
             + ", ".join(
                 f"{v} {entry[v]['speedup']:.1f}× ({entry[v]['speedup_same_subset']:.1f}× same rows)"
-                for v in [*variants, "kernel", "kernel_no_texts"]
+                for v in [*variants, *(v[0] for v in kernel_variants)]
             ),
             flush=True,
         )
@@ -245,6 +253,15 @@ def summary(r: dict) -> str:
             f"{rate(ebm['kernel'])} = {ebm['kernel']['speedup']:.2f}x {ebm['baseline']} "
             f"({ebm['kernel']['speedup_same_subset']:.2f}x on the same rows)"
             if "kernel" in sc
+            else ""
+        )
+        + (
+            f"; kernel threads {sc['kernel']['threads']}, on one thread: scorecard "
+            f"{sc['kernel_one_thread']['speedup']:.2f}x "
+            f"({sc['kernel_one_thread']['speedup_same_subset']:.2f}x same rows), EBM "
+            f"{ebm['kernel_one_thread']['speedup']:.2f}x "
+            f"({ebm['kernel_one_thread']['speedup_same_subset']:.2f}x same rows)"
+            if "kernel_one_thread" in sc
             else ""
         )
         + f"; load average {r['load_average_at_start'][0]:.1f} at start"

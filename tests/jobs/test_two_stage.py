@@ -276,3 +276,27 @@ def test_the_materialised_feature_table_gives_the_same_graph_and_features(world)
     assert got.equals(want)
     trust = got.set_index("person_id")["network_trust"]
     assert trust.isna().sum() == 2 and (trust > 0).any()  # q001, q002 do not share social
+
+
+def test_the_score_file_is_the_batch_scores_on_two_threads(world, tmp_path: Path) -> None:
+    """``write_batch_scores`` (what ``openscore score`` runs on DuckDB: the feature stream
+    through the kernel on the engine's threads into Parquet) holds exactly the rows of
+    ``batch_scores``, and the engine is usable and closes cleanly afterwards."""
+    from openscore.jobs import write_batch_scores
+
+    ledger, _ = world
+    card = expert_scorecard()
+    want = _batch(ledger, card)
+    engine = DuckDBEngine()
+    engine.con.con.execute("SET threads = 2")
+    try:
+        out = write_batch_scores(engine, ledger, card, AS_OF, tmp_path / "scores.parquet")
+        assert engine.con.con.sql("SELECT 1").fetchall() == [(1,)]
+    finally:
+        engine.close()
+    got = {r["person_id"]: r for r in pq.read_table(out).to_pylist()}
+    assert len(got) == N
+    for pid, row in got.items():
+        assert row.pop("as_of") == AS_OF.isoformat()
+        w = {k: v for k, v in want[pid].items() if k != "as_of"}
+        assert row == w, pid

@@ -3,6 +3,8 @@ export) == the one-person scorer, on random scorecards and rows."""
 
 from __future__ import annotations
 
+import math
+
 import duckdb
 import ibis
 import pyarrow as pa
@@ -156,3 +158,105 @@ def test_dictionary_texts_are_the_same_strings_and_read_back_plain(tmp_path) -> 
         writer.write_batch(coded)
     back = pq.read_table(path)
     assert back.schema.equals(plain.schema) and back.equals(plain)
+
+
+@st.composite
+def many_edge_cards(draw: st.DrawFn) -> tuple:
+    """A feature binned twice, each time with many edges (an EBM's main term and a pair),
+    so the kernel locates it among the union of both binnings' edges by binary search."""
+    from openscore.model.format import Feature, NumericBinning, Scaling, Term, build_scorecard
+
+    values = st.floats(-1e5, 1e5, allow_nan=False, allow_infinity=False).map(lambda v: round(v))
+    main = sorted(draw(st.lists(values, min_size=40, max_size=90, unique=True)))
+    pair = sorted(
+        draw(st.lists(st.sampled_from(main) | values, min_size=20, max_size=60, unique=True))
+    )
+    few = sorted(draw(st.lists(values, min_size=0, max_size=5, unique=True)))
+    bx, bp, by = (
+        NumericBinning(tuple(main)),
+        NumericBinning(tuple(pair)),
+        NumericBinning(tuple(few)),
+    )
+    pts = st.integers(-300, 300)
+
+    def table(b: NumericBinning) -> tuple[int, ...]:
+        out = draw(st.lists(pts, min_size=b.size, max_size=b.size))
+        out[b.missing_index] = 0
+        return tuple(out)
+
+    grid = tuple(
+        tuple(
+            0 if i == bp.missing_index or j == by.missing_index else draw(pts)
+            for j in range(by.size)
+        )
+        for i in range(bp.size)
+    )
+    card = build_scorecard(
+        method="ebm",
+        scaling=Scaling(),
+        intercept_points=draw(st.integers(300, 1000)),
+        features=[
+            Feature("x", "credit_history", "numeric"),
+            Feature("y", "credit_history", "numeric"),
+        ],
+        terms=[
+            Term("x", ("x",), "credit_history", (bx,), table(bx), tuple(bx.labels()), "rx", "ix"),
+            Term("y", ("y",), "credit_history", (by,), table(by), tuple(by.labels()), "ry", "iy"),
+            Term("x & y", ("x", "y"), "credit_history", (bp, by), grid, (), "rp", "ip"),
+        ],
+    )
+    cell = st.one_of(
+        st.none(),
+        st.just(math.nan),
+        st.just(math.inf),
+        st.just(-math.inf),
+        st.sampled_from(main + pair),
+        values,
+    )
+    rows = draw(st.lists(st.fixed_dictionaries({"x": cell, "y": cell}), min_size=1, max_size=30))
+    return card, rows
+
+
+@settings(max_examples=15, deadline=None)
+@given(case=many_edge_cards())
+def test_a_feature_with_many_edges_in_two_binnings(case: tuple) -> None:
+    card, rows = case
+    table = pa.table(
+        {
+            "row_id": pa.array(range(len(rows)), pa.int64()),
+            "x": pa.array([r["x"] for r in rows], pa.float64(), from_pandas=False),
+            "y": pa.array([r["y"] for r in rows], pa.float64(), from_pandas=False),
+        }
+    )
+    got = score_arrow(card, table, "row_id").to_pylist()
+    assert got == batch(card, rows)
+    for row, g in zip(rows, got, strict=True):
+        assert_row_is_person(g, score_person(card, row))
+
+
+def test_threads_score_slices_in_order_to_the_same_rows() -> None:
+    """``score_batches(threads=2)`` cuts large batches into slices scored on two threads:
+    the stream is the same rows, in the same order, as one thread's."""
+    import numpy as np
+
+    from openscore.scoring.kernel import MIN_SLICE_ROWS
+
+    card, rule = expert_scorecard(), ScoringRule()
+    n = 3 * MIN_SLICE_ROWS + 1_001
+    rng = np.random.default_rng(7)
+    cols = {"person_id": pa.array([f"p{i:06d}" for i in range(n)])}
+    for name in FEATURE_NAMES:
+        values = rng.integers(0, 30, n).astype(float)
+        cols[name] = pa.array(values, mask=rng.random(n) < 0.3)
+    table = pa.table(cols)
+    batches = table.to_batches(max_chunksize=n - 5_000)
+    batches.append(batches[0].slice(0, 0))  # an empty batch scores to an empty one
+    kernel = ScoringKernel(card, "person_id", rule=rule)
+    one = list(kernel.score_batches(batches))
+    two = list(kernel.score_batches(batches, threads=2))
+    assert len(two) > len(one)  # the first batch was cut for the threads
+    want = pa.Table.from_batches(one)
+    got = pa.Table.from_batches(two, schema=want.schema)
+    assert got.equals(want)
+    assert got.num_rows == n and got["person_id"].to_pylist()[-1] == f"p{n - 1:06d}"
+    assert 0 < got["status"].to_pylist().count("unscorable") < n

@@ -115,9 +115,9 @@ def write_batch_scores(
 ) -> Path:
     """Everyone's scores written to Parquet at ``out`` (what ``openscore score`` does).
 
-    On DuckDB the feature query is streamed through the kernel into the file (one batch
-    in memory at a time); on Spark the executors score their partitions and write the
-    parts (a directory of part files)."""
+    On DuckDB the feature query is streamed through the kernel into the file (a batch in
+    memory at a time, its slices scored on the engine's threads); on Spark the executors
+    score their partitions and write the parts (a directory of part files)."""
     features = batch_features(
         engine, ledger, card, as_of, people, graph_params=graph_params, store_graph=store_graph
     )
@@ -129,16 +129,23 @@ def write_batch_scores(
     # dictionary-encoded strings and every reader gets plain strings back
     kernel = ScoringKernel(card, "person_id", as_of=as_of.isoformat(), dictionary=True)
     with atomic_path(out) as tmp:
+        threads = _threads(engine)  # asked before the stream opens: it holds the connection
         reader = _duckdb_stream(engine, features.select(*kernel.inputs))
         schema = kernel.schema(reader.schema.field("person_id").type)
         with pq.ParquetWriter(tmp, schema, store_schema=False) as writer:
-            for batch in reader:
-                writer.write_batch(kernel.score_batch(batch))
+            for scored in kernel.score_batches(reader, threads=threads):
+                writer.write_batch(scored)
     return out
 
 
 #: rows per Arrow batch the DuckDB stream hands the kernel
 BATCH_ROWS = 122_880
+
+
+def _threads(engine: Engine) -> int:
+    """The kernel's threads on DuckDB: as many as the engine was given (its ``threads``)."""
+    rows = engine.con.con.sql("SELECT current_setting('threads')").fetchall()
+    return max(1, int(rows[0][0]))
 
 
 def _duckdb_stream(engine: Engine, expr: ir.Table) -> pa.RecordBatchReader:
@@ -172,9 +179,10 @@ def kernel_scores(
         scored = frame.mapInArrow(kernel.score_batches, from_arrow_schema(kernel.schema(id_type)))
         scored.createOrReplaceTempView(name)
         return engine.con.table(name)
+    threads = _threads(engine)
     reader = _duckdb_stream(engine, inputs)
     table = pa.Table.from_batches(
-        list(kernel.score_batches(reader)),
+        list(kernel.score_batches(reader, threads=threads)),
         schema=kernel.schema(reader.schema.field(id_column).type),
     )
     return engine.table(table, name)

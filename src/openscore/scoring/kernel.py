@@ -7,27 +7,40 @@ and the compiled Ibis expression (``scoring/compile.py``, still the standalone S
 export): the property tests in ``tests/scoring/test_kernel.py`` hold all three to the
 same answers on random scorecards and rows.
 
-Per batch, every step is a whole-array operation:
+Everything a term needs is a small table built once, when the kernel is made, so a batch
+costs one pass of whole-array operations per feature and a few takes per term
+(``docs/scale.md`` has the profile that chose this layout):
 
-- a numeric feature's bin is ``np.searchsorted(edges, x, side="right")`` (``bisect_right``
-  of the one-person scorer); null and NaN are the missing bin;
+- a numeric feature is located once among the sorted **union** of the edges of every
+  binning that uses it (an EBM bins a feature for its main term and again for each of
+  its pairs): with few edges by counting the edges ``<= x`` (a branch-free compare and
+  add per edge, several times faster than ``np.searchsorted``'s binary search), with
+  many by ``np.searchsorted``; null and NaN get the last code. Each binning's bin
+  (``bisect_right`` of the one-person scorer) is then a take of a small map of that code;
 - a categorical feature is dictionary-encoded, its few distinct values are looked up in
   Python (``category_string``, exactly as one person's), and the bin of every row is a
   take of that small mapping;
-- a term's points are a take of its points table (a pair's: of the flattened grid at
-  ``row * width + column``), giving an ``n × terms`` matrix ``P``;
-- score = intercept + row sums of ``P``, clipped to the score range; band by
-  ``searchsorted`` on the band boundaries; each sub-score from the sum over its
-  dimension's columns, in integers;
-- reasons: each term's key ``loss·T + (T − 1 − position)`` is unique in a row and
-  orders by loss, then position (the reasons' tie-break); the top four keys are four
-  passes of a row-wise ``argmax`` (each taking the largest out), so no row is sorted;
-  codes and texts are a take of small string arrays by the decoded term.
+- per term, four tables over its cells, composed with the map above: points, the
+  reason key ``loss·T + (T − 1 − position)`` (−1 where it loses nothing), the help key
+  ``points·T + (T − 1 − position)`` (−1 where it earns nothing or is missing) and the
+  missing flag. A key is unique in a row and orders by loss (points), then position:
+  the reasons' tie-break. A pair's cell is ``row · width + column``;
+- score and the sub-scores are running sums of the points rows (integers); band by
+  ``searchsorted`` on the band boundaries;
+- the top four reason keys (top three help keys) of every row are kept by an insertion
+  network fed one term at a time: a ``maximum`` and a ``minimum`` per place, so nothing
+  is sorted and no ``rows × terms`` key matrix is built; a key decodes to the term and
+  its points by ``divmod``;
+- texts are a take of small string arrays by the decoded term, or dictionary arrays of
+  those indices (``dictionary=True``: no string is copied per row).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +53,7 @@ from openscore.model.format import (
     CategoricalBinning,
     NumericBinning,
     Scorecard,
+    Term,
     category_string,
 )
 from openscore.scoring.eligibility import SCORED, UNSCORABLE, ScoringRule
@@ -97,12 +111,43 @@ def _known(arr: pa.Array) -> B:
     return valid
 
 
-def _numeric_bins(x: F64, b: NumericBinning) -> I64:
-    idx: I64 = np.searchsorted(np.asarray(b.edges, dtype=np.float64), x, side="right").astype(
-        np.int64
-    )
-    idx[np.isnan(x)] = b.missing_index
-    return idx
+#: up to this many edges a numeric feature is located by counting the edges <= x (a
+#: compare and an add per edge); beyond, ``np.searchsorted`` (log of the edges, branchy)
+COUNT_EDGES = 48
+
+
+@dataclass(frozen=True, slots=True)
+class _NumericCodes:
+    """A numeric feature's code: its interval among the union ``edges`` of every binning
+    of it (``0 .. len(edges)``), ``len(edges) + 1`` where null or NaN."""
+
+    edges: F64
+
+    @property
+    def missing(self) -> int:
+        return len(self.edges) + 1
+
+    def codes(self, x: F64) -> npt.NDArray[np.intp]:
+        m = len(self.edges)
+        if m > COUNT_EDGES:
+            with_nan = np.append(self.edges, np.nan)  # NaN sorts last: code m + 1
+            out: npt.NDArray[np.intp] = np.searchsorted(with_nan, x, side="right")
+            return out
+        # NaN fails every comparison, so it starts at m + 1 and stays there (m + 1 < 128)
+        acc = np.isnan(x).view(np.int8) * np.int8(m + 1)
+        hit = np.empty(len(x), dtype=np.bool_)
+        for e in self.edges:
+            np.greater_equal(x, e, out=hit)
+            acc += hit.view(np.int8)
+        return acc.astype(np.intp)
+
+    def bin_map(self, b: NumericBinning) -> I64:
+        """``bisect_right(b.edges, x)`` of every code (the edges of ``b`` are in the union)."""
+        own = np.asarray(b.edges, dtype=np.float64)
+        left = np.concatenate([[-np.inf], self.edges])  # a value of code c is >= left[c]
+        out = np.searchsorted(own, left, side="right").astype(np.int64)
+        out[0] = 0
+        return np.append(out, b.missing_index)
 
 
 def _categorical_bins(arr: pa.Array, b: CategoricalBinning) -> I64:
@@ -125,6 +170,29 @@ def _categorical_bins(arr: pa.Array, b: CategoricalBinning) -> I64:
     codes = enc.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)
     out: I64 = mapping[np.asarray(codes, dtype=np.int64)]
     return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _TermTables:
+    """One term's tables over the codes of its feature(s) (see the module docstring)."""
+
+    features: tuple[str, ...]
+    dimension: str
+    points: npt.NDArray[np.signedinteger]
+    reason_key: npt.NDArray[np.signedinteger]
+    help_key: npt.NDArray[np.signedinteger]
+    missing: B
+    #: a pair's: every code of the first feature times the width, and the second's bin
+    row: I64 | None = None
+    column: I64 | None = None
+
+
+def _key_type(card: Scorecard) -> type[np.signedinteger]:
+    """int32 when every key and sum fits (half the memory traffic of int64)."""
+    T = max(len(card.terms), 1)
+    top = max([abs(v) for t in card.terms for _, v in t.cells()] + [0])
+    fits = 2 * top * T + T < 2**31 - 1
+    return np.int32 if fits else np.int64
 
 
 class ScoringKernel:
@@ -156,23 +224,19 @@ class ScoringKernel:
         self.rule = rule or ScoringRule.from_settings()
         self.event_mode = self.rule.event_mode(card)
         terms = card.terms
-        self.n_terms = len(terms)
-        self.best = np.array([t.best for t in terms], dtype=np.int64)
-        self.points: list[I64] = []
-        self.widths: list[int] = []
+        self.n_terms = T = len(terms)
+        self.dtype = _key_type(card)
+        # every numeric feature's union of edges, over all the binnings that use it
+        edges: dict[str, set[float]] = {}
         for t in terms:
-            if t.is_pair:
-                self.points.append(
-                    np.array([int(v) for row in t.points for v in row], dtype=np.int64)
-                )
-                self.widths.append(t.binnings[1].size)
-            else:
-                self.points.append(np.array([int(v) for v in t.points], dtype=np.int64))
-                self.widths.append(0)
-        self.dim_terms = {
-            d: np.array([k for k, t in enumerate(terms) if t.dimension == d], dtype=np.int64)
-            for d in card.dimensions
+            for f, b in zip(t.features, t.binnings, strict=True):
+                if isinstance(b, NumericBinning):
+                    edges.setdefault(f, set()).update(float(e) for e in b.edges)
+        self.numeric = {
+            f: _NumericCodes(np.unique(np.asarray(sorted(e), dtype=np.float64)))
+            for f, e in edges.items()
         }
+        self.tables = [self._tables(T - 1 - k, t) for k, t in enumerate(terms)]
         missing = [missing_texts(card, t) for t in terms]
         self.reason_names = pa.array([t.name for t in terms for _ in (0, 1)], pa.string())
         self.reason_texts = pa.array(
@@ -185,8 +249,35 @@ class ScoringKernel:
         )
         self.help_names = pa.array([t.name for t in terms], pa.string())
         self.help_texts = pa.array([help_text(card, t) for t in terms], pa.string())
+        self.model_ids = pa.array([card.model_id], pa.string())
+        self.as_ofs = pa.array([as_of], pa.string())
         ids = [id_column] if id_column else []
         self.inputs = list(dict.fromkeys([*ids, *card.feature_names, *self.rule.inputs(card)]))
+
+    def _tables(self, pos: int, t: Term) -> _TermTables:
+        """The term's tables; ``pos`` is ``T − 1 − position``, the tie-break of its keys."""
+        T, dt = self.n_terms, self.dtype
+        cells = t.cells()
+        pts = np.array([v for _, v in cells], dtype=np.int64)
+        miss = np.array([t.is_missing(idx) for idx, _ in cells], dtype=np.bool_)
+        loss = t.best - pts
+        reason = np.where(loss > 0, loss * T + pos, -1).astype(dt)
+        helps = np.where((pts > 0) & ~miss, pts * T + pos, -1).astype(dt)
+        maps = [self._bin_map(f, b) for f, b in zip(t.features, t.binnings, strict=True)]
+        if t.is_pair:
+            width = t.binnings[1].size
+            return _TermTables(
+                t.features, t.dimension, pts.astype(dt), reason, helps, miss,
+                maps[0] * width, maps[1],
+            )  # fmt: skip
+        # a single feature's tables read by its code directly: composed with its bin map
+        m = maps[0]
+        return _TermTables(t.features, t.dimension, pts.astype(dt)[m], reason[m], helps[m], miss[m])
+
+    def _bin_map(self, feature: str, b: NumericBinning | CategoricalBinning) -> I64:
+        if isinstance(b, NumericBinning):
+            return self.numeric[feature].bin_map(b)
+        return np.arange(b.size, dtype=np.int64)  # a categorical code is its bin
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -237,35 +328,19 @@ class ScoringKernel:
 
     # -- scoring --------------------------------------------------------------------------
 
-    def cells(self, batch: pa.RecordBatch) -> tuple[I64, B]:
-        """``(P, M)``: every row's points and missing flag per term (``n × terms``)."""
-        n = batch.num_rows
-        bins: dict[tuple[str, int], I64] = {}
-
-        def bin_of(feature: str, b: NumericBinning | CategoricalBinning) -> I64:
-            key = (feature, id(b))
-            if key not in bins:
-                arr = _column(batch, feature)
+    def _codes(self, batch: pa.RecordBatch) -> dict[str, npt.NDArray[np.intp]]:
+        """Every feature's codes: its union interval (numeric) or its bin (categorical)."""
+        out: dict[str, npt.NDArray[np.intp]] = {}
+        for t in self.card.terms:
+            for f, b in zip(t.features, t.binnings, strict=True):
+                if f in out:
+                    continue
+                arr = _column(batch, f)
                 if isinstance(b, NumericBinning):
-                    bins[key] = _numeric_bins(_float_values(arr, feature), b)
+                    out[f] = self.numeric[f].codes(_float_values(arr, f))
                 else:
-                    bins[key] = _categorical_bins(arr, b)
-            return bins[key]
-
-        P = np.empty((n, self.n_terms), dtype=np.int64)
-        M = np.empty((n, self.n_terms), dtype=np.bool_)
-        for k, t in enumerate(self.card.terms):
-            if t.is_pair:
-                b0, b1 = t.binnings
-                i, j = bin_of(t.features[0], b0), bin_of(t.features[1], b1)
-                P[:, k] = self.points[k][i * self.widths[k] + j]
-                M[:, k] = (i == b0.missing_index) | (j == b1.missing_index)
-            else:
-                b = t.binnings[0]
-                i = bin_of(t.features[0], b)
-                P[:, k] = self.points[k][i]
-                M[:, k] = i == b.missing_index
-        return P, M
+                    out[f] = _categorical_bins(arr, b).astype(np.intp)
+        return out
 
     def scorable(self, batch: pa.RecordBatch) -> B:
         """The minimum scoring rule (``scoring/eligibility.py``) for every row."""
@@ -290,45 +365,73 @@ class ScoringKernel:
             )
         self.check(batch.schema.names)
         n = batch.num_rows
-        P, M = self.cells(batch)
-        ok = self.scorable(batch)
-        bad = ~ok
+        codes = self._codes(batch)
+        bad = ~self.scorable(batch)
+        dt = self.dtype
+        sums: dict[str, npt.NDArray[np.signedinteger]] = {}
+        known: dict[str, B] = {}  # per dimension: some term of it is not missing
+        M = np.empty((self.n_terms, n), dtype=np.bool_)
+        reasons = _TopKeys(MAX_REASONS, n, dt)
+        helps = _TopKeys(MAX_HELPS if self.texts else 0, n, dt)
+        cell: npt.NDArray[np.intp] | None = None
+        for k, tab in enumerate(self.tables):
+            if tab.row is None:
+                cell = codes[tab.features[0]]
+            else:
+                assert tab.column is not None
+                cell = tab.row.take(codes[tab.features[0]])
+                cell += tab.column.take(codes[tab.features[1]])
+            p = tab.points.take(cell)
+            if tab.dimension in sums:
+                sums[tab.dimension] += p
+            else:
+                sums[tab.dimension] = p
+            tab.missing.take(cell, out=M[k])
+            if tab.dimension in known:
+                known[tab.dimension] |= ~M[k]
+            else:
+                known[tab.dimension] = ~M[k]
+            reasons.add(tab.reason_key.take(cell))
+            if helps.k:
+                helps.add(tab.help_key.take(cell))
         s = self.card.scaling
-        raw = self.card.intercept_points + P.sum(axis=1, dtype=np.int64)
-        score = np.clip(raw, s.score_min, s.score_max).astype(np.int64)
+        raw = np.full(n, self.card.intercept_points, dtype=np.int64)
+        for v in sums.values():
+            raw += v
+        score = np.clip(raw, s.score_min, s.score_max)
         band_idx = np.searchsorted(_BAND_LOWS, score, side="right")
         cols: list[pa.Array] = []
         if self.id_column:
             cols.append(_column(batch, self.id_column))
-        cols.append(pa.array(score, pa.int64(), mask=bad))
-        cols.append(self._text(_BAND_NAMES, band_idx, bad))
-        cols.append(self._text(_STATUS, bad.astype(np.int32), None))
+        scored = _Valid(bad)
+        cols.append(scored.ints(score))
+        cols.append(self._text(_BAND_NAMES, scored.index(band_idx)))
+        everyone = _Valid(None)
+        cols.append(self._text(_STATUS, everyone.index(bad.view(np.int8))))
         for dim, rng in self.card.dimensions.items():
-            idx = self.dim_terms[dim]
-            if len(idx) == 0:
+            if dim not in sums:
                 cols.append(pa.nulls(n, pa.int64()))
                 continue
             span = rng.max_points - rng.min_points
             if span <= 0:
                 value = np.full(n, NEUTRAL_SUBSCORE, dtype=np.int64)
             else:
-                pts = P[:, idx].sum(axis=1, dtype=np.int64)
+                pts = sums[dim].astype(np.int64)
                 value = (200 * (pts - rng.min_points) + span) // (2 * span)
-            no_data = M[:, idx].all(axis=1)
-            cols.append(pa.array(value, pa.int64(), mask=bad | no_data))
-        cols += self._reasons(P, M, bad)
-        zeros = np.zeros(n, dtype=np.int32)
-        cols.append(self._text(pa.array([self.card.model_id], pa.string()), zeros, None))
+            cols.append(_Valid(bad | ~known[dim]).ints(value))
+        cols += self._reasons(reasons.tops, helps.tops, M, bad)
+        zeros = everyone.index(np.zeros(n, dtype=np.int32))
+        cols.append(self._text(self.model_ids, zeros))
         if self.as_of is not None:
-            cols.append(self._text(pa.array([self.as_of], pa.string()), zeros, None))
+            cols.append(self._text(self.as_ofs, zeros))
         id_type = batch.schema.field(self.id_column).type if self.id_column else None
         return pa.RecordBatch.from_arrays(cols, schema=self.schema(id_type))
 
-    def _text(self, values: pa.Array, at: npt.NDArray[np.integer], absent: B | None) -> pa.Array:
-        """``values[at]`` (null where ``absent``): a take, or a dictionary array."""
-        idx = pa.array(at.astype(np.int32), pa.int32(), mask=absent)
+    def _text(self, values: pa.Array, idx: pa.Array) -> pa.Array:
+        """``values[idx]`` (``idx``: int32, null where absent): a take, or a dictionary
+        array of ``idx`` (the indices are shared, not copied, by the columns of a reason)."""
         if self.dictionary:
-            return pa.DictionaryArray.from_arrays(idx, values)
+            return pa.DictionaryArray.from_arrays(idx, values, safe=False)
         return values.take(idx)
 
     def _nulls(self, n: int) -> pa.Array:
@@ -336,31 +439,18 @@ class ScoringKernel:
             return pa.nulls(n, pa.dictionary(pa.int32(), pa.string()))
         return pa.nulls(n, pa.string())
 
-    def _top(self, keys: I64, k: int) -> I64:
-        """The ``k`` largest keys of every row, largest first (keys unique in a row, all
-        >= -1): ``k`` passes of a row-wise ``argmax``, each taking the largest out."""
-        n, T = keys.shape
-        k = min(k, T)
-        out: I64 = np.empty((n, k), dtype=np.int64)
-        if k == 0:
-            return out
-        work = keys.copy()
-        rows = np.arange(n)
-        for r in range(k):
-            j = work.argmax(axis=1)
-            out[:, r] = work[rows, j]
-            work[rows, j] = -2
-        return out
-
-    def _reasons(self, P: I64, M: B, bad: B) -> list[pa.Array]:
-        n, T = P.shape
-        pos = np.arange(T - 1, -1, -1, dtype=np.int64)  # T − 1 − k
-        loss = self.best[None, :] - P
-        keys = np.where(loss > 0, loss * T + pos, -1)
-        top = self._top(keys, MAX_REASONS)
+    def _reasons(
+        self,
+        tops: list[npt.NDArray[np.signedinteger]],
+        htops: list[npt.NDArray[np.signedinteger]],
+        M: B,
+        bad: B,
+    ) -> list[pa.Array]:
+        n, T = len(bad), self.n_terms
+        rows = np.arange(n, dtype=np.intp)
         cols: list[pa.Array] = []
         for r in range(MAX_REASONS):
-            if r >= top.shape[1]:
+            if r >= T:
                 cols.append(self._nulls(n))
                 if self.texts:
                     cols += [
@@ -370,41 +460,125 @@ class ScoringKernel:
                         pa.nulls(n, pa.bool_()),
                     ]
                 continue
-            key = top[:, r]
-            absent = bad | (key < T)
-            term = (T - 1) - np.where(absent, 0, key % T)
-            miss = M[np.arange(n), term]
+            key = tops[r]
+            absent = bad | (key < 0)
+            loss = key // T
+            term = ((T - 1) - (key - loss * T)).astype(np.intp)
+            term[absent] = 0
+            miss = M.ravel().take(term * n + rows)
             at = 2 * term + miss
-            cols.append(self._text(self.reason_names, at, absent))
+            valid = _Valid(absent)
+            idx = valid.index(at)
+            cols.append(self._text(self.reason_names, idx))
             if self.texts:
-                cols.append(self._text(self.reason_texts, at, absent))
-                cols.append(self._text(self.reason_improves, at, absent))
-                cols.append(pa.array(key // T, pa.int64(), mask=absent))
-                cols.append(pa.array(miss, pa.bool_(), mask=absent))
+                cols.append(self._text(self.reason_texts, idx))
+                cols.append(self._text(self.reason_improves, idx))
+                cols.append(valid.ints(loss))
+                cols.append(valid.bools(miss))
         if not self.texts:
             return cols
-        hkeys = np.where((P > 0) & ~M, P * T + pos, -1)
-        htop = self._top(hkeys, MAX_HELPS)
         for r in range(MAX_HELPS):
-            if r >= htop.shape[1]:
-                cols += [
-                    self._nulls(n),
-                    self._nulls(n),
-                    pa.nulls(n, pa.int64()),
-                ]
+            if r >= T:
+                cols += [self._nulls(n), self._nulls(n), pa.nulls(n, pa.int64())]
                 continue
-            key = htop[:, r]
+            key = htops[r]
             absent = bad | (key < 0)
-            term = (T - 1) - np.where(absent, 0, key % T)
-            cols.append(self._text(self.help_names, term, absent))
-            cols.append(self._text(self.help_texts, term, absent))
-            cols.append(pa.array(key // T, pa.int64(), mask=absent))
+            points = key // T
+            term = (T - 1) - (key - points * T)
+            term[absent] = 0
+            valid = _Valid(absent)
+            idx = valid.index(term)
+            cols.append(self._text(self.help_names, idx))
+            cols.append(self._text(self.help_texts, idx))
+            cols.append(valid.ints(points))
         return cols
 
-    def score_batches(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        """Score a stream of batches (for ``mapInArrow`` and the DuckDB stream)."""
-        for batch in batches:
-            yield self.score_batch(batch)
+    def score_batches(
+        self, batches: Iterable[pa.RecordBatch], threads: int = 1
+    ) -> Iterator[pa.RecordBatch]:
+        """Score a stream of batches (for ``mapInArrow`` and the DuckDB stream), in order.
+
+        ``threads > 1`` scores slices of each batch on that many threads (numpy and Arrow
+        release the GIL in every whole-array step): at most ``threads`` slices are in
+        flight, so memory stays bounded by the stream's batch size, and the next batch
+        is read while they run. Spark gives each executor core its own Python worker:
+        there, one thread."""
+        if threads <= 1:
+            for batch in batches:
+                yield self.score_batch(batch)
+            return
+        with ThreadPoolExecutor(threads, thread_name_prefix="openscore-kernel") as pool:
+            pending: deque[Future[pa.RecordBatch]] = deque()
+            for batch in batches:
+                for part in _slices(batch, threads):
+                    pending.append(pool.submit(self.score_batch, part))
+                    while len(pending) > threads:
+                        yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+
+
+#: a batch is cut for the threads only into slices at least this long (shorter, the
+#: per-call overhead of each numpy step outweighs the second core)
+MIN_SLICE_ROWS = 16_384
+
+
+def _slices(batch: pa.RecordBatch, parts: int) -> list[pa.RecordBatch]:
+    n = batch.num_rows
+    parts = max(1, min(parts, n // MIN_SLICE_ROWS))
+    step = -(-n // parts) if n else 0
+    return [batch.slice(i, step) for i in range(0, n, step)] if n else [batch]
+
+
+class _Valid:
+    """One validity bitmap (null where ``absent``), shared by every column built on it:
+    the columns are made from numpy buffers without copying or re-packing the mask."""
+
+    def __init__(self, absent: B | None) -> None:
+        self.nulls = 0 if absent is None else int(np.count_nonzero(absent))
+        self.bitmap = (
+            pa.py_buffer(np.packbits(~absent, bitorder="little"))
+            if absent is not None and self.nulls
+            else None
+        )
+
+    def _array(self, typ: pa.DataType, n: int, data: pa.Buffer) -> pa.Array:
+        return pa.Array.from_buffers(typ, n, [self.bitmap, data], null_count=self.nulls)
+
+    def ints(self, values: npt.NDArray[np.integer]) -> pa.Array:
+        v = np.ascontiguousarray(values, dtype=np.int64)
+        return self._array(pa.int64(), len(v), pa.py_buffer(v))
+
+    def index(self, values: npt.NDArray[np.integer]) -> pa.Array:
+        v = np.ascontiguousarray(values, dtype=np.int32)
+        return self._array(pa.int32(), len(v), pa.py_buffer(v))
+
+    def bools(self, values: B) -> pa.Array:
+        bits = np.packbits(values, bitorder="little")
+        return self._array(pa.bool_(), len(values), pa.py_buffer(bits))
+
+
+class _TopKeys:
+    """The ``k`` largest keys of every row, largest first, fed one term's keys at a time
+    (keys unique in a row but for −1, "nothing"): an insertion network, a ``maximum``
+    and a ``minimum`` per place, so no row is ever sorted."""
+
+    def __init__(self, k: int, n: int, dtype: type[np.signedinteger]) -> None:
+        self.k = k
+        self.tops = [np.full(n, -1, dtype=dtype) for _ in range(k)]
+        self.spare = np.empty(n, dtype=dtype)
+        self.fed = 0
+
+    def add(self, v: npt.NDArray[np.signedinteger]) -> None:
+        """Insert one term's keys (``v`` is used as scratch)."""
+        self.fed += 1
+        last = min(self.fed, self.k) - 1  # places below the terms fed so far hold −1
+        for r in range(last):
+            top = self.tops[r]
+            np.maximum(top, v, out=self.spare)
+            np.minimum(top, v, out=v)
+            self.tops[r], self.spare = self.spare, top
+        np.maximum(self.tops[last], v, out=self.tops[last])
 
 
 def score_arrow(
