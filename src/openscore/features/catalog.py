@@ -261,7 +261,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         CH,
         Source.CREDIT,
         "ascending",
-        "How much of your instalments is past due and still unpaid today, compared with "
+        "How much of your instalments is late and still unpaid today, compared with "
         "all your credit limits together (0 if nothing is overdue).",
         "An amount is overdue now",
         "Pay what is overdue, the oldest instalment first",
