@@ -62,7 +62,8 @@ DEFAULT_EBM_PARAMS: dict[str, Any] = {
 
 
 _DECLARED = ("ascending", "descending")
-#: pairs over declared features fitted in the second stage unless told otherwise
+#: pairs over declared features fitted in the second stage unless told otherwise (3-fold
+#: CV on Taiwan's event features: 10 pairs 0.7743, 20 pairs 0.7747 at 2.4x the time)
 MONOTONE_PAIRS = 10
 
 
