@@ -315,6 +315,11 @@ def test_amount_features_equal_a_hand_computed_ledger() -> None:
         card("p3", 2000.0),
         instalment("p3", 10, 100.0, 100.0, -5),  # paid after the as-of date: not yet
         card("p4", 500.0),  # an account and no instalment yet
+        card("p6", 1000.0),
+        instalment("p6", 170, 0.0, 0.0, 170),  # nothing due: not an instalment paid in full
+        instalment("p6", 100, 300.0, 300.0, 100),  # on time, in full
+        instalment("p6", 45, 400.0, 0.0, None),  # the month before: nothing paid, overdue
+        instalment("p6", 15, 200.0, 100.0, 15),  # last month: 100 paid on time
     ]
     f = features_of(rows)
     p2 = f["p2"]
@@ -327,15 +332,30 @@ def test_amount_features_equal_a_hand_computed_ledger() -> None:
     assert p2["utilisation_trend"] == pytest.approx(round((500 - 1400 / 6) / 1000, 4))
     assert p2["credit_limit"] == 1000.0
     assert p2["amount_paid_6m"] == 200.0  # 1200 over 6 months
+    assert p2["paid_to_prev_due"] is None  # nothing was due 31-61 days ago
+    assert p2["overdue_to_limit"] == pytest.approx((300 - 100) / 1000)  # part paid off
+    assert p2["min_paid_6m"] == 100.0  # the open one's part payment
     p3 = f["p3"]
     assert p3["current_dpd"] == 10 and p3["months_since_late"] == 0
     assert p3["paid_to_due_6m"] == 0.0 and p3["paid_in_full_6m"] == 0
     assert p3["amount_paid_6m"] == 0.0 and p3["credit_limit"] == 2000.0
+    assert p3["overdue_to_limit"] == pytest.approx(100 / 2000)  # paid only after as-of
+    assert p3["min_paid_6m"] == 0.0 and p3["paid_to_prev_due"] is None
     p4 = f["p4"]
     assert p4["current_dpd"] == 0 and p4["months_since_late"] == 24  # shares, none late
     assert p4["paid_to_due_6m"] is None and p4["paid_in_full_6m"] is None
     assert p4["balance_months_6m"] is None and p4["amount_paid_6m"] is None
     assert p4["utilisation"] == 0.0 and p4["credit_limit"] == 500.0
+    assert p4["overdue_to_limit"] == 0.0
+    assert p4["min_paid_6m"] is None and p4["paid_to_prev_due"] is None
+    p6 = f["p6"]
+    assert p6["paid_in_full_6m"] == 1  # not 2: the month with nothing due does not count
+    assert p6["balance_months_6m"] == 3
+    assert p6["paid_to_prev_due"] == pytest.approx(100 / 400)  # last month's pay / before
+    assert p6["overdue_to_limit"] == pytest.approx(400 / 1000)
+    assert p6["min_paid_6m"] == 0.0
+    assert p6["current_dpd"] == 45 and p6["recent_dpd_3m"] == 45
+    assert p6["paid_to_due_6m"] == pytest.approx(round(400 / 900, 4))
 
 
 def test_amount_features_are_missing_for_someone_who_does_not_share_credit() -> None:
@@ -359,6 +379,9 @@ def test_amount_features_are_missing_for_someone_who_does_not_share_credit() -> 
         "utilisation_trend",
         "credit_limit",
         "amount_paid_6m",
+        "paid_to_prev_due",
+        "overdue_to_limit",
+        "min_paid_6m",
     ):
         assert p5[name] is None, name
 

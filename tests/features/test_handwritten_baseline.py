@@ -70,6 +70,9 @@ def test_handwritten_sql_equals_build_features(ledger_paths: list[str]) -> None:
         "utilisation_trend",
         "credit_limit",
         "amount_paid_6m",
+        "paid_to_prev_due",
+        "overdue_to_limit",
+        "min_paid_6m",
         # the wallet rhythm features that replaced volume as inputs (docs/fairness.md)
         "payment_evenness_12m",
         "payment_bursts_12m",

@@ -71,6 +71,11 @@ def test_train_writes_model_and_card_and_notices(
     )
     assert code == 0, text
     assert "SEX not used: protected attribute" in text
+    assert "constant (constant: one value (1) on every row, nothing to learn from)" in " ".join(
+        text.split()
+    )
+    # every notice comes before training starts
+    assert text.index("dropped automatically") < text.index("test AUC")
     assert "every feature goes to credit_history" in text
     data = json.loads(out.read_text())
     assert data["id_column"] == "customer_id" and data["target"] == "default"
@@ -154,6 +159,15 @@ def test_tampered_model_is_refused(
         (["--target", "constant"], "one class only"),
         (["--target", "default", "--dimensions", "MAP"], "lacks: not_a_column"),
         (["--target", "default", "--dimensions", "PROTECTED"], "never model inputs: SEX"),
+        (["--target", "default"], "column 'customer_id' looks like an id"),
+        (
+            ["--target", "default", "--id", "customer_id", "--dimensions", "CONSTANT"],
+            "names column 'constant', which has one value (1) on every row",
+        ),
+        (
+            ["--target", "default", "--id", "customer_id", "--table", "SMALL"],
+            "training needs at least 200 goods and 200 bads",
+        ),
     ],
 )
 def test_train_bad_input_writes_nothing(
@@ -161,10 +175,19 @@ def test_train_bad_input_writes_nothing(
 ) -> None:
     (tmp_path / "map.yaml").write_text("credit_history: [late_payments, not_a_column]\n")
     (tmp_path / "prot.yaml").write_text("credit_history: [late_payments, SEX]\n")
-    args = [str(tmp_path / "map.yaml") if a == "MAP" else a for a in args]
-    args = [str(tmp_path / "prot.yaml") if a == "PROTECTED" else a for a in args]
+    (tmp_path / "const.yaml").write_text("credit_history: [late_payments, constant]\n")
+    credit_table(300).to_csv(tmp_path / "small.csv", index=False)
+    names = {
+        "MAP": "map.yaml",
+        "PROTECTED": "prot.yaml",
+        "CONSTANT": "const.yaml",
+        "SMALL": "small.csv",
+    }
+    args = [str(tmp_path / names[a]) if a in names else a for a in args]
+    if "--table" not in args:
+        args = ["--table", str(table), *args]
     out = tmp_path / "m.json"
-    code, text = run(monkeypatch, capsys, "train", "--table", table, *args, *FAST, "--out", out)
+    code, text = run(monkeypatch, capsys, "train", *args, *FAST, "--out", out)
     assert code == 2, text
     assert message in " ".join(text.split())
     assert not out.exists()

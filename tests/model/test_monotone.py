@@ -13,6 +13,7 @@ from openscore.errors import InputError
 from openscore.features import FEATURES
 from openscore.jobs.train import feature_meta
 from openscore.model import FeatureMeta, Scaling
+from openscore.model.ebm import EBMScorecard, project_monotone
 from openscore.model.format import NumericBinning, Term
 from openscore.model.selection import make_estimator
 from openscore.model.training import check_constraints, monotone_violations
@@ -61,7 +62,70 @@ def test_declared_directions_hold_in_the_exported_points(method: str, seed: int,
             steps = np.diff(cells)
             assert (steps <= 0).all() if t.features == ("up",) else (steps >= 0).all()
             assert t.points[b.missing_index] == 0
-        assert not (t.is_pair and {"up", "down"} & set(t.features))
+        # a pair over a declared feature moves its way for every bin of the other feature
+        for axis, f in enumerate(t.features if t.is_pair else ()):
+            if f not in ("up", "down"):
+                continue
+            n = t.binnings[axis].missing_index
+            lines = np.moveaxis(np.asarray(t.points), axis, -1)[..., :n]
+            steps = np.diff(lines.reshape(-1, n), axis=1)
+            assert (steps <= 0).all() if f == "up" else (steps >= 0).all()
+
+
+def test_the_up_and_down_pairs_are_fitted_and_kept_in_direction() -> None:
+    """The second stage fits pairs over declared features (a sum of monotone terms is
+    monotone); without it (``monotone_pairs=0``) there is none."""
+    X, y = _frame(3, 3000, 1.0)
+    rng = np.random.default_rng(0)
+    # risk rises with ``up`` much faster where ``free`` is high: a pair worth fitting
+    y = (
+        rng.random(len(y)) < 1 / (1 + np.exp(-(0.6 * (X["up"] - 5) * (X["free"] > 5) - 1)))
+    ).astype(int)
+    with_pairs = make_estimator("ebm", META, Scaling(), FAST_EBM).fit(X, y)
+    pairs = [t.features for t in with_pairs.terms_ if t.is_pair]
+    assert ("up", "free") in pairs or ("free", "up") in pairs
+    assert monotone_violations(with_pairs.terms_, META) == []
+    scores = with_pairs.decision_function(X.iloc[:50])
+    assert np.isfinite(scores).all()
+    without = EBMScorecard(META, scaling=Scaling(), params=FAST_EBM, monotone_pairs=0).fit(X, y)
+    assert not [t for t in without.terms_ if t.is_pair and {"up", "down"} & set(t.features)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.data(),
+    shape=st.tuples(st.integers(3, 9), st.integers(3, 7)),
+    directions=st.sampled_from(
+        [
+            ("ascending", "none"),
+            ("none", "descending"),
+            ("ascending", "descending"),
+            ("descending", "descending"),
+        ]
+    ),
+)
+def test_a_projected_pair_table_moves_the_declared_way_on_every_line(
+    data: st.DataObject, shape: tuple[int, int], directions: tuple[str, str]
+) -> None:
+    cells = st.floats(-3, 3, allow_nan=False)
+    scores = np.array(
+        data.draw(st.lists(cells, min_size=shape[0] * shape[1], max_size=shape[0] * shape[1]))
+    ).reshape(shape)
+    weights = np.array(
+        data.draw(st.lists(st.floats(0, 50), min_size=scores.size, max_size=scores.size))
+    ).reshape(shape)
+    out = project_monotone(scores, weights, directions)
+    inner = out[1:-1, 1:-1]
+    for axis, d in enumerate(directions):
+        steps = np.diff(inner, axis=axis)
+        if d == "ascending":
+            assert (steps >= -1e-12).all()
+        elif d == "descending":
+            assert (steps <= 1e-12).all()
+    # missing and unknown cells (first and last on each axis) are outside the order
+    assert np.array_equal(out[0], scores[0]) and np.array_equal(out[:, -1], scores[:, -1])
+    # a table already in order is left as it is
+    assert np.allclose(project_monotone(out, weights, directions), out)
 
 
 def test_a_table_against_its_direction_is_caught() -> None:

@@ -19,7 +19,7 @@ def test_drops_index_id_constant_and_protected_with_reasons() -> None:
     ex = data.excluded
     assert ex["Unnamed: 0"].startswith("unnamed index")
     assert "customer_id" not in ex and "customer_id" not in data.X.columns
-    assert ex["constant"] == "constant"
+    assert ex["constant"] == "constant: one value (1) on every row, nothing to learn from"
     assert ex["SEX"] == "protected attribute (sex/gender)"
     assert ex["age"] == "protected attribute (age)"
     assert data.meta["housing"].type == "categorical"
@@ -166,6 +166,22 @@ def test_a_target_that_is_not_binary_is_refused() -> None:
     df["default"] = df["default"] + (np.arange(len(df)) % 3 == 0)
     with pytest.raises(InputError, match="target must be binary; it has 3 distinct values"):
         prepare_tabular(df, "default", id_column="customer_id")
+
+
+def test_a_feature_with_one_value_is_dropped_with_its_value_or_refused_when_named() -> None:
+    df = credit_table(800)
+    df["branch"] = "north"
+    data = prepare_tabular(df, "default", id_column="customer_id")
+    assert "branch" not in data.X.columns
+    assert (
+        data.excluded["branch"]
+        == "constant: one value ('north') on every row, nothing to learn from"
+    )
+    dims = {"credit_history": ["late_payments", "branch"]}
+    with pytest.raises(
+        InputError, match="names column 'branch', which has one value .'north'. on every row"
+    ):
+        prepare_tabular(df, "default", id_column="customer_id", dimensions=dims)
 
 
 def test_absent_target_is_a_clear_error() -> None:

@@ -244,6 +244,42 @@ FEATURES: tuple[FeatureSpec, ...] = (
         fill=None,
         fixed="follows your utilisation: pay balances down and it follows",
     ),
+    FeatureSpec(
+        "paid_to_prev_due",
+        CH,
+        Source.CREDIT,
+        "descending",
+        "What you repaid last month compared with the amount due the month before (a "
+        "statement is paid the month after it is drawn; 1 = all of it; capped at 2).",
+        "Last month you repaid less than your previous statement asked for",
+        "Pay your whole statement balance, not only the minimum",
+        fill=None,
+        action=_act("up", 1.0, 1.0, "Pay your whole statement balance this month"),
+    ),
+    FeatureSpec(
+        "overdue_to_limit",
+        CH,
+        Source.CREDIT,
+        "ascending",
+        "How much of your instalments is late and still unpaid today, compared with "
+        "all your credit limits together (0 if nothing is overdue).",
+        "An amount is overdue now",
+        "Pay what is overdue, the oldest instalment first",
+        fill=None,
+        action=_act("down", 1e9, 0.0, "Pay what is overdue"),
+    ),
+    FeatureSpec(
+        "min_paid_6m",
+        CH,
+        Source.CREDIT,
+        "descending",
+        "The smallest amount you repaid on an instalment in the last 6 months (0 if you "
+        "skipped a payment).",
+        "In one of the last 6 months you repaid little or nothing",
+        "Make a payment every month, even when it is not the whole balance",
+        fill=None,
+        fixed="the smallest of six months: it moves only as months pass, not by one step",
+    ),
     # -- fulfilment capacity --------------------------------------------------------------
     FeatureSpec(
         "verified_income",

@@ -1,9 +1,12 @@
 """Credit history: how past instalments were repaid, how long and how full the credit is.
 
 Besides lateness, the amounts: what was due and what was paid on the instalments of the
-last six months (the signal a lender's own model reads from statements), how full the
-credit lines are now and compared with the six-month average, and how long ago a payment
-was last late. Amounts are summed in whole cents so that every engine gets the same sums.
+last six months (the signal a lender's own model reads from statements), last month's
+payments against the month before's amounts due (a card's statement is paid the month
+after it is drawn), the smallest repayment of the six months, how much is overdue now
+against the credit lines, how full the lines are now and compared with the six-month
+average, and how long ago a payment was last late. Amounts are summed in whole cents so
+that every engine gets the same sums.
 """
 
 from __future__ import annotations
@@ -58,12 +61,25 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
         defaults_24m=rep.count(where=recent & rep.unpaid & (rep.dpd >= 90)),
         # whole cents (int64): sums of floats depend on the engine's order of addition
         due_last_month=cents(rep.amount_due).sum(where=rep.age < LAST_MONTH),
+        paid_last_month=cents(rep.paid_so_far).sum(where=rep.age < LAST_MONTH),
+        due_prev_month=cents(rep.amount_due).sum(
+            where=(rep.age >= LAST_MONTH) & (rep.age < 2 * LAST_MONTH)
+        ),
+        # what is still owed on instalments past due and unpaid today (part payments off)
+        overdue=cents(ibis.greatest(rep.amount_due - rep.paid_so_far, 0)).sum(
+            where=rep.unpaid & (rep.dpd > 0)
+        ),
+        min_paid_6m=cents(rep.paid_so_far).min(where=half_year),
         first_due=rep.due_day.min(),
         current_dpd=rep.dpd.max(where=rep.unpaid),
         last_late_day=rep.due_day.max(where=recent & (rep.dpd > 0)),
         due_6m=cents(rep.amount_due).sum(where=half_year),
         paid_6m=cents(rep.paid_so_far).sum(where=half_year),
-        paid_in_full_6m=rep.count(where=half_year & (rep.paid_so_far >= rep.amount_due)),
+        # an instalment with nothing due is not one paid in full (a line left unused is not
+        # a balance cleared): counting those made six of six read as the safest
+        paid_in_full_6m=rep.count(
+            where=half_year & (rep.amount_due > 0) & (rep.paid_so_far >= rep.amount_due)
+        ),
         balance_months_6m=rep.count(where=half_year & (rep.amount_due > 0)),
     )
     per_account = rep.group_by(["person_id", "account_id"]).aggregate(
@@ -99,6 +115,7 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
     limit = t.open_limit.cast("float64")
     # how much fuller the lines are now than on average over the six months (in limits)
     trend = (t.due_last_month.fill_null(0).cast("float64") - due_6m / 6) / limit
+    due_prev = t.due_prev_month.fill_null(0).cast("float64")
     return {
         "credit_age_months": months_since(oldest, as_of),
         "accounts_good_standing": t.accounts_good_standing,
@@ -125,4 +142,20 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
         "utilisation_trend": ibis.cases(
             (t.open_limit > 0, trend.round(4)), else_=ibis.null("float64")
         ),
+        # a statement is paid the month after it is drawn: last month's payments against
+        # the month before's amounts due
+        "paid_to_prev_due": ibis.cases(
+            (
+                due_prev > 0,
+                ibis.least(
+                    t.paid_last_month.fill_null(0).cast("float64") / due_prev, MAX_PAID_RATIO
+                ).round(4),
+            ),
+            else_=ibis.null("float64"),
+        ),
+        "overdue_to_limit": ibis.cases(
+            (t.open_limit > 0, (t.overdue.fill_null(0).cast("float64") / limit).round(4)),
+            else_=ibis.null("float64"),
+        ),
+        "min_paid_6m": (t.min_paid_6m.cast("float64") / 100).round(2),
     }

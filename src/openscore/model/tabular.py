@@ -4,7 +4,12 @@ It has to work on credit datasets nobody here has seen, without hand tuning, so 
 choices are automatic and recorded (``training.excluded``) rather than silent:
 
 - an unnamed index column (``Unnamed: 0``, an empty header, a 0..n-1 / 1..n counter),
-  constant columns and id-like columns (a distinct value on every row) are dropped;
+  constant columns and id-like columns (a distinct value on every row) are dropped, and
+  the CLI says so before training starts; a constant column that a dimensions map names
+  is refused (the map asked for a feature that cannot be one);
+- an obvious id (named like one, or whole numbers always increasing) with no ``--id``,
+  a target that is not binary, and fewer than ``MIN_CLASS_ROWS`` of either class are
+  refused before anything is trained, each with a message naming the column;
 - protected attributes are never inputs (principle 3); found by name, see ``protected``;
 - numbers written with missing markers (``?``, ``NA``, ``-``) are read as numbers;
 - with no dimensions map every feature goes to ``credit_history`` (tabular datasets are
@@ -353,7 +358,15 @@ def prepare_tabular(
             if coerced is not None:
                 col = coerced
         if col.nunique(dropna=True) <= 1:
-            excluded[c] = "constant"
+            values = [v.item() if isinstance(v, np.generic) else v for v in col.dropna().unique()]
+            one = f"one value ({values[0]!r})" if values else "no value"
+            if c in named:
+                raise InputError(
+                    f"the dimensions map names column {c!r}, which has {one} on every row: "
+                    "a feature with one value cannot rank anyone; remove it from the map",
+                    field=c,
+                )
+            excluded[c] = f"constant: {one} on every row, nothing to learn from"
             continue
         if _is_id_like(c, col):
             excluded[c] = "id-like (a distinct value on every row)"

@@ -100,30 +100,34 @@ def monotone_violations(terms: Sequence[Term], meta: Mapping[str, FeatureMeta]) 
 
     ``ascending`` risk means points never rise from one value bin to the next,
     ``descending`` that they never fall (the missing bin is outside the order: it is 0).
-    A feature with a declared direction has no pair term, so its one-feature table is its
-    whole effect.
+    A pair table must keep the direction along the declared feature's axis for every bin
+    of the other feature: then the sum of the terms over the feature, its whole effect,
+    keeps it for every person whatever their other values.
     """
     out = []
     for t in terms:
-        for f in t.features:
+        for axis, f in enumerate(t.features):
             fm = meta.get(f)
             if fm is None or fm.monotonic not in ("ascending", "descending"):
                 continue
-            if t.is_pair:
-                out.append(f"{t.name}: a pair term over {f}, which is declared {fm.monotonic}")
-                continue
-            b = t.binnings[0]
+            b = t.binnings[axis]
             if not isinstance(b, NumericBinning):
                 continue
-            cells = np.asarray([int(v) for v in t.points][: b.missing_index])
-            steps = np.diff(cells)
-            wrong = steps > 0 if fm.monotonic == "ascending" else steps < 0
-            if wrong.any():
-                i = int(np.flatnonzero(wrong)[0])
-                out.append(
-                    f"{t.name}: risk declared {fm.monotonic} but points go from "
-                    f"{cells[i]} to {cells[i + 1]} at bin {i + 1}"
-                )
+            table = np.asarray(t.points, dtype=np.int64)
+            lines = np.moveaxis(table, axis, -1)[..., : b.missing_index].reshape(
+                -1, b.missing_index
+            )
+            for row, cells in enumerate(lines):
+                steps = np.diff(cells)
+                wrong = steps > 0 if fm.monotonic == "ascending" else steps < 0
+                if wrong.any():
+                    i = int(np.flatnonzero(wrong)[0])
+                    where = f" (row {row} of the other feature)" if t.is_pair else ""
+                    out.append(
+                        f"{t.name}: risk declared {fm.monotonic} but points go from "
+                        f"{cells[i]} to {cells[i + 1]} at bin {i + 1}{where}"
+                    )
+                    break
     return out
 
 
