@@ -8,7 +8,10 @@ two workers on 127.0.0.1 with pyspark's own ``bin/spark-class``, ``--cluster-cor
 ``--cluster-memory`` each; ``engines/standalone.py``) and stopped at the end; the job is
 the same child process with ``OPENSCORE_SPARK_MASTER`` set to it (a client-mode driver,
 executors in the workers' JVMs, the ledger read in place from the shared directory). Its
-peak RSS is the driver's (the executors are the workers' children, not the job's).
+``peak_rss_mb`` and ``job_cpu_seconds`` are the driver's; the executors are the workers'
+children, not the job's, so ``cluster_peak_rss_mb`` (workers, executors and their Python
+workers, sampled) and ``cluster_cpu_seconds`` (the workers and every descendant they
+reaped during the run) are measured beside them, and ``total_cpu_seconds`` adds both.
 
 For each size: a synthetic world (``openscore.synth``, ``--months`` of history: about 100
 events a person at 24 months) is turned into a ledger **directly** -- one segment per
@@ -219,6 +222,55 @@ def remove(path: Path) -> None:
 CLUSTER: dict = {}
 
 
+class ClusterMeter:
+    """CPU seconds and peak RSS of the cluster's workers and their descendants while a job
+    runs (the executors a worker starts for an application exit with it: their CPU time
+    reaches the worker's ``children_*`` times once reaped)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        import threading
+
+        import psutil
+
+        self.procs = [psutil.Process(p) for p in pids]
+        self.peak = 0
+        self._stop = threading.Event()
+        self.cpu0 = self.cpu()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def cpu(self) -> float:
+        total = 0.0
+        for p in self.procs:
+            with contextlib.suppress(Exception):
+                t = p.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+                for c in p.children(recursive=True):  # still running: not yet counted
+                    with contextlib.suppress(Exception):
+                        total += sum(c.cpu_times()[:2])
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            rss = 0
+            for p in self.procs:
+                with contextlib.suppress(Exception):
+                    rss += p.memory_info().rss
+                    for c in p.children(recursive=True):
+                        with contextlib.suppress(Exception):
+                            rss += c.memory_info().rss
+            self.peak = max(self.peak, rss)
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join()
+        time.sleep(2)  # the executors exit after the driver: let the workers reap them
+        return {
+            "cluster_cpu_seconds": round(self.cpu() - self.cpu0, 1),
+            "cluster_peak_rss_mb": round(self.peak / 2**20),
+        }
+
+
 def run_engine(engine: str, info: dict, out: Path, spark_memory: str | None) -> dict:
     remove(out)
     remove(out.with_suffix(".features.parquet"))
@@ -235,12 +287,21 @@ def run_engine(engine: str, info: dict, out: Path, spark_memory: str | None) -> 
     elif spark_memory:
         cmd += ["--spark-memory", spark_memory]
     load_before = os.getloadavg()
-    run = run_measured(cmd, env=env)
+    meter = ClusterMeter(CLUSTER["worker_pids"]) if engine == "spark-cluster" else None
+    try:
+        run = run_measured(cmd, env=env)
+    finally:
+        cluster = meter.stop() if meter is not None else {}
     inner = json.loads(run.stdout.strip().splitlines()[-1])
+    if cluster:
+        cluster["total_cpu_seconds"] = round(
+            inner["job_cpu_seconds"] + cluster["cluster_cpu_seconds"], 1
+        )
     return {
         "wall_seconds": round(run.seconds, 2),
         "peak_rss_mb": round(run.peak_rss_mb),
         **inner,
+        **cluster,
         "people_per_second": round(info["people"] / inner["job_seconds"]),
         "events_per_second": round(info["events"] / inner["job_seconds"]),
         "load_average_before": [round(x, 2) for x in load_before],
@@ -351,6 +412,7 @@ def main() -> None:
         executor_mb = int(cluster_mb(args.cluster_memory) * 0.8)
         CLUSTER.update(
             master=cluster.master_url,
+            worker_pids=[p.pid for n, p in cluster.processes.items() if n != "master"],
             submit_args=f"--conf spark.executor.memory={executor_mb}m "
             f"--conf spark.sql.shuffle.partitions={4 * 2 * args.cluster_cores} pyspark-shell",
         )
