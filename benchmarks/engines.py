@@ -30,7 +30,8 @@ job on a tiny world (``--tiny`` people). A log-log slope of time against people 
 per engine over the sizes. Worlds are generated once into ``benchmarks/work/engines`` and
 reused by later runs (``--fresh`` regenerates); ``--clean`` removes them at the end.
 
-Writes ``benchmarks/results/engines.json`` and the ``docs/benchmarks.md`` line.
+Writes ``benchmarks/results/engines.json`` (``engines-cluster.json`` for a run with
+``spark-cluster``) and its ``docs/benchmarks.md`` line.
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ def child(engine_name: str, ledger_root: str, out: str, spark_memory: str | None
             spark_jobs=len(jobs),
             spark_stages=len(stages),
             spark_conf={
-                k: engine.session.conf.get(k)
+                k: engine.session.conf.get(k, None)
                 for k in (
                     "spark.master",
                     "spark.driver.memory",
@@ -436,7 +437,10 @@ def main() -> None:
     )
     if args.engines != ap.get_default("engines"):
         command += f" --engines {args.engines}"
-    save("engines", figures, summary(figures, sizes, engines), command)
+    # a run with the cluster has its own results file and line: it does not replace the
+    # local-mode figures of a run without it
+    name = "engines-cluster" if "spark-cluster" in engines else "engines"
+    save(name, figures, summary(figures, sizes, engines), command)
 
 
 def cluster_mb(memory: str) -> int:
@@ -543,11 +547,19 @@ def write_partial(figures: dict) -> None:
     path.write_text(json.dumps(figures, indent=2) + "\n")
 
 
+def cell(name: str, run: dict) -> str:
+    """``duckdb 25 s (CPU 40 s, peak 900 MB)``: the job's wall time, CPU and memory; on the
+    cluster the CPU and memory of the driver and of the workers' executors together."""
+    cpu = run.get("total_cpu_seconds", run["job_cpu_seconds"])
+    peak = run["peak_rss_mb"] + run.get("cluster_peak_rss_mb", 0)
+    return f"{name} {run['job_seconds']:,.0f} s (CPU {cpu:,.0f} s, peak {peak:,} MB)"
+
+
 def summary(figures: dict, sizes: list[int], engines: list[str]) -> str:
     parts = []
     for n in sizes:
         e = figures["sizes"][str(n)]
-        cells = [f"{name} {e[name]['job_seconds']:,.0f} s" for name in engines if name in e]
+        cells = [cell(name, e[name]) for name in engines if name in e]
         extra = f" ({e['spark_to_duckdb_job']}x)" if "spark_to_duckdb_job" in e else ""
         if "cluster_spark_to_duckdb_job" in e:
             extra += f" (cluster {e['cluster_spark_to_duckdb_job']}x)"

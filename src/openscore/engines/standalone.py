@@ -3,9 +3,10 @@
 Started with the pyspark package's own launcher (``bin/spark-class
 org.apache.spark.deploy.master.Master`` and ``...deploy.worker.Worker spark://...``), the
 same processes a real standalone cluster runs, only all on one host. The cluster test
-(``tests/engines/test_spark_cluster.py``) and ``benchmarks/engines.py --cluster`` use it
-to run ``openscore ... --engine spark`` with ``OPENSCORE_SPARK_MASTER`` pointing at it;
-``docs/scale.md`` says how to do the same on real machines.
+(``tests/engines/test_spark_cluster.py``) and ``benchmarks/engines.py --engines
+duckdb,spark-cluster`` use it to run ``openscore ... --engine spark`` with
+``OPENSCORE_SPARK_MASTER`` pointing at it; ``docs/scale.md`` says how to do the same on
+real machines.
 
 Each process is started by us and stopped by us (by its process id; ``spark-class``
 execs the JVM, so the id is the JVM's). The workers get the ``PYTHONPATH`` of the process
@@ -158,8 +159,11 @@ class StandaloneCluster:
             "SPARK_HOME": str(home),
             "SPARK_LOCAL_IP": "127.0.0.1",
             "SPARK_LOG_DIR": str(workdir),
-            # small daemons: the work happens in the executors the workers start
+            # small daemons: the work happens in the executors the workers start; they
+            # mostly wait, so the quick JIT tier and the serial GC are enough
             "SPARK_DAEMON_MEMORY": "256m",
+            "SPARK_DAEMON_JAVA_OPTS": os.environ.get("SPARK_DAEMON_JAVA_OPTS")
+            or "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
             "PYTHONPATH": python_path(),
         }
         log = open(workdir / f"{name}.log", "ab")
