@@ -568,7 +568,15 @@ def summary(figures: dict, sizes: list[int], engines: list[str]) -> str:
         if differ and not any(differ):
             parity = ", every score equal to DuckDB's"
         parts.append(f"{n / 1e6:g} M people: {', '.join(cells)}{extra}{parity}")
-    slopes = ", ".join(f"{k} {v['job']}" for k, v in figures["slopes"].items())
+    slopes = ", ".join(
+        f"{k} {v['job']}" for k, v in figures["slopes"].items() if v["job"] is not None
+    )
+    loads = [
+        run["load_average_before"][0]
+        for n in sizes
+        for name, run in figures["sizes"][str(n)].items()
+        if name in engines and "load_average_before" in run
+    ]
     tiny = figures["tiny"].get("spark", {})
     overhead = (
         f"; Spark fixed overhead {tiny['wall_seconds']:.0f} s wall "
@@ -577,7 +585,9 @@ def summary(figures: dict, sizes: list[int], engines: list[str]) -> str:
         if tiny
         else ""
     )
-    return f"{'; '.join(parts)}; log-log slope {slopes}{overhead} (aim: slope ~1, Spark <= 5x)"
+    slope = f"; log-log slope {slopes}" if slopes else ""
+    load = f"; load average {min(loads):.1f}-{max(loads):.1f} before the runs" if loads else ""
+    return f"{'; '.join(parts)}{slope}{overhead}{load} on 2 cores (aim: slope ~1, Spark <= 5x)"
 
 
 if __name__ == "__main__":
