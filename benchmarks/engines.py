@@ -8,7 +8,10 @@ two workers on 127.0.0.1 with pyspark's own ``bin/spark-class``, ``--cluster-cor
 ``--cluster-memory`` each; ``engines/standalone.py``) and stopped at the end; the job is
 the same child process with ``OPENSCORE_SPARK_MASTER`` set to it (a client-mode driver,
 executors in the workers' JVMs, the ledger read in place from the shared directory). Its
-peak RSS is the driver's (the executors are the workers' children, not the job's).
+``peak_rss_mb`` and ``job_cpu_seconds`` are the driver's; the executors are the workers'
+children, not the job's, so ``cluster_peak_rss_mb`` (workers, executors and their Python
+workers, sampled) and ``cluster_cpu_seconds`` (the workers and every descendant they
+reaped during the run) are measured beside them, and ``total_cpu_seconds`` adds both.
 
 For each size: a synthetic world (``openscore.synth``, ``--months`` of history: about 100
 events a person at 24 months) is turned into a ledger **directly** -- one segment per
@@ -27,7 +30,8 @@ job on a tiny world (``--tiny`` people). A log-log slope of time against people 
 per engine over the sizes. Worlds are generated once into ``benchmarks/work/engines`` and
 reused by later runs (``--fresh`` regenerates); ``--clean`` removes them at the end.
 
-Writes ``benchmarks/results/engines.json`` and the ``docs/benchmarks.md`` line.
+Writes ``benchmarks/results/engines.json`` (``engines-cluster.json`` for a run with
+``spark-cluster``) and its ``docs/benchmarks.md`` line.
 """
 
 from __future__ import annotations
@@ -196,7 +200,7 @@ def child(engine_name: str, ledger_root: str, out: str, spark_memory: str | None
             spark_jobs=len(jobs),
             spark_stages=len(stages),
             spark_conf={
-                k: engine.session.conf.get(k)
+                k: engine.session.conf.get(k, None)
                 for k in (
                     "spark.master",
                     "spark.driver.memory",
@@ -219,6 +223,55 @@ def remove(path: Path) -> None:
 CLUSTER: dict = {}
 
 
+class ClusterMeter:
+    """CPU seconds and peak RSS of the cluster's workers and their descendants while a job
+    runs (the executors a worker starts for an application exit with it: their CPU time
+    reaches the worker's ``children_*`` times once reaped)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        import threading
+
+        import psutil
+
+        self.procs = [psutil.Process(p) for p in pids]
+        self.peak = 0
+        self._stop = threading.Event()
+        self.cpu0 = self.cpu()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def cpu(self) -> float:
+        total = 0.0
+        for p in self.procs:
+            with contextlib.suppress(Exception):
+                t = p.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+                for c in p.children(recursive=True):  # still running: not yet counted
+                    with contextlib.suppress(Exception):
+                        total += sum(c.cpu_times()[:2])
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            rss = 0
+            for p in self.procs:
+                with contextlib.suppress(Exception):
+                    rss += p.memory_info().rss
+                    for c in p.children(recursive=True):
+                        with contextlib.suppress(Exception):
+                            rss += c.memory_info().rss
+            self.peak = max(self.peak, rss)
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join()
+        time.sleep(2)  # the executors exit after the driver: let the workers reap them
+        return {
+            "cluster_cpu_seconds": round(self.cpu() - self.cpu0, 1),
+            "cluster_peak_rss_mb": round(self.peak / 2**20),
+        }
+
+
 def run_engine(engine: str, info: dict, out: Path, spark_memory: str | None) -> dict:
     remove(out)
     remove(out.with_suffix(".features.parquet"))
@@ -235,12 +288,21 @@ def run_engine(engine: str, info: dict, out: Path, spark_memory: str | None) -> 
     elif spark_memory:
         cmd += ["--spark-memory", spark_memory]
     load_before = os.getloadavg()
-    run = run_measured(cmd, env=env)
+    meter = ClusterMeter(CLUSTER["worker_pids"]) if engine == "spark-cluster" else None
+    try:
+        run = run_measured(cmd, env=env)
+    finally:
+        cluster = meter.stop() if meter is not None else {}
     inner = json.loads(run.stdout.strip().splitlines()[-1])
+    if cluster:
+        cluster["total_cpu_seconds"] = round(
+            inner["job_cpu_seconds"] + cluster["cluster_cpu_seconds"], 1
+        )
     return {
         "wall_seconds": round(run.seconds, 2),
         "peak_rss_mb": round(run.peak_rss_mb),
         **inner,
+        **cluster,
         "people_per_second": round(info["people"] / inner["job_seconds"]),
         "events_per_second": round(info["events"] / inner["job_seconds"]),
         "load_average_before": [round(x, 2) for x in load_before],
@@ -351,6 +413,7 @@ def main() -> None:
         executor_mb = int(cluster_mb(args.cluster_memory) * 0.8)
         CLUSTER.update(
             master=cluster.master_url,
+            worker_pids=[p.pid for n, p in cluster.processes.items() if n != "master"],
             submit_args=f"--conf spark.executor.memory={executor_mb}m "
             f"--conf spark.sql.shuffle.partitions={4 * 2 * args.cluster_cores} pyspark-shell",
         )
@@ -374,7 +437,10 @@ def main() -> None:
     )
     if args.engines != ap.get_default("engines"):
         command += f" --engines {args.engines}"
-    save("engines", figures, summary(figures, sizes, engines), command)
+    # a run with the cluster has its own results file and line: it does not replace the
+    # local-mode figures of a run without it
+    name = "engines-cluster" if "spark-cluster" in engines else "engines"
+    save(name, figures, summary(figures, sizes, engines), command)
 
 
 def cluster_mb(memory: str) -> int:
@@ -481,11 +547,19 @@ def write_partial(figures: dict) -> None:
     path.write_text(json.dumps(figures, indent=2) + "\n")
 
 
+def cell(name: str, run: dict) -> str:
+    """``duckdb 25 s (CPU 40 s, peak 900 MB)``: the job's wall time, CPU and memory; on the
+    cluster the CPU and memory of the driver and of the workers' executors together."""
+    cpu = run.get("total_cpu_seconds", run["job_cpu_seconds"])
+    peak = run["peak_rss_mb"] + run.get("cluster_peak_rss_mb", 0)
+    return f"{name} {run['job_seconds']:,.0f} s (CPU {cpu:,.0f} s, peak {peak:,} MB)"
+
+
 def summary(figures: dict, sizes: list[int], engines: list[str]) -> str:
     parts = []
     for n in sizes:
         e = figures["sizes"][str(n)]
-        cells = [f"{name} {e[name]['job_seconds']:,.0f} s" for name in engines if name in e]
+        cells = [cell(name, e[name]) for name in engines if name in e]
         extra = f" ({e['spark_to_duckdb_job']}x)" if "spark_to_duckdb_job" in e else ""
         if "cluster_spark_to_duckdb_job" in e:
             extra += f" (cluster {e['cluster_spark_to_duckdb_job']}x)"
@@ -494,7 +568,15 @@ def summary(figures: dict, sizes: list[int], engines: list[str]) -> str:
         if differ and not any(differ):
             parity = ", every score equal to DuckDB's"
         parts.append(f"{n / 1e6:g} M people: {', '.join(cells)}{extra}{parity}")
-    slopes = ", ".join(f"{k} {v['job']}" for k, v in figures["slopes"].items())
+    slopes = ", ".join(
+        f"{k} {v['job']}" for k, v in figures["slopes"].items() if v["job"] is not None
+    )
+    loads = [
+        run["load_average_before"][0]
+        for n in sizes
+        for name, run in figures["sizes"][str(n)].items()
+        if name in engines and "load_average_before" in run
+    ]
     tiny = figures["tiny"].get("spark", {})
     overhead = (
         f"; Spark fixed overhead {tiny['wall_seconds']:.0f} s wall "
@@ -503,7 +585,9 @@ def summary(figures: dict, sizes: list[int], engines: list[str]) -> str:
         if tiny
         else ""
     )
-    return f"{'; '.join(parts)}; log-log slope {slopes}{overhead} (aim: slope ~1, Spark <= 5x)"
+    slope = f"; log-log slope {slopes}" if slopes else ""
+    load = f"; load average {min(loads):.1f}-{max(loads):.1f} before the runs" if loads else ""
+    return f"{'; '.join(parts)}{slope}{overhead}{load} on 2 cores (aim: slope ~1, Spark <= 5x)"
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 # The tests never install anything themselves: they use what this script put in place and,
 # under CI=true, fail (not skip) when a part is missing.
 #
-#   java (default-jre-headless)  the Spark tests (PySpark local mode)
+#   java (default-jre-headless)  the Spark tests (PySpark local mode, and the standalone
+#                                cluster of tests/engines/test_spark_cluster.py)
+#   setpriv (util-linux)         that cluster's workers, when run as root, are started
+#                                without the capabilities that bypass file permissions
 #   chromium                     the browser tests (Playwright through executable_path)
 #   postgresql + user pgtest     only if no server answers on 127.0.0.1:5432: the tests then
 #                                start their own server, as pgtest (initdb refuses root)
@@ -13,6 +16,7 @@ PG_SYSTEM_USER=pgtest
 
 need=()
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 pg_answers() {
   if command -v pg_isready >/dev/null 2>&1; then

@@ -65,3 +65,20 @@ def test_outside_ci_they_skip(tmp_path: Path, ci: str | None) -> None:
     done = _inner(tmp_path, ci)
     assert done.returncode == 0, done.stdout
     assert "3 skipped, 1 xfailed" in done.stdout
+
+
+def test_the_default_options_deselect_no_test_that_needs_a_part() -> None:
+    """CI runs plain ``pytest``: a ``-m`` in the configured options would drop tests (the
+    Spark cluster test was once opt-in with ``-m 'not cluster'``) without a failure."""
+    import shlex
+    import tomllib
+
+    config = tomllib.loads((TESTS.parent / "pyproject.toml").read_text())
+    options = shlex.split(config["tool"]["pytest"]["ini_options"].get("addopts", ""))
+    assert not [o for o in options if o == "-m" or o.startswith(("-m", "-k"))], options
+    marked = [
+        p.name
+        for p in (TESTS / "engines").glob("test_*.py")
+        if "pytest.mark.cluster" in p.read_text()
+    ]
+    assert "test_spark_cluster.py" in marked

@@ -3,14 +3,25 @@
 Started with the pyspark package's own launcher (``bin/spark-class
 org.apache.spark.deploy.master.Master`` and ``...deploy.worker.Worker spark://...``), the
 same processes a real standalone cluster runs, only all on one host. The cluster test
-(``tests/engines/test_spark_cluster.py``) and ``benchmarks/engines.py --cluster`` use it
-to run ``openscore ... --engine spark`` with ``OPENSCORE_SPARK_MASTER`` pointing at it;
-``docs/scale.md`` says how to do the same on real machines.
+(``tests/engines/test_spark_cluster.py``) and ``benchmarks/engines.py --engines
+duckdb,spark-cluster`` use it to run ``openscore ... --engine spark`` with
+``OPENSCORE_SPARK_MASTER`` pointing at it; ``docs/scale.md`` says how to do the same on
+real machines.
 
 Each process is started by us and stopped by us (by its process id; ``spark-class``
-execs the JVM, so the id is the JVM's). ``user`` runs the workers (and so their
-executors) as another system user: the executors then read the ledger with that user's
-rights, which is how a test makes "a path a worker cannot read" real.
+execs the JVM, so the id is the JVM's). The workers get the ``PYTHONPATH`` of the process
+that starts them, made absolute, with this openscore's source first: their executors'
+Python workers (batch scoring runs the kernel there, ``mapInArrow``) import the same
+openscore as the driver, as every node of a real cluster runs the same installation.
+
+``confined`` makes the workers (and so their executors) subject to file permissions
+like any other user, which is how a test makes "a ledger path a worker cannot read"
+real. As root -- which reads every file -- they keep uid 0 but are started through
+``setpriv`` without the two capabilities that bypass permission checks
+(``CAP_DAC_OVERRIDE``, ``CAP_DAC_READ_SEARCH``): a file with mode 000 is then unreadable
+to them and still readable to the driver. (Not a switch to ``nobody``: its executors could
+not run a Python that lives under ``/root``, e.g. a pyenv install, and everything they
+write would need loosened permissions.) As any other user nothing needs changing.
 """
 
 from __future__ import annotations
@@ -43,6 +54,15 @@ def spark_home() -> Path:
     return Path(pyspark.__file__).resolve().parent
 
 
+def python_path() -> str:
+    """This openscore's source directory, then ``PYTHONPATH``'s entries made absolute."""
+    source = str(Path(__file__).resolve().parents[2])
+    entries = [
+        str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p
+    ]
+    return os.pathsep.join(dict.fromkeys([source, *entries]))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -56,7 +76,7 @@ class StandaloneCluster:
     workers: int = 2
     cores: int = 1
     memory: str = "1g"
-    user: str | None = None
+    confined: bool = False
     workdir: Path | None = None
     master_url: str = ""
     web_url: str = ""
@@ -67,12 +87,11 @@ class StandaloneCluster:
 
     def start(self, timeout: float = READY_TIMEOUT) -> StandaloneCluster:
         find_java()
+        self._confinement()  # fail before anything starts
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="openscore-spark-cluster-"))
             self._own_workdir = True
         self.workdir.mkdir(parents=True, exist_ok=True)
-        if self.user:  # the workers write their logs and executors' scratch space here
-            os.chmod(self.workdir, 0o777)
         port, web = free_port(), free_port()
         self.master_url = f"spark://127.0.0.1:{port}"
         self.web_url = f"http://127.0.0.1:{web}"
@@ -99,8 +118,6 @@ class StandaloneCluster:
         """Start one more worker (also to replace one that was killed)."""
         scratch = self._dir() / name
         scratch.mkdir(exist_ok=True)
-        if self.user:
-            os.chmod(scratch, 0o777)
         return self._launch(
             name,
             "org.apache.spark.deploy.worker.Worker",
@@ -117,11 +134,23 @@ class StandaloneCluster:
                 "--work-dir",
                 str(scratch),
             ],
-            user=self.user,
+            prefix=self._confinement(),
         )
 
+    def _confinement(self) -> list[str]:
+        """The command that starts a confined worker (empty: none needed)."""
+        if not self.confined or os.geteuid() != 0:
+            return []
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            raise EngineError(
+                "a confined worker run as root needs setpriv (Debian package util-linux; "
+                "bash scripts/system-deps.sh installs it)"
+            )
+        return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+
     def _launch(
-        self, name: str, cls: str, args: list[str], user: str | None = None
+        self, name: str, cls: str, args: list[str], prefix: list[str] | None = None
     ) -> subprocess.Popen:
         workdir = self._dir()
         home = spark_home()
@@ -130,17 +159,20 @@ class StandaloneCluster:
             "SPARK_HOME": str(home),
             "SPARK_LOCAL_IP": "127.0.0.1",
             "SPARK_LOG_DIR": str(workdir),
-            # small daemons: the work happens in the executors the workers start
+            # small daemons: the work happens in the executors the workers start; they
+            # mostly wait, so the quick JIT tier and the serial GC are enough
             "SPARK_DAEMON_MEMORY": "256m",
+            "SPARK_DAEMON_JAVA_OPTS": os.environ.get("SPARK_DAEMON_JAVA_OPTS")
+            or "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+            "PYTHONPATH": python_path(),
         }
         log = open(workdir / f"{name}.log", "ab")
         proc = subprocess.Popen(
-            [str(home / "bin" / "spark-class"), cls, *args],
+            [*(prefix or []), str(home / "bin" / "spark-class"), cls, *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
             cwd=workdir,
-            user=user,
             start_new_session=True,
         )
         log.close()
