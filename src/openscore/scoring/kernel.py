@@ -41,6 +41,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -377,10 +378,9 @@ class ScoringKernel:
         for k, tab in enumerate(self.tables):
             if tab.row is None:
                 cell = codes[tab.features[0]]
-            else:
-                assert tab.column is not None
+            else:  # a pair: its ``row`` and ``column`` are set together
                 cell = tab.row.take(codes[tab.features[0]])
-                cell += tab.column.take(codes[tab.features[1]])
+                cell += cast(I64, tab.column).take(codes[tab.features[1]])
             p = tab.points.take(cell)
             if tab.dimension in sums:
                 sums[tab.dimension] += p
