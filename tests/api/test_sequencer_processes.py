@@ -248,31 +248,41 @@ def test_sigkill_of_the_sequencer_mid_batch_loses_and_doubles_nothing(
     with engine.begin() as conn:
         people = [registry.create_person(conn, actor="system").id for _ in range(20)]
     receipts: list[sequencer.Receipt] = []
-    for chunk in range(8):
+
+    def queue(chunk: int) -> None:
         with engine.begin() as conn:
-            receipts += sequencer.append_queued(
-                conn,
-                [
-                    audit.PendingEntry(
-                        action="inquiry.recorded",
-                        actor="partner:bikes",
-                        person_id=people[i % len(people)],
-                        details={"partner": "bikes", "purpose": "rental"},
-                        linked={"inquiry": f"q{chunk}-{i}"},
-                    )
-                    for i in range(1500)
-                ],
+            receipts.extend(
+                sequencer.append_queued(
+                    conn,
+                    [
+                        audit.PendingEntry(
+                            action="inquiry.recorded",
+                            actor="partner:bikes",
+                            person_id=people[i % len(people)],
+                            details={"partner": "bikes", "purpose": "rental"},
+                            linked={"inquiry": f"q{chunk}-{i}"},
+                        )
+                        for i in range(1500)
+                    ],
+                )
             )
+
+    for chunk in range(8):
+        queue(chunk)
     env = _env(tmp_path / "data", registry_url)
     command = [sys.executable, "-m", "openscore", "audit", "sequence", "--batch", "3000"]
     rng = random.Random(3)
     kills = 0
-    for _ in range(5):
+    wait = rng.uniform(1.5, 4.0)  # interpreter start, then somewhere in a batch
+    for attempt in range(8):
+        queue(100 + attempt)  # work is pending at every attempt
         proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        time.sleep(rng.uniform(1.5, 4.0))  # interpreter start, then somewhere in a batch
+        time.sleep(wait)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
+        else:  # a fast machine: it finished first, so the next kill comes sooner
+            wait = max(0.3, wait / 2)
         proc.wait()
         with engine.connect() as conn:
             assert audit.verify(conn).ok  # whatever committed is a whole, valid tree
