@@ -29,6 +29,8 @@ from openscore.ledger import Ledger
 from openscore.model import Scorecard
 from openscore.synth import RunOptions, generate, parse_params
 
+from fixtures.spark import nulls_alike
+
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 #: big enough that every feature has knife-edge values (sums landing on half cents,
@@ -112,14 +114,6 @@ def test_training_on_spark_gives_the_same_model(
     assert _content(card) == _content(duck_card)
 
 
-def _nulls_alike(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].isna().all():
-            out[col] = pd.Series([None] * len(out), index=out.index, dtype=object)
-    return out
-
-
 @pytest.mark.parametrize("model", ["expert", "trained"])
 def test_scores_bands_subscores_and_reasons_are_identical(
     model: str, world: World, duck: DuckDBEngine, spark_engine: Any, duck_card: Scorecard
@@ -134,4 +128,4 @@ def test_scores_bands_subscores_and_reasons_are_identical(
     # a dimension the model gives no points (relationships, without a graph run) is null
     # for everyone: pandas reads an all-null integer column as float64 from DuckDB and as
     # object from Spark; the values (all null) are what must agree
-    pd.testing.assert_frame_equal(_nulls_alike(got), _nulls_alike(want), check_exact=True)
+    pd.testing.assert_frame_equal(nulls_alike(got), nulls_alike(want), check_exact=True)

@@ -43,6 +43,8 @@ from openscore.ledger import Ledger
 from openscore.model import Scorecard
 from openscore.synth import RunOptions, generate, parse_params
 
+from fixtures.spark import nulls_alike
+
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.cluster]
 
 #: bounded for CI: a few thousand people, every feature and several reasons present
@@ -154,13 +156,6 @@ def assert_same_scores(got: pd.DataFrame, want: pd.DataFrame) -> None:
     """Every column of DuckDB's scores equal in the cluster's. A dimension the model gives
     no points is null for everyone: pandas reads that column as float64 from one Parquet
     file and as object from the other; the values (all null) are what must agree."""
-
-    def nulls_alike(frame: pd.DataFrame) -> pd.DataFrame:
-        out = frame.copy()
-        for col in out.columns:
-            if out[col].isna().all():
-                out[col] = pd.Series([None] * len(out), index=out.index, dtype=object)
-        return out
 
     pd.testing.assert_frame_equal(
         nulls_alike(got[list(want.columns)]), nulls_alike(want), check_exact=True
