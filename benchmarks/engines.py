@@ -533,11 +533,14 @@ def finalize(log: Path) -> None:
     figures["interrupted"] = cut
     sizes = sorted(int(n) for n in figures["sizes"])
     people = ",".join(str(n) for n in sizes)
+    # the same name as the run itself would have saved under (main)
+    name = "engines-cluster" if "spark-cluster" in engines else "engines"
+    flag = f" --engines {','.join(engines)}" if "spark-cluster" in engines else ""
     save(
-        "engines",
+        name,
         figures,
         summary(figures, sizes, engines) + (f"; stopped early: {', '.join(cut)}" if cut else ""),
-        f"python benchmarks/engines.py --people {people} (then --finalize on the log)",
+        f"python benchmarks/engines.py --people {people}{flag} (then --finalize on the log)",
     )
 
 
