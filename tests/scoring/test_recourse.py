@@ -221,3 +221,36 @@ def test_every_catalogue_feature_says_whether_and_how_it_moves() -> None:
     fixed = {f.name for f in FEATURES if f.action is None}
     # historical facts and what others' records say are never steps
     assert {"late_30_24m", "defaults_24m", "worst_dpd_24m", "network_trust"} <= fixed
+
+
+def test_points_a_later_time_feature_takes_back_are_counted() -> None:
+    """Found by hypothesis: f0 earns 2 in a month, while f1 (time) passes into a bin worth
+    -1. The net +1 is enough; capping f0's +2 at the 1 needed before f1's -1 had the plan
+    wait a second month (and call a target 2 above unreachable)."""
+    f0, f1 = NumericBinning((0.0,)), NumericBinning((0.0, 1.0, 2.0, 3.0))
+    card = build_scorecard(
+        method="expert",
+        scaling=Scaling(),
+        intercept_points=600,
+        features=[
+            Feature(name="f0", dimension="behaviour", monotonic="ascending"),
+            Feature(name="f1", dimension="behaviour", monotonic="none"),
+        ],
+        terms=[
+            Term("f0", ("f0",), "behaviour", (f0,), (2, 0, 0), tuple(f0.labels())),
+            Term("f1", ("f1",), "behaviour", (f1,), (0, -1, 0, 0, 0, 0), tuple(f1.labels())),
+        ],
+    )
+    person = {"f0": 0.0, "f1": -1.0}
+    actions = {
+        "f0": Action("action", "down", 0.5, None, "move f0"),
+        "f1": Action("time", "up", 1.0, None, "move f1"),
+    }
+    p = plan(card, person, actions, 601, horizon=HORIZON)
+    assert p.reachable and (p.months, p.effort) == (1, 1) == _brute_force(
+        card, person, actions, 601
+    )
+    _check(card, person, actions, p)
+    # +2 is reached in two months, when f1 has passed its -1 bin
+    far = plan(card, person, actions, 602, horizon=HORIZON)
+    assert far.reachable and (far.months, far.effort) == _brute_force(card, person, actions, 602)

@@ -200,14 +200,21 @@ def _options(
 
 def _knapsack(groups: Sequence[Sequence[_Option]], needed: int) -> list[_Option] | None:
     """One option per group with points >= ``needed`` at the least effort (ties: the
-    first found, groups and options in order), or None."""
-    # points reached (capped at ``needed``) -> (effort, choices)
+    first found, groups and options in order), or None.
+
+    Points are capped to keep the table small, but only where no later group can take
+    them back below ``needed``: time moves whether it helps or not, so a group's every
+    option may lose points, and a sum capped before such a loss would be understated."""
+    # what the groups after each one can take away at most
+    losses = [max(0, -min((o.delta for o in options), default=0)) for options in groups]
+    after = [sum(losses[i + 1 :]) for i in range(len(groups))]
+    # points reached (capped at ``needed`` plus what may still be lost) -> (effort, choices)
     best: dict[int, tuple[int, tuple[int, ...]]] = {0: (0, ())}
-    for options in groups:
+    for options, later in zip(groups, after, strict=True):
         nxt: dict[int, tuple[int, tuple[int, ...]]] = {}
         for points, (effort, chosen) in best.items():
             for i, o in enumerate(options):
-                p = min(needed, points + o.delta)
+                p = min(needed + later, points + o.delta)
                 e = effort + o.effort
                 if p not in nxt or e < nxt[p][0]:
                     nxt[p] = (e, (*chosen, i))
