@@ -31,7 +31,8 @@ def room_at(core: np.ndarray, edges: np.ndarray, at: np.ndarray, rising: bool) -
     above = np.searchsorted(edges, at, side="right")
     below = np.searchsorted(edges, at, side="left")
     step = np.asarray(core, dtype=float)[above] - np.asarray(core, dtype=float)[below]
-    return np.maximum(step if rising else -step, 0)
+    room: np.ndarray = np.maximum(step if rising else -step, 0)
+    return room
 
 
 def along(line: np.ndarray, axis: int, ndim: int) -> np.ndarray:

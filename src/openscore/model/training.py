@@ -111,20 +111,21 @@ def monotone_violations(terms: Sequence[Term], meta: Mapping[str, FeatureMeta]) 
     for f, fm in meta.items():
         if fm.monotonic not in ("ascending", "descending"):
             continue
-        over = [
-            (t, t.features.index(f))
-            for t in terms
-            if f in t.features and isinstance(t.binnings[t.features.index(f)], NumericBinning)
-        ]
+        over: list[tuple[Term, int, NumericBinning]] = []
+        for t in terms:
+            if f in t.features:
+                axis = t.features.index(f)
+                b = t.binnings[axis]
+                if isinstance(b, NumericBinning):
+                    over.append((t, axis, b))
         if not over:
             continue
-        edges = np.array(sorted({e for t, a in over for e in t.binnings[a].edges}), dtype=float)
+        edges = np.array(sorted({e for _, _, b in over for e in b.edges}), dtype=np.float64)
         if edges.size == 0:
             continue
         sign = 1 if fm.monotonic == "ascending" else -1  # points must fall (rise) with value
         total = np.zeros(len(edges), dtype=np.int64)
-        for t, axis in over:
-            b = t.binnings[axis]
+        for t, axis, b in over:
             n = b.missing_index
             table = np.asarray(t.points, dtype=np.int64)
             lines = np.moveaxis(table, axis, -1)[..., :n].reshape(-1, n)
@@ -137,14 +138,14 @@ def monotone_violations(terms: Sequence[Term], meta: Mapping[str, FeatureMeta]) 
             continue
         i = int(bad[0])
         if len(over) == 1 and not over[0][0].is_pair:
-            t, b = over[0][0], over[0][0].binnings[0]
+            t, _, b = over[0]
             k = int(np.searchsorted(b.edges, edges[i], side="left"))
             out.append(
                 f"{t.name}: risk declared {fm.monotonic} but points go from "
                 f"{t.points[k]} to {t.points[k + 1]} at bin {k + 1}"
             )
         else:
-            names = ", ".join(t.name for t, _ in over)
+            names = ", ".join(t.name for t, _, _ in over)
             out.append(
                 f"{f}: risk declared {fm.monotonic} but its terms ({names}) together can "
                 f"{'rise' if sign > 0 else 'fall'} by {int(total[i])} points at {edges[i]:g}"
