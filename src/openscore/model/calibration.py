@@ -33,6 +33,7 @@ from openscore.errors import InputError
 from openscore.model.apply import raw_points
 from openscore.model.eligibility import ScoringRule
 from openscore.model.format import Scaling, Scorecard, Term, build_scorecard
+from openscore.model.monotone import keep_room
 
 #: the share of scorable training people placed below 550 ("poor") and at 700 or above
 LOW_SHARE = 0.10
@@ -111,7 +112,10 @@ def calibrate_scale(
         score_min=s.score_min,
         score_max=s.score_max,
     )
-    terms = [_scaled_term(t, k) for t in card.terms]
+    # each table is rounded on its own: a pair over a declared feature is put back within
+    # the room its main table leaves, so the feature's whole effect keeps its direction
+    directions = {f.name: f.monotonic for f in card.features}
+    terms = list(keep_room([_scaled_term(t, k) for t in card.terms], directions))
     intercept = int(round(low_at + k * (card.intercept_points - lo)))
     scaled = build_scorecard(
         method=card.method,

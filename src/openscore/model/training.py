@@ -96,38 +96,60 @@ def check_constraints(terms: Sequence[Term], meta: Mapping[str, FeatureMeta]) ->
 
 
 def monotone_violations(terms: Sequence[Term], meta: Mapping[str, FeatureMeta]) -> list[str]:
-    """Terms whose points go against their feature's declared direction of risk.
+    """Declared features whose whole effect can go against their direction of risk.
 
-    ``ascending`` risk means points never rise from one value bin to the next,
-    ``descending`` that they never fall (the missing bin is outside the order: it is 0).
-    A pair table must keep the direction along the declared feature's axis for every bin
-    of the other feature: then the sum of the terms over the feature, its whole effect,
-    keeps it for every person whatever their other values.
+    ``ascending`` risk means a person's points never rise when the feature's value moves
+    up a bin, ``descending`` that they never fall, whatever the person's other values (the
+    missing bin is outside the order: it is 0). The whole effect is the sum of every term
+    over the feature: its main table and its pair tables. A pair table may bend against
+    the direction by no more than the main table moves the right way at the same edge:
+    at each edge of any of those tables, the main table's step plus, for each pair, its
+    worst step over the other feature's bins must go the declared way. The other
+    features' bins are taken independently, so this holds for every combination of them.
     """
     out = []
-    for t in terms:
-        for axis, f in enumerate(t.features):
-            fm = meta.get(f)
-            if fm is None or fm.monotonic not in ("ascending", "descending"):
-                continue
-            b = t.binnings[axis]
-            if not isinstance(b, NumericBinning):
-                continue
+    for f, fm in meta.items():
+        if fm.monotonic not in ("ascending", "descending"):
+            continue
+        over: list[tuple[Term, int, NumericBinning]] = []
+        for t in terms:
+            if f in t.features:
+                axis = t.features.index(f)
+                b = t.binnings[axis]
+                if isinstance(b, NumericBinning):
+                    over.append((t, axis, b))
+        if not over:
+            continue
+        edges = np.array(sorted({e for _, _, b in over for e in b.edges}), dtype=np.float64)
+        if edges.size == 0:
+            continue
+        sign = 1 if fm.monotonic == "ascending" else -1  # points must fall (rise) with value
+        total = np.zeros(len(edges), dtype=np.int64)
+        for t, axis, b in over:
+            n = b.missing_index
             table = np.asarray(t.points, dtype=np.int64)
-            lines = np.moveaxis(table, axis, -1)[..., : b.missing_index].reshape(
-                -1, b.missing_index
+            lines = np.moveaxis(table, axis, -1)[..., :n].reshape(-1, n)
+            below = np.searchsorted(b.edges, edges, side="left")
+            above = np.searchsorted(b.edges, edges, side="right")
+            steps = sign * (lines[:, above] - lines[:, below])  # > 0: against the direction
+            total += steps.max(axis=0)
+        bad = np.flatnonzero(total > 0)
+        if not bad.size:
+            continue
+        i = int(bad[0])
+        if len(over) == 1 and not over[0][0].is_pair:
+            t, _, b = over[0]
+            k = int(np.searchsorted(b.edges, edges[i], side="left"))
+            out.append(
+                f"{t.name}: risk declared {fm.monotonic} but points go from "
+                f"{t.points[k]} to {t.points[k + 1]} at bin {k + 1}"
             )
-            for row, cells in enumerate(lines):
-                steps = np.diff(cells)
-                wrong = steps > 0 if fm.monotonic == "ascending" else steps < 0
-                if wrong.any():
-                    i = int(np.flatnonzero(wrong)[0])
-                    where = f" (row {row} of the other feature)" if t.is_pair else ""
-                    out.append(
-                        f"{t.name}: risk declared {fm.monotonic} but points go from "
-                        f"{cells[i]} to {cells[i + 1]} at bin {i + 1}{where}"
-                    )
-                    break
+        else:
+            names = ", ".join(t.name for t, _, _ in over)
+            out.append(
+                f"{f}: risk declared {fm.monotonic} but its terms ({names}) together can "
+                f"{'rise' if sign > 0 else 'fall'} by {int(total[i])} points at {edges[i]:g}"
+            )
     return out
 
 
@@ -294,6 +316,7 @@ def train_model(
         train_rows = X.iloc[parts["train"]].reset_index(drop=True)
         card = calibrate_scale(card, train_rows, ytr)
         scaling = card.scaling
+        check_constraints(card.terms, meta)  # the published points, after the rescale
     say("validating")
     figures = validate_scorecard(card, X, y, parts, scaling=scaling)
     if "scale" in card.metrics:
