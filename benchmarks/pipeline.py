@@ -6,7 +6,7 @@ scoring kernel into Parquet) against a baseline in the same run: one
 hand-written DuckDB SQL query computing the same features (benchmarks/handwritten_features.py,
 held equal to it by tests/features/test_handwritten_baseline.py) written to Parquet.
 
-    .venv/bin/python benchmarks/pipeline.py [--people 1000000] [--months 24]
+    .venv/bin/python benchmarks/pipeline.py [--people 1000000] [--months 24] [--keep]
 """
 
 from __future__ import annotations
@@ -67,6 +67,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--people", type=int, default=1_000_000)
     ap.add_argument("--months", type=int, default=24)
+    ap.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the world and ledger under benchmarks/work/pipeline (for profiling)",
+    )
     args = ap.parse_args()
     load_at_start = os.getloadavg()
     work = WORK / "pipeline"
@@ -159,7 +164,8 @@ def main() -> None:
         f"at end on {os.cpu_count()} cores",
         shlex.join(["python", "benchmarks/pipeline.py", *sys.argv[1:]]),
     )
-    shutil.rmtree(work, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
