@@ -128,8 +128,9 @@ def open_raw(path: Path, work_dir: Path) -> RawFile:
     return raw
 
 
-def iter_batches(raw: RawFile) -> Iterator[pa.Table]:
-    """Batches of raw columns with ``_line``; issues found while reading go to ``raw``."""
+def iter_batches(raw: RawFile, columns: list[str] | None = None) -> Iterator[pa.Table]:
+    """Batches of raw columns with ``_line``; issues found while reading go to ``raw``.
+    ``columns``: for Parquet, read only those of them the file has (all when none)."""
     if raw.work_path is None:
         raise StorageError(f"{raw.path} was not opened for reading (use open_raw)")
     if raw.format == "csv":
@@ -137,7 +138,7 @@ def iter_batches(raw: RawFile) -> Iterator[pa.Table]:
     elif raw.format == "jsonl":
         yield from _jsonl_batches(raw, raw.work_path)
     else:
-        yield from _parquet_batches(raw, raw.work_path)
+        yield from _parquet_batches(raw, raw.work_path, columns)
 
 
 # -- decompression and line checks ---------------------------------------------------------
@@ -593,15 +594,20 @@ def _json_scalar(value: object) -> str | None:
 # -- Parquet --------------------------------------------------------------------------------
 
 
-def _parquet_batches(raw: RawFile, path: Path) -> Iterator[pa.Table]:
+def _parquet_batches(
+    raw: RawFile, path: Path, columns: list[str] | None = None
+) -> Iterator[pa.Table]:
     try:
         pf = pq.ParquetFile(path)
     except Exception as exc:
         raise InputError(f"not a readable Parquet file ({exc})", path=raw.name) from exc
     raw.columns = list(pf.schema_arrow.names)
+    wanted = [c for c in raw.columns if c in columns] if columns is not None else None
     first = 1
     try:
-        for batch in pf.iter_batches(batch_size=BATCH_ROWS):
+        # pyarrow decodes the columns in parallel; a file without any wanted column is
+        # read whole (its rows still count, and are rejected by validation)
+        for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=wanted or None):
             table = pa.Table.from_batches([batch])
             yield _with_lines(table, first)
             first += table.num_rows
