@@ -605,13 +605,33 @@ def _parquet_batches(
     wanted = [c for c in raw.columns if c in columns] if columns is not None else None
     first = 1
     try:
-        # pyarrow decodes the columns in parallel; a file without any wanted column is
-        # read whole (its rows still count, and are rejected by validation)
-        for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=wanted or None):
-            table = pa.Table.from_batches([batch])
+        # whole row groups, about BATCH_ROWS rows at a time, decoded by pyarrow's threads
+        # (``iter_batches`` decodes one batch at a time: four times slower); a row group
+        # larger than that is read in batches. A file without any wanted column is read
+        # whole (its rows still count, and are rejected by validation).
+        for table in _parquet_chunks(pf, wanted or None):
             yield _with_lines(table, first)
             first += table.num_rows
     except Exception as exc:
         raise InputError(
             f"Parquet file is damaged after row {first - 1} ({exc})", path=raw.name
         ) from exc
+
+
+def _parquet_chunks(pf: pq.ParquetFile, columns: list[str] | None) -> Iterator[pa.Table]:
+    meta = pf.metadata
+    group: list[int] = []
+    rows = 0
+    for i in range(meta.num_row_groups):
+        n = meta.row_group(i).num_rows
+        if group and rows + n > BATCH_ROWS:
+            yield pf.read_row_groups(group, columns=columns, use_threads=True)
+            group, rows = [], 0
+        if n > BATCH_ROWS:
+            for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[i], columns=columns):
+                yield pa.Table.from_batches([batch])
+            continue
+        group.append(i)
+        rows += n
+    if group:
+        yield pf.read_row_groups(group, columns=columns, use_threads=True)
