@@ -52,7 +52,7 @@ from openscore.domain.events import EVENT_COLUMNS, LEDGER_SCHEMA
 from openscore.engines.duckdb import connect, parquet_list, sql_literal
 from openscore.errors import InputError, StorageError
 from openscore.ingest.consent import ConsentGate, SuppressionCheck, no_consent_check
-from openscore.ingest.readers import RawFile, iter_batches, open_raw
+from openscore.ingest.readers import RawFile, iter_batches, open_raw, utf8_or_binary
 from openscore.ingest.rejections import Rejection
 from openscore.ingest.validation import column_facts, validation_sql
 from openscore.ledger.durable import REFUSALS, out_of_space, storage_guard
@@ -668,13 +668,13 @@ class Ingester:
         """The batch's segment files (in the work directory): the parts as they are when
         every valid row is accepted and none is small; else the accepted rows written
         again from the parts, as one segment."""
+        if progress:
+            progress("writing segment", result.rows_read, 0)
         excluded = self._has_exclusions(con)
         if not excluded and (
             len(self._parts) == 1 or all(rows >= MIN_PART_ROWS for _, _, rows in self._parts)
         ):
             return [path for _, path, _ in self._parts]
-        if progress:
-            progress("writing segment", result.rows_read, 0)
         self._rewrites += 1
         out = work / f"segment-{self._rewrites}.parquet"
         cols = ", ".join(f'p."{c}"' for c in [*EVENT_NAMES, "batch_id", "ingested_at"])
@@ -747,6 +747,12 @@ def _plain(table: pa.Table) -> pa.Table:
                 for i, f in enumerate(table.schema)
             }
         )
+    # time-of-day and duration columns (never a ledger type) as text: DuckDB 2.0 turns some
+    # Arrow times into invalid UTF-8 when it casts them itself
+    for i, f in enumerate(table.schema):
+        if pa.types.is_time(f.type) or pa.types.is_duration(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(pa.string()))
+    table = utf8_or_binary(table)
     return pa.Table.from_batches(table.to_batches(max_chunksize=_CHUNK_ROWS), table.schema)
 
 

@@ -618,6 +618,22 @@ def _parquet_batches(
         ) from exc
 
 
+def utf8_or_binary(table: pa.Table) -> pa.Table:
+    """Parquet text columns are not checked for UTF-8 when read: a column holding invalid
+    UTF-8 is passed on as bytes, and validation rejects the cells that hold it (as for
+    CSV)."""
+    for i, f in enumerate(table.schema):
+        if not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)):
+            continue
+        try:
+            for chunk in table.column(i).chunks:
+                chunk.validate(full=True)
+        except pa.ArrowInvalid:
+            binary = pa.large_binary() if pa.types.is_large_string(f.type) else pa.binary()
+            table = table.set_column(i, f.name, table.column(i).cast(binary))
+    return table
+
+
 def _parquet_chunks(pf: pq.ParquetFile, columns: list[str] | None) -> Iterator[pa.Table]:
     meta = pf.metadata
     group: list[int] = []
