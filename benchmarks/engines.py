@@ -31,7 +31,8 @@ per engine over the sizes. Worlds are generated once into ``benchmarks/work/engi
 reused by later runs (``--fresh`` regenerates); ``--clean`` removes them at the end.
 
 Writes ``benchmarks/results/engines.json`` (``engines-cluster.json`` for a run with
-``spark-cluster``) and its ``docs/benchmarks.md`` line.
+``spark-cluster``, ``engines-duckdb.json`` for DuckDB alone) and its ``docs/benchmarks.md``
+line.
 """
 
 from __future__ import annotations
@@ -437,10 +438,15 @@ def main() -> None:
     )
     if args.engines != ap.get_default("engines"):
         command += f" --engines {args.engines}"
-    # a run with the cluster has its own results file and line: it does not replace the
-    # local-mode figures of a run without it
-    name = "engines-cluster" if "spark-cluster" in engines else "engines"
-    save(name, figures, summary(figures, sizes, engines), command)
+    save(results_name(engines), figures, summary(figures, sizes, engines), command)
+
+
+def results_name(engines: list[str]) -> str:
+    """A run with the cluster, or with DuckDB alone, has its own results file and line: it
+    does not replace the figures of a run that compared DuckDB with Spark local mode."""
+    if "spark-cluster" in engines:
+        return "engines-cluster"
+    return "engines-duckdb" if engines == ["duckdb"] else "engines"
 
 
 def cluster_mb(memory: str) -> int:
@@ -533,11 +539,12 @@ def finalize(log: Path) -> None:
     figures["interrupted"] = cut
     sizes = sorted(int(n) for n in figures["sizes"])
     people = ",".join(str(n) for n in sizes)
+    flag = f" --engines {','.join(engines)}" if results_name(engines) != "engines" else ""
     save(
-        "engines",
+        results_name(engines),  # the name the run itself would have saved under
         figures,
         summary(figures, sizes, engines) + (f"; stopped early: {', '.join(cut)}" if cut else ""),
-        f"python benchmarks/engines.py --people {people} (then --finalize on the log)",
+        f"python benchmarks/engines.py --people {people}{flag} (then --finalize on the log)",
     )
 
 

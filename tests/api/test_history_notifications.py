@@ -118,6 +118,10 @@ def test_notifications_and_a_signed_webhook_for_a_partners_decision(world: ApiWo
         (note,) = listed["items"]
         assert note["kind"] == "decision" and note["unread"]
         assert note["data"]["decision_id"] == decided.json()["decision_id"]
+        # the partner named as the registry knows it (the name comes from the key's check)
+        outcome = "approved" if decided.json()["approved"] else "declined"
+        assert note["text"] == f"Bikes {outcome} your request for bike."
+        assert note["data"]["partner"] == "Bikes"
         report = deliver_due(world.engine, allow=parse_networks("127.0.0.1/32"))
         assert report.delivered == 1
         (request,) = receiver.requests

@@ -132,6 +132,7 @@ def decide_for_partner(state: AppState, key: str, request: DecisionRequest) -> D
                 answer=answer,
                 actor=principal.actor,
                 max_merge_delay=state.api.audit_max_merge_delay_seconds,
+                partner=principal.name,
             )
         receipts = [r.to_json() for r in (record.receipt, inquiry.receipt) if r]
         state.metrics.decisions.labels(decision.outcome).inc()

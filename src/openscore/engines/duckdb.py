@@ -48,11 +48,12 @@ def ibis_connect(*, threads: int | None = None, memory_limit: str | None = None)
     """An Ibis DuckDB backend in UTC."""
     import ibis
 
-    con = (
-        ibis.duckdb.connect(threads=threads, memory_limit=memory_limit)
-        if (threads or memory_limit)
-        else ibis.duckdb.connect()
-    )
+    # only the settings given: DuckDB refuses ``memory_limit = None`` ("Memory must have a
+    # number"), so ``threads`` alone must not send it
+    config = {
+        k: v for k, v in (("threads", threads), ("memory_limit", memory_limit)) if v is not None
+    }
+    con = ibis.duckdb.connect(**config)
     con.raw_sql("SET TimeZone = 'UTC'")
     return con
 

@@ -192,14 +192,13 @@ class Ingester:
             try:
                 self._stage(con, files, furnisher_id, work, result, progress)
                 self._check_batch(con)
-                snap = self.ledger.snapshot()
-                self._check_ledger(con, furnisher_id, snap.manifest.segments)
+                seen = self._check_ledger_unlocked(con, furnisher_id)
                 self._count(con, result)
                 segments: list[Path] = []
                 if result.accepted:
                     segments = self._segments(con, work, result, progress)
                 with self.ledger.writing() as txn:
-                    if self._recheck(con, furnisher_id, snap.manifest.segments, txn):
+                    if self._recheck(con, furnisher_id, seen, txn):
                         self._count(con, result)
                         segments = []
                         if result.accepted:
@@ -497,6 +496,24 @@ class Ingester:
             # only additions (another batch, a compaction's new files): compare with those
             self._check_ledger(con, furnisher_id, [s for s in now if s.file not in old])
         return self._excluded_count(con) != before
+
+    def _check_ledger_unlocked(self, con, furnisher_id: str) -> list[Segment]:
+        """The ledger check before the writer lock, on a snapshot of the manifest; the
+        segments it compared with (the check under the lock compares the rest).
+
+        Another writer may commit meanwhile and delete a file the snapshot names (a
+        revocation's purge rewrites segments, compaction replaces them): the scan then
+        fails on the missing file. Then nothing is compared here, and the check under
+        the lock compares every segment — as ``remove_rows`` counts (``ledger/rewrite``)."""
+        segments = self.ledger.snapshot().manifest.segments
+        try:
+            self._check_ledger(con, furnisher_id, segments)
+        except duckdb.IOException:
+            if all((self.ledger.root / s.file).exists() for s in segments):
+                raise  # not a concurrent rewrite: the ledger's own problem, said as it is
+            con.execute("DELETE FROM excluded WHERE status IN ('duplicate', 'conflict')")
+            return []
+        return segments
 
     def _check_ledger(self, con, furnisher_id: str, segments: list[Segment]) -> None:
         """The same id stored before: duplicate or conflict. ``segments`` are those to look

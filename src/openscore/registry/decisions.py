@@ -245,9 +245,10 @@ def record_decision(
     return stored
 
 
-def _notify_decision(conn: Connection, record: DecisionRecord) -> None:
-    """Tell the person what a partner decided (in the decision's transaction)."""
-    who = partner_name(conn, record.partner_id)
+def _notify_decision(conn: Connection, record: DecisionRecord, who: str | None = None) -> None:
+    """Tell the person what a partner decided (in the decision's transaction); ``who``:
+    the partner's name when the caller has it already (else it is read)."""
+    who = who or partner_name(conn, record.partner_id)
     outcome = "approved" if record.outcome == "approve" else "declined"
     notify(
         conn,
@@ -279,6 +280,7 @@ def record_answered_decision(
     band: str | None = None,
     now: datetime | None = None,
     max_merge_delay: float = sequencer.MAX_MERGE_DELAY_SECONDS,
+    partner: str | None = None,
 ) -> tuple[DecisionRecord, Inquiry]:
     """A partner's decision and the inquiry that returned it, recorded together: what
     :func:`record_decision` then :func:`~openscore.registry.inquiries.record_inquiry`
@@ -291,7 +293,9 @@ def record_answered_decision(
     hold at insert). The log gets the same two entries, ``decision.recorded`` then
     ``inquiry.recorded``, queued for the sequencer (:func:`sequencer.append_queued`: no
     lock on the log) — the decision's record carries their signed receipts in
-    ``receipt`` (the decision's) and the inquiry's ``audit_receipt``.
+    ``receipt`` (the decision's) and the inquiry's ``audit_receipt``. ``partner``: the
+    partner's name for the person's notification, when the caller authenticated the
+    partner already (one read fewer on the hot path).
     """
     _check_decision(product_id, outcome, score, band, reasons)
     if not isinstance(answer, Mapping):
@@ -326,7 +330,7 @@ def record_answered_decision(
     )
     stored = _insert_decision(conn, record, None, decided.receipt_id)
     # one notification: the decision (the read that returned it is part of it)
-    _notify_decision(conn, stored)
+    _notify_decision(conn, stored, partner)
     return (
         replace(stored, receipt=decided),
         replace(_insert_inquiry(conn, inquiry, None, asked.receipt_id), receipt=asked),
