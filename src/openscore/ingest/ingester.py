@@ -2,22 +2,26 @@
 
 Steps, each in DuckDB over work files on disk (so memory stays bounded):
 
-1. read each file in batches (``readers``) and validate every row (``validation``) into
-   the ``staged`` Parquet parts — the one pass over the input;
+1. read each file in batches (``readers``) and validate every row (``validation``) into a
+   table of one batch; from it, write the valid rows in the ledger's own form (zstd, the
+   batch's id and time) as a ``part`` — the one write of the data — and a few columns of
+   every row (ids, person, source, a hash of the id, the broken rules) as ``keys``;
 2. refuse the rows of erased people (the suppression check), then ask the consent gate
    about the distinct (person, source) pairs (there is no default gate: see ``consent``);
-3. keep the first of rows sharing an ``event_id`` within the batch;
+3. keep the first of rows sharing an ``event_id`` within the batch (found by the ids'
+   hashes, then the ids themselves: usually none);
 4. compare with what the ledger already holds from this furnisher (a snapshot): the same
    id with the same content is a duplicate (skipped, counted), with other content a
-   conflict (rejected). The ledger's ``event_id`` column is read first, the other
-   columns only of the rows whose id matched;
-5. write the accepted rows as the new segment, in the work directory;
+   conflict (rejected). The ledger's ``event_id`` column is read first and matched by
+   hash, the other columns only of the rows whose id matched;
+5. the segment: when every valid row is accepted, the parts are the batch's segments as
+   they are; otherwise the accepted rows are written again from the parts (only then);
 6. under the ledger's writer lock, ask the consent gate and the suppression check again
    (a revocation or an erasure that committed since step 2 purges the ledger only after
    this batch lets go of the lock, and would miss rows committed after its purge), and
    repeat step 4 for what another writer committed since the snapshot; only if either
-   finds something is the segment written again. Then move the segment into the ledger
-   and commit it with the manifest.
+   finds something is the segment written again. Then move the segment(s) into the
+   ledger and commit them with the manifest.
 
 Validation and the segment's write happen outside the writer lock, so other writers (a
 revocation's purge, an API fulfilment) wait only for the checks and the commit.
@@ -46,11 +50,11 @@ import pyarrow.compute as pc
 from openscore.config import Settings, get_settings
 from openscore.domain.events import EVENT_COLUMNS, LEDGER_SCHEMA
 from openscore.engines.duckdb import connect, parquet_list, sql_literal
-from openscore.errors import InputError
+from openscore.errors import InputError, StorageError
 from openscore.ingest.consent import ConsentGate, SuppressionCheck, no_consent_check
-from openscore.ingest.readers import RawFile, iter_batches, open_raw
+from openscore.ingest.readers import RawFile, iter_batches, open_raw, utf8_or_binary
 from openscore.ingest.rejections import Rejection
-from openscore.ingest.validation import validation_sql
+from openscore.ingest.validation import column_facts, validation_sql
 from openscore.ledger.durable import REFUSALS, out_of_space, storage_guard
 from openscore.ledger.manifest import Batch, Segment, now_iso
 from openscore.ledger.rewrite import PARQUET_OPTIONS
@@ -58,6 +62,11 @@ from openscore.ledger.store import Ledger
 
 EVENT_NAMES = [c.name for c in EVENT_COLUMNS]
 INPUT_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet", ".pq", ".gz")
+
+#: a batch's parts become its segments as they are when each holds at least this many rows
+#: (a compacted segment holds one row group of this size); smaller ones are written again
+#: as one segment, so many small files do not make many small segments
+MIN_PART_ROWS = 122_880
 
 #: progress callback: (stage, done, total)
 Progress = Callable[[str, int, int], None]
@@ -185,21 +194,20 @@ class Ingester:
                 self._check_batch(con)
                 seen = self._check_ledger_unlocked(con, furnisher_id)
                 self._count(con, result)
-                segment = work / "segment.parquet"
+                segments: list[Path] = []
                 if result.accepted:
-                    with storage_guard(segment):
-                        self._write_segment(con, segment, result, progress)
+                    segments = self._segments(con, work, result, progress)
                 with self.ledger.writing() as txn:
                     if self._recheck(con, furnisher_id, seen, txn):
                         self._count(con, result)
+                        segments = []
                         if result.accepted:
-                            with storage_guard(segment):
-                                self._write_segment(con, segment, result, progress)
+                            segments = self._segments(con, work, result, progress)
                     with storage_guard(run_dir / "rejections.csv"):
                         self._write_report(con, run_dir, result)
                     if result.accepted:
                         with storage_guard(self.ledger.segments_dir / "segment"):
-                            self._commit(txn, segment, result, files)
+                            self._commit(txn, segments, result, files)
             finally:
                 con.close()
             try:
@@ -214,8 +222,10 @@ class Ingester:
     # -- steps ---------------------------------------------------------------------------
 
     def _stage(self, con, files, furnisher_id, work, result, progress) -> None:
-        """Read and validate every file into staged Parquet parts; unreadable parts go to
-        ``issues``. ``_errors`` is NULL for a valid row."""
+        """Read and validate every file, batch by batch, into the ``parts`` (valid rows,
+        in the ledger's form) and the ``keys`` (every row's ids and broken rules, the view
+        ``staged``); unreadable parts go to ``issues``. ``_errors`` is NULL for a valid
+        row."""
         con.execute(
             "CREATE TABLE issues (file VARCHAR, line BIGINT, field VARCHAR, "
             "value VARCHAR, reason VARCHAR)"
@@ -224,33 +234,47 @@ class Ingester:
         con.executemany(
             "INSERT INTO file_names VALUES (?, ?)", [(i, str(p)) for i, p in enumerate(files)]
         )
-        staged_dir = work / "staged"
-        staged_dir.mkdir()
+        (work / "staged").mkdir()
+        (work / "parts").mkdir()
+        #: the parts written, in order: (part number, path, valid rows)
+        self._parts: list[tuple[int, Path, int]] = []
+        # stamped once, before the lock: a purge of rows "ingested before" a revocation
+        # that commits while this batch waits for the lock is caught by the check under it
+        self._ingested_at = now_iso()
+        self._rewrites = 0
         part = 0
         for index, path in enumerate(files):
             if progress:
                 progress(f"reading {path.name}", result.rows_read, 0)
             issues: list[Rejection] = []
             raw: RawFile | None = None
+            first_part, rows = part, 0
             try:
                 raw = open_raw(path, work)
-                if raw.format == "parquet":
-                    # DuckDB reads Parquet in place, in parallel: no copy through Python
-                    result.rows_read += self._validate_parquet(
-                        con, raw, index, furnisher_id, staged_dir / f"part-{part:06d}.parquet"
-                    )
+                for table in iter_batches(raw, EVENT_NAMES):
+                    self._validate_batch(con, table, index, part, furnisher_id, work, result)
                     part += 1
-                for table in iter_batches(raw) if raw.format != "parquet" else ():
-                    self._validate_batch(
-                        con, table, index, furnisher_id, staged_dir / f"part-{part:06d}.parquet"
-                    )
-                    part += 1
-                    result.rows_read += table.num_rows
+                    rows += table.num_rows
                     if progress:
-                        progress(f"reading {path.name}", result.rows_read, 0)
+                        progress(f"reading {path.name}", result.rows_read + rows, 0)
+                    if raw.format != "parquet":
+                        result.rows_read += table.num_rows
+                        rows = 0
+                if raw.format == "parquet":  # counted once the whole file was read
+                    result.rows_read += rows
             except InputError as exc:
+                if raw is not None and raw.format == "parquet":
+                    # a Parquet file is taken whole or not at all
+                    self._drop_parts(work, first_part, part + 1)
                 result.file_errors.append(exc.message)
                 issues.append(Rejection(str(path), exc.line, exc.field, None, exc.reason))
+            except duckdb.Error as exc:
+                if raw is None or raw.format != "parquet" or out_of_space(exc):
+                    raise
+                self._drop_parts(work, first_part, part + 1)
+                message = f"Parquet file could not be read to the end ({exc})"
+                result.file_errors.append(f"{path}: {message}")
+                issues.append(Rejection(str(path), None, None, None, message))
             if raw is not None:
                 issues.extend(raw.issues)
                 # rows the reader could not parse count as read and rejected
@@ -276,83 +300,88 @@ class Ingester:
                     "INSERT INTO issues VALUES (?, ?, ?, ?, ?)",
                     [(r.file, r.line, r.field, r.value, r.reason) for r in issues],
                 )
-        if part:
+        if any((work / "staged").iterdir()):
             con.execute(
                 "CREATE VIEW staged AS SELECT * FROM "
-                f"read_parquet({sql_literal(str(staged_dir / '*.parquet'))})"
+                f"read_parquet({sql_literal(str(work / 'staged' / '*.parquet'))})"
             )
         else:
-            columns = ", ".join(f'CAST(NULL AS {_duck_type(c)}) AS "{c}"' for c in EVENT_NAMES)
             con.execute(
-                f"CREATE VIEW staged AS SELECT {columns}, 0 AS _file, 0 AS _line, "
-                "CAST(NULL AS VARCHAR[]) AS _errors WHERE false"
+                "CREATE VIEW staged AS SELECT 0 AS _part, 0 AS _file, CAST(0 AS BIGINT) AS "
+                "_line, CAST(0 AS UBIGINT) AS _h, CAST(NULL AS VARCHAR) AS event_id, "
+                "CAST(NULL AS VARCHAR) AS person_id, CAST(NULL AS VARCHAR) AS source, "
+                "CAST(NULL AS VARCHAR) AS counterparty_id, CAST(NULL AS VARCHAR[]) AS _errors "
+                "WHERE false"
             )
+        con.execute("CREATE TABLE part_files (_part INTEGER, path VARCHAR, valid BIGINT)")
+        if self._parts:
+            con.executemany(
+                "INSERT INTO part_files VALUES (?, ?, ?)",
+                [(n, str(path), rows) for n, path, rows in self._parts],
+            )
+
+    def _drop_parts(self, work: Path, first: int, end: int) -> None:
+        """Forget the parts ``first`` .. ``end - 1`` (of a file that failed half-way)."""
+        for n in range(first, end):
+            (work / "staged" / f"part-{n:06d}.parquet").unlink(missing_ok=True)
+        for _, path, _ in [p for p in self._parts if first <= p[0] < end]:
+            path.unlink(missing_ok=True)
+        self._parts = [p for p in self._parts if not first <= p[0] < end]
 
     def _validate_batch(
         self,
         con,
         table: pa.Table,
         index: int,
+        part: int,
         furnisher_id: str,
-        out: Path,
+        work: Path,
+        result: IngestResult,
     ) -> None:
+        """Validate one batch into a table, then write its valid rows as a part (in the
+        ledger's form) and every row's keys."""
         # Only the vocabulary's columns and the reader's line numbers go on: a file's own
         # column named like an internal one (``_line``, ``__t_type`` ...) must not shadow it.
         names = table.column_names
         keep = [i for i, name in enumerate(names) if name in EVENT_NAMES]
         table = table.select([*keep, len(names) - 1 - names[::-1].index("_line")])
+        table = _plain(table)
         raw_types = {f.name: f.type for f in table.schema if f.name != "_line"}
         con.register("raw_batch", table)
         try:
             sql = validation_sql(
-                "raw_batch", raw_types, furnisher_id=furnisher_id, file_index=index, now=self.now
+                "raw_batch",
+                raw_types,
+                furnisher_id=furnisher_id,
+                file_index=index,
+                now=self.now,
+                facts=column_facts(table),
             )
-            con.execute(
-                f"COPY ({sql}) TO {sql_literal(str(out))} (FORMAT parquet, COMPRESSION lz4_raw)"
-            )
+            con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {sql}")
         finally:
             con.unregister("raw_batch")
-
-    def _validate_parquet(
-        self,
-        con,
-        raw: RawFile,
-        index: int,
-        furnisher_id: str,
-        out: Path,
-    ) -> int:
-        """Validate a Parquet file read in place; its "line" is the 1-based row number."""
-        import pyarrow.parquet as pq
-
-        path = raw.work_path or raw.path
         try:
-            meta = pq.ParquetFile(path).metadata
-            schema = pq.read_schema(path)
-        except Exception as exc:
-            raise InputError(f"not a readable Parquet file ({exc})", path=raw.name) from exc
-        raw.columns = list(schema.names)
-        raw_types = {f.name: f.type for f in schema if f.name in EVENT_NAMES}
-        # the vocabulary's columns only (see _validate_batch), and our own line numbers
-        wanted = "".join(f'"{name}", ' for name in raw_types)
-        source = (
-            f"(SELECT {wanted}file_row_number + 1 AS _line FROM read_parquet("
-            f"{sql_literal(str(path))}, file_row_number = true))"
-        )
-        sql = validation_sql(
-            source, raw_types, furnisher_id=furnisher_id, file_index=index, now=self.now
-        )
-        try:
+            cols = ", ".join(f'"{c}"' for c in EVENT_NAMES)
+            out = work / "parts" / f"part-{part:06d}.parquet"
+            with storage_guard(out):
+                valid = con.execute(
+                    f"COPY (SELECT {cols}, {sql_literal(_batch_id(result))} AS batch_id, "
+                    f"CAST({sql_literal(self._ingested_at)} AS TIMESTAMPTZ) AS ingested_at "
+                    f"FROM validated WHERE _errors IS NULL) TO {sql_literal(str(out))} "
+                    f"({PARQUET_OPTIONS})"
+                ).fetchall()[0][0]
+            if valid:
+                self._parts.append((part, out, int(valid)))
+            else:
+                out.unlink(missing_ok=True)
+            keys = work / "staged" / f"part-{part:06d}.parquet"
             con.execute(
-                f"COPY ({sql}) TO {sql_literal(str(out))} (FORMAT parquet, COMPRESSION lz4_raw)"
+                f"COPY (SELECT {part} AS _part, _file, _line, hash(event_id) AS _h, event_id, "
+                "person_id, source, counterparty_id, _errors FROM validated) "
+                f"TO {sql_literal(str(keys))} (FORMAT parquet, COMPRESSION lz4_raw)"
             )
-        except duckdb.Error as exc:
-            out.unlink(missing_ok=True)
-            if out_of_space(exc):
-                raise  # our disk, not their file
-            raise InputError(
-                f"Parquet file could not be read to the end ({exc})", path=raw.name
-            ) from exc
-        return meta.num_rows
+        finally:
+            con.execute("DROP TABLE validated")
 
     def _check_batch(self, con) -> None:
         """Rows that are valid but may not be stored: without consent, or a repeat of an
@@ -360,10 +389,17 @@ class Ingester:
         con.execute("CREATE TABLE excluded (_file INTEGER, _line BIGINT, status VARCHAR)")
         self._exclude_erased(con)
         self._exclude_without_consent(con)
-        # the repeated ids first (one aggregation; usually none), the order among them after
+        # the repeated ids first (usually none): by the ids' hashes (one aggregation of
+        # integers), then the ids themselves among the rows whose hash repeats
         con.execute(
-            "CREATE TEMP TABLE repeated AS SELECT event_id FROM staged WHERE _errors IS NULL "
-            "GROUP BY event_id HAVING count(*) > 1"
+            "CREATE TEMP TABLE repeated_h AS SELECT _h FROM staged WHERE _errors IS NULL "
+            "GROUP BY _h HAVING count(*) > 1"
+        )
+        if not con.execute("SELECT count(*) FROM repeated_h").fetchall()[0][0]:
+            return
+        con.execute(
+            "CREATE TEMP TABLE repeated AS SELECT event_id FROM staged s SEMI JOIN repeated_h "
+            "r ON s._h = r._h WHERE s._errors IS NULL GROUP BY event_id HAVING count(*) > 1"
         )
         if not con.execute("SELECT count(*) FROM repeated").fetchall()[0][0]:
             return
@@ -499,10 +535,12 @@ class Ingester:
                 "AND x._line = s._line)"
             )
         con.execute(f"CREATE OR REPLACE TEMP VIEW candidates AS {candidates}")
+        # matched by the ids' hashes first (integers: a smaller, faster join than on the
+        # text), then exactly, on the few stored rows that matched
         con.execute(
             "CREATE OR REPLACE TEMP TABLE hits AS SELECT l.event_id, l.filename FROM "
             f"read_parquet({parquet_list(paths)}, filename = true) l "
-            "SEMI JOIN candidates c ON l.event_id = c.event_id "
+            "SEMI JOIN candidates c ON hash(l.event_id) = c._h "
             f"WHERE l.furnisher_id = {fid}"
         )
         files = [r[0] for r in con.execute("SELECT DISTINCT filename FROM hits").fetchall()]
@@ -513,12 +551,57 @@ class Ingester:
             f"{parquet_list(sorted(files))}) l SEMI JOIN hits h ON l.event_id = h.event_id "
             f"WHERE l.furnisher_id = {fid}"
         )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE matched AS SELECT c._part, c._file, c._line, "
+            "c.event_id FROM candidates c SEMI JOIN stored l ON c.event_id = l.event_id"
+        )
+        if not con.execute("SELECT count(*) FROM matched").fetchall()[0][0]:
+            return
+        # their content is in the parts: the same rows, in the same order as their lines
+        self._locate(con, "matched", "matched_at")
+        rows = self._rows_of(con, "matched_at", EVENT_NAMES)
         same = " AND ".join(f'c."{c}" IS NOT DISTINCT FROM l."{c}"' for c in EVENT_NAMES)
         con.execute(
             "INSERT INTO excluded SELECT c._file, c._line, CASE WHEN "
-            f"{same} THEN 'duplicate' ELSE 'conflict' END FROM candidates c "
+            f"{same} THEN 'duplicate' ELSE 'conflict' END FROM ({rows}) c "
             "JOIN stored l USING (event_id)"
         )
+
+    def _locate(self, con, table: str, out: str) -> None:
+        """Table ``out``: the rows of ``table`` (``_part``, ``_file``, ``_line``,
+        ``event_id``) with the part file and the row in it (``_path``, ``_pos``): a part
+        holds the valid rows of its batch in the order of their lines."""
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT t.*, f.path AS _path, p._pos "
+            f"FROM {table} t JOIN (SELECT _part, _file, _line, row_number() OVER (PARTITION "
+            "BY _part ORDER BY _file, _line) - 1 AS _pos FROM staged s WHERE _errors IS NULL "
+            f"AND _part IN (SELECT _part FROM {table})) p USING (_part, _file, _line) "
+            "JOIN part_files f USING (_part)"
+        )
+
+    def _rows_of(self, con, table: str, columns: list[str]) -> str:
+        """SQL for the parts' rows that ``table`` locates (see ``_locate``): ``columns``
+        of them, with their ``_file`` and ``_line``. Checked first: a row missing, or with
+        another id than expected, stops the run (the work files would be out of step;
+        nothing is committed)."""
+        paths = [r[0] for r in con.execute(f"SELECT DISTINCT _path FROM {table}").fetchall()]
+        source = (
+            f"read_parquet({parquet_list(sorted(paths))}, filename = true, "
+            f"file_row_number = true) p JOIN {table} t "
+            "ON p.filename = t._path AND p.file_row_number = t._pos"
+        )
+        found, same = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE p.event_id IS NOT DISTINCT FROM "
+            f"t.event_id) FROM {source}"
+        ).fetchall()[0]
+        wanted = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        if not found == same == wanted:
+            raise StorageError(
+                f"ingest work files out of step: {wanted} rows sought in the parts, "
+                f"{found} found, {same} with the expected id; nothing was stored"
+            )
+        cols = ", ".join(f'p."{c}"' for c in columns)
+        return f"SELECT {cols}, t._file, t._line FROM {source}"
 
     @staticmethod
     def _excluded_count(con) -> int:
@@ -598,37 +681,59 @@ class Ingester:
             ).fetchall()
         ]
 
-    def _write_segment(self, con, out: Path, result, progress) -> None:
-        """Write the accepted rows as the batch's segment file (in the work directory)."""
+    def _segments(self, con, work: Path, result, progress) -> list[Path]:
+        """The batch's segment files (in the work directory): the parts as they are when
+        every valid row is accepted and none is small; else the accepted rows written
+        again from the parts, as one segment."""
         if progress:
             progress("writing segment", result.rows_read, 0)
-        cols = ", ".join(f's."{c}"' for c in EVENT_NAMES)
-        keep = "s._errors IS NULL"
-        if self._has_exclusions(con):
-            keep += (
-                " AND NOT EXISTS (SELECT 1 FROM excluded x WHERE x._file = s._file "
-                "AND x._line = s._line)"
+        excluded = self._has_exclusions(con)
+        if not excluded and (
+            len(self._parts) == 1 or all(rows >= MIN_PART_ROWS for _, _, rows in self._parts)
+        ):
+            return [path for _, path, _ in self._parts]
+        self._rewrites += 1
+        out = work / f"segment-{self._rewrites}.parquet"
+        cols = ", ".join(f'p."{c}"' for c in [*EVENT_NAMES, "batch_id", "ingested_at"])
+        paths = parquet_list([str(path) for _, path, _ in self._parts])
+        if excluded:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE dropped AS SELECT s._part, s._file, s._line, "
+                "s.event_id FROM staged s SEMI JOIN excluded x ON s._file = x._file "
+                "AND s._line = x._line WHERE s._errors IS NULL"
             )
-        # stamped before the lock: a purge of rows "ingested before" a revocation that
-        # commits while this batch waits for the lock is caught by the check under it
-        con.execute(
-            f"COPY (SELECT {cols}, {sql_literal(_batch_id(result))} AS batch_id, "
-            f"CAST({sql_literal(now_iso())} AS TIMESTAMPTZ) AS ingested_at FROM staged s "
-            f"WHERE {keep}) TO {sql_literal(str(out))} ({PARQUET_OPTIONS})"
-        )
+            self._locate(con, "dropped", "dropped_at")
+            self._rows_of(con, "dropped_at", ["event_id"])  # checks they are where expected
+            source = (
+                f"read_parquet({paths}, filename = true, file_row_number = true) p "
+                "ANTI JOIN dropped_at d ON p.filename = d._path AND p.file_row_number = d._pos"
+            )
+        else:
+            source = f"read_parquet({paths}) p"
+        with storage_guard(out):
+            written = con.execute(
+                f"COPY (SELECT {cols} FROM {source}) TO {sql_literal(str(out))} ({PARQUET_OPTIONS})"
+            ).fetchall()[0][0]
+        if written != result.accepted:
+            raise StorageError(
+                f"ingest work files out of step: {result.accepted} rows accepted, "
+                f"{written} written; nothing was stored"
+            )
+        return [out]
 
-    def _commit(self, txn, segment: Path, result, files) -> None:
-        """(Under the writer lock.) Move the segment into the ledger and commit it: all of
-        the batch or none."""
+    def _commit(self, txn, segments: list[Path], result, files) -> None:
+        """(Under the writer lock.) Move the segment(s) into the ledger and commit them:
+        all of the batch or none."""
         batch_id = _batch_id(result)
-        tmp, final = txn.new_segment_path()
-        try:
-            os.replace(segment, tmp)
-        except OSError as exc:
-            if exc.errno != errno.EXDEV:
-                raise
-            shutil.copyfile(segment, tmp)  # the ledger is on another file system
-        txn.add_segment(tmp, final, sorted=False, batch_id=batch_id)
+        for segment in segments:
+            tmp, final = txn.new_segment_path()
+            try:
+                os.replace(segment, tmp)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                shutil.copyfile(segment, tmp)  # the ledger is on another file system
+            txn.add_segment(tmp, final, sorted=False, batch_id=batch_id)
         txn.commit(
             batch=Batch(
                 batch_id=batch_id,
@@ -645,6 +750,30 @@ class Ingester:
 
 def _batch_id(result: IngestResult) -> str:
     return f"b-{result.run_id}"
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """Dictionary columns decoded (their values are checked like any other), and the rows
+    in chunks DuckDB's threads can share."""
+    if any(pa.types.is_dictionary(f.type) for f in table.schema):
+        table = pa.table(
+            {
+                f.name: table.column(i).cast(f.type.value_type)
+                if pa.types.is_dictionary(f.type)
+                else table.column(i)
+                for i, f in enumerate(table.schema)
+            }
+        )
+    # time-of-day and duration columns (never a ledger type) as text: DuckDB 2.0 turns some
+    # Arrow times into invalid UTF-8 when it casts them itself
+    for i, f in enumerate(table.schema):
+        if pa.types.is_time(f.type) or pa.types.is_duration(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(pa.string()))
+    table = utf8_or_binary(table)
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_CHUNK_ROWS), table.schema)
+
+
+_CHUNK_ROWS = 122_880
 
 
 def _write_json(path: Path, body: dict) -> None:
