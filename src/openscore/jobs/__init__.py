@@ -5,6 +5,7 @@ Orchestration only: what is fitted and the rules a relationships term obeys are 
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,17 +28,25 @@ __all__ = [
 ]
 
 
+#: the module of each name imported on first use
+_MODULE_OF: dict[str, str] = {
+    "feature_table": "features",
+    "write_features": "features",
+    "compute_graph": "graph",
+    "snapshot_info": "graph",
+    "batch_scores": "score",
+    "publish_batch": "score",
+    "write_batch_scores": "score",
+    "event_training_frame": "train",
+    "feature_meta": "train",
+    "train_from_events": "train",
+}
+
+
 def __getattr__(name: str) -> Any:
     """A job's module is imported when one of its names is first used (PEP 562):
     ``openscore features`` and ``openscore score`` do not import training's libraries."""
-    if name in ("feature_table", "write_features"):
-        from openscore.jobs import features as module
-    elif name in ("compute_graph", "snapshot_info"):
-        from openscore.jobs import graph as module
-    elif name in ("batch_scores", "publish_batch", "write_batch_scores"):
-        from openscore.jobs import score as module
-    elif name in ("event_training_frame", "feature_meta", "train_from_events"):
-        from openscore.jobs import train as module
-    else:
+    module = _MODULE_OF.get(name)
+    if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(module, name)
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

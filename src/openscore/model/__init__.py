@@ -7,6 +7,7 @@ training entry point for tabular and event features alike.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -77,29 +78,31 @@ _FORMAT = {
 }
 
 
+#: the module of each name imported on first use
+_MODULE_OF: dict[str, str] = {
+    **dict.fromkeys(_FORMAT, "format"),
+    "scores_of": "apply",
+    "BinningScorecard": "binning_scorecard",
+    "write_model_card": "card",
+    "EBMScorecard": "ebm",
+    "compile_expert": "expert",
+    "load_expert": "expert",
+    "DEFAULT_PROTECTED_ATTRIBUTES": "protected",
+    "ProtectedAttributes": "protected",
+    "TabularData": "tabular",
+    "prepare_tabular": "tabular",
+    "read_dimensions_map": "tabular",
+    "read_table": "tabular",
+    "train_model": "training",
+}
+
+
 def __getattr__(name: str) -> Any:
     """A name's module is imported when the name is first used (PEP 562): reading or
     applying a scorecard (``openscore score``, the API) does not import the training
     libraries (scikit-learn, SciPy, optbinning, interpret), whose import alone took
     2-4 s of every batch command (``docs/scale.md``)."""
-    if name in _FORMAT:
-        from openscore.model import format as module
-    elif name == "scores_of":
-        from openscore.model import apply as module
-    elif name == "BinningScorecard":
-        from openscore.model import binning_scorecard as module
-    elif name == "write_model_card":
-        from openscore.model import card as module
-    elif name == "EBMScorecard":
-        from openscore.model import ebm as module
-    elif name in ("compile_expert", "load_expert"):
-        from openscore.model import expert as module
-    elif name in ("DEFAULT_PROTECTED_ATTRIBUTES", "ProtectedAttributes"):
-        from openscore.model import protected as module
-    elif name in ("TabularData", "prepare_tabular", "read_dimensions_map", "read_table"):
-        from openscore.model import tabular as module
-    elif name == "train_model":
-        from openscore.model import training as module
-    else:
+    module = _MODULE_OF.get(name)
+    if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(module, name)
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
