@@ -135,7 +135,11 @@ TYPE_COLUMNS: tuple[Column, ...] = (
 #: Columns the ledger adds to every accepted row.
 LEDGER_COLUMNS: tuple[Column, ...] = (
     _c("batch_id", Kind.ID, "The ingest batch that stored the row."),
-    _c("ingested_at", Kind.TIMESTAMP, "When the batch was written, just before its commit."),
+    _c(
+        "ingested_at",
+        Kind.TIMESTAMP,
+        "When the ingest run started: before its commit and before the writer lock.",
+    ),
 )
 
 EVENT_COLUMNS: tuple[Column, ...] = COMMON_COLUMNS + TYPE_COLUMNS
