@@ -28,7 +28,8 @@ def probes(edges: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     lo, hi = float(edges.min(initial=0.0)), float(edges.max(initial=1.0))
     spread = rng.uniform(lo - 1, hi + 1, 500) if math.isfinite(hi - lo) else rng.normal(0, 1, 9)
     odd = [0.0, -0.0, math.inf, -math.inf, math.nan, 1e308, -1e308, 5e-324, -5e-324]
-    return np.concatenate([near, spread, np.round(spread), odd]).astype(np.float64)
+    x = np.concatenate([near, spread, np.round(spread), odd, odd]).astype(np.float64)
+    return rng.permutation(x)  # NaN and ±inf anywhere, not only in a loop's remainder
 
 
 finite = st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False)

@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
@@ -182,6 +182,13 @@ class _TermTables:
     #: a pair's: every code of the first feature times the width, and the second's bin
     row: I64 | None = None
     column: I64 | None = None
+    #: some cell has a reason key (a help key): else the term feeds only −1 to its network
+    loses: bool = field(init=False)
+    earns: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "loses", bool((self.reason_key >= 0).any()))
+        object.__setattr__(self, "earns", bool((self.help_key >= 0).any()))
 
 
 def _count_bits(card: Scorecard) -> int:
@@ -383,7 +390,7 @@ class ScoringKernel:
                     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
                         got.by_code.append(f)  # NaN exactly where null or NaN: 'on file'
                 else:
-                    got.categorical[f] = _categorical_bins(arr, b).astype(np.intp)
+                    got.categorical[f] = _categorical_bins(arr, b).astype(np.intp, copy=False)
         return got
 
     def scorable(self, batch: pa.RecordBatch) -> B:
@@ -437,8 +444,10 @@ class ScoringKernel:
                 sums[tab.dimension] += p
             else:
                 sums[tab.dimension] = p
-            reasons.add(tab.reason_key.take(cell))
-            if helps.k:
+            # a term that never loses (earns) feeds only −1: it would change no place
+            if tab.loses:
+                reasons.add(tab.reason_key.take(cell))
+            if helps.k and tab.earns:
                 helps.add(tab.help_key.take(cell))
         return _Keys(sums, reasons.tops, helps.tops)
 
@@ -533,7 +542,7 @@ class ScoringKernel:
             key = tops[r] >> 1
             loss = key // T
             term = (T - 1) - (key - loss * T)
-            term[absent] = 0
+            np.copyto(term, 0, where=absent)
             at = 2 * term + miss
             valid = _Valid(absent)
             idx = valid.index(at)
@@ -553,7 +562,7 @@ class ScoringKernel:
             absent = bad | (key < 0)
             points = key // T
             term = (T - 1) - (key - points * T)
-            term[absent] = 0
+            np.copyto(term, 0, where=absent)
             valid = _Valid(absent)
             idx = valid.index(term)
             cols.append(self._text(self.help_names, idx))
