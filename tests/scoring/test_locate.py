@@ -85,5 +85,5 @@ def test_the_way_chosen() -> None:
     tight = np.concatenate([1 + np.arange(300) * 1e-9, [1e12]])
     assert EdgeLocator(tight).way == "grid"
     # thousands of them: numpy's search
-    tight = np.concatenate([1 + np.arange(5000) * 1e-9, [1e12]])
+    tight = np.concatenate([1 + np.arange(50_000) * 1e-12, [1e12]])
     assert EdgeLocator(tight).way == "search"
