@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -145,9 +146,9 @@ class EdgeLocator:
             return out
         # NaN fails every comparison, so it starts at m + 1 and stays there (in one byte
         # a value, as counting is chosen for a few edges)
-        small = np.int8 if self.missing < 128 else np.intp
-        acc = np.isnan(x).astype(small)
-        acc *= small(self.missing)
+        small = np.dtype(np.int8 if self.missing < 128 else np.intp)
+        acc: npt.NDArray[np.signedinteger[Any]] = np.isnan(x).astype(small)
+        acc *= self.missing
         hit = np.empty(len(x), dtype=np.bool_)
         for e in self.edges:
             np.greater_equal(x, e, out=hit)
