@@ -61,6 +61,21 @@ def test_kernel_equals_the_sql_export_without_texts_and_in_small_batches(
     assert short.to_pylist() == ibis_con.to_pyarrow(expr).to_pylist()
 
 
+@settings(max_examples=6, deadline=None)
+@given(data=st.data())
+def test_a_batch_scored_a_few_rows_at_a_time_is_the_same(data: st.DataObject) -> None:
+    """A batch is scored ``ROWS_AT_ONCE`` rows at a time: cut into 3-row steps, the same."""
+    from openscore.scoring import kernel
+
+    card = data.draw(scorecards())
+    table = arrow_rows(card, data.draw(feature_rows(card)))
+    whole = score_arrow(card, table, "row_id")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kernel, "ROWS_AT_ONCE", 3)
+        cut = score_arrow(card, table, "row_id")
+    assert cut.equals(whole)
+
+
 #: event-mode rows: the ledger's features, each missing or a plausible number
 event_rows = st.lists(
     st.fixed_dictionaries(

@@ -8,29 +8,33 @@ export): the property tests in ``tests/scoring/test_kernel.py`` hold all three t
 same answers on random scorecards and rows.
 
 Everything a term needs is a small table built once, when the kernel is made, so a batch
-costs one pass of whole-array operations per feature and a few takes per term
-(``docs/scale.md`` has the profile that chose this layout):
+costs a few whole-array operations per feature and a few takes per term
+(``docs/scale.md`` has the profiles that chose this layout). A batch is scored
+``ROWS_AT_ONCE`` rows at a time, so the arrays of every step stay in the core's cache:
 
 - a numeric feature is located once among the sorted **union** of the edges of every
   binning that uses it (an EBM bins a feature for its main term and again for each of
-  its pairs): with few edges by counting the edges ``<= x`` (a branch-free compare and
-  add per edge, several times faster than ``np.searchsorted``'s binary search), with
-  many by ``np.searchsorted``; null and NaN get the last code. Each binning's bin
-  (``bisect_right`` of the one-person scorer) is then a take of a small map of that code;
+  its pairs), branch-free (``scoring/locate.py``: with few edges by counting the edges
+  ``<= x``, with many by a uniform grid over the edges and a short binary search in the
+  cell); null and NaN get the last code. Each binning's bin (``bisect_right`` of the
+  one-person scorer) is then a take of a small map of that code;
 - a categorical feature is dictionary-encoded, its few distinct values are looked up in
   Python (``category_string``, exactly as one person's), and the bin of every row is a
   take of that small mapping;
-- per term, four tables over its cells, composed with the map above: points, the
-  reason key ``loss·T + (T − 1 − position)`` (−1 where it loses nothing), the help key
-  ``points·T + (T − 1 − position)`` (−1 where it earns nothing or is missing) and the
-  missing flag. A key is unique in a row and orders by loss (points), then position:
-  the reasons' tie-break. A pair's cell is ``row · width + column``;
-- score and the sub-scores are running sums of the points rows (integers); band by
-  ``searchsorted`` on the band boundaries;
+- per term, three tables over its cells, composed with the map above: points (times
+  ``2^bits``, plus 1 where the cell is not missing), the reason key
+  ``2·(loss·T + (T − 1 − position)) + missing`` (−1 where it loses nothing) and the help
+  key ``points·T + (T − 1 − position)`` (−1 where it earns nothing or is missing). A key
+  is unique in a row and orders by loss (points), then position: the reasons'
+  tie-break; the missing flag rides along in its lowest bit. A pair's cell is
+  ``row · width + column``;
+- score and the sub-scores are running sums of the points rows (integers): a
+  dimension's sum holds its points above ``bits`` and the count of its terms on file
+  below; band by ``searchsorted`` on the band boundaries;
 - the top four reason keys (top three help keys) of every row are kept by an insertion
   network fed one term at a time: a ``maximum`` and a ``minimum`` per place, so nothing
-  is sorted and no ``rows × terms`` key matrix is built; a key decodes to the term and
-  its points by ``divmod``;
+  is sorted and no ``rows × terms`` key matrix is built; a key decodes to the term, its
+  points and the missing flag by a shift and ``divmod``;
 - texts are a take of small string arrays by the decoded term, or dictionary arrays of
   those indices (``dictionary=True``: no string is copied per row).
 """
@@ -40,7 +44,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
@@ -58,6 +62,7 @@ from openscore.model.format import (
     category_string,
 )
 from openscore.scoring.eligibility import SCORED, UNSCORABLE, ScoringRule
+from openscore.scoring.locate import EdgeLocator
 from openscore.scoring.person import refuse_audit_only
 from openscore.scoring.reasons import (
     MAX_HELPS,
@@ -112,35 +117,24 @@ def _known(arr: pa.Array) -> B:
     return valid
 
 
-#: up to this many edges a numeric feature is located by counting the edges <= x (a
-#: compare and an add per edge); beyond, ``np.searchsorted`` (log of the edges, branchy)
-COUNT_EDGES = 48
-
-
 @dataclass(frozen=True, slots=True)
 class _NumericCodes:
     """A numeric feature's code: its interval among the union ``edges`` of every binning
     of it (``0 .. len(edges)``), ``len(edges) + 1`` where null or NaN."""
 
     edges: F64
+    locator: EdgeLocator
+
+    @classmethod
+    def of(cls, edges: F64) -> _NumericCodes:
+        return cls(edges, EdgeLocator(edges))
 
     @property
     def missing(self) -> int:
         return len(self.edges) + 1
 
     def codes(self, x: F64) -> npt.NDArray[np.intp]:
-        m = len(self.edges)
-        if m > COUNT_EDGES:
-            with_nan = np.append(self.edges, np.nan)  # NaN sorts last: code m + 1
-            out: npt.NDArray[np.intp] = np.searchsorted(with_nan, x, side="right")
-            return out
-        # NaN fails every comparison, so it starts at m + 1 and stays there (m + 1 < 128)
-        acc = np.isnan(x).view(np.int8) * np.int8(m + 1)
-        hit = np.empty(len(x), dtype=np.bool_)
-        for e in self.edges:
-            np.greater_equal(x, e, out=hit)
-            acc += hit.view(np.int8)
-        return acc.astype(np.intp)
+        return self.locator.codes(x)
 
     def bin_map(self, b: NumericBinning) -> I64:
         """``bisect_right(b.edges, x)`` of every code (the edges of ``b`` are in the union)."""
@@ -179,21 +173,74 @@ class _TermTables:
 
     features: tuple[str, ...]
     dimension: str
+    #: ``points · 2^bits + present`` (present: 1 where the cell is not missing), so the
+    #: running sum of a dimension also counts its terms on file in its low ``bits``
     points: npt.NDArray[np.signedinteger]
+    #: ``2 · (loss·T + pos) + missing``, −1 where it loses nothing
     reason_key: npt.NDArray[np.signedinteger]
     help_key: npt.NDArray[np.signedinteger]
-    missing: B
     #: a pair's: every code of the first feature times the width, and the second's bin
     row: I64 | None = None
     column: I64 | None = None
+    #: some cell has a reason key (a help key): else the term feeds only −1 to its network
+    loses: bool = field(init=False)
+    earns: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "loses", bool((self.reason_key >= 0).any()))
+        object.__setattr__(self, "earns", bool((self.help_key >= 0).any()))
+
+
+def _count_bits(card: Scorecard) -> int:
+    """Bits that hold a count of terms on file (at most every term)."""
+    return len(card.terms).bit_length()
 
 
 def _key_type(card: Scorecard) -> type[np.signedinteger]:
     """int32 when every key and sum fits (half the memory traffic of int64)."""
     T = max(len(card.terms), 1)
     top = max([abs(v) for t in card.terms for _, v in t.cells()] + [0])
-    fits = 2 * top * T + T < 2**31 - 1
+    reason = 2 * (2 * top * T + T) + 1  # loss <= 2·top
+    sums = T * ((top << _count_bits(card)) + 1)
+    fits = max(reason, sums) < 2**31 - 1
     return np.int32 if fits else np.int64
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """A batch's feature values (``ScoringKernel._inputs``)."""
+
+    numeric: dict[str, F64]
+    categorical: dict[str, npt.NDArray[np.intp]]
+    #: numeric features whose code is missing exactly where the rule says 'not on file'
+    by_code: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """Rows' running sums per dimension and top keys, largest first (``_score_rows``)."""
+
+    sums: dict[str, npt.NDArray[np.signedinteger]]
+    reasons: list[npt.NDArray[np.signedinteger]]
+    helps: list[npt.NDArray[np.signedinteger]]
+
+    @classmethod
+    def join(cls, parts: list[_Keys]) -> _Keys:
+        """The keys of consecutive rows, one after the other."""
+        if len(parts) == 1:
+            return parts[0]
+        return cls(
+            {d: np.concatenate([p.sums[d] for p in parts]) for d in parts[0].sums},
+            [np.concatenate(t) for t in zip(*(p.reasons for p in parts), strict=True)],
+            [np.concatenate(t) for t in zip(*(p.helps for p in parts), strict=True)],
+        )
+
+
+#: rows scored at once inside a batch: the arrays of a step stay in the core's 1 MB cache
+#: (a batch of 122,880 rows has 1 MB arrays of codes), yet long enough that numpy's
+#: per-call cost is small (measured on the benchmark's EBM: 8,192 rows 0.48 M rows/s,
+#: 16,384 0.69, 32,768 0.88, 65,536 0.87, a whole batch 0.64; load average 12)
+ROWS_AT_ONCE = 32_768
 
 
 class ScoringKernel:
@@ -227,6 +274,7 @@ class ScoringKernel:
         terms = card.terms
         self.n_terms = T = len(terms)
         self.dtype = _key_type(card)
+        self.count_bits = _count_bits(card)
         # every numeric feature's union of edges, over all the binnings that use it
         edges: dict[str, set[float]] = {}
         for t in terms:
@@ -234,7 +282,7 @@ class ScoringKernel:
                 if isinstance(b, NumericBinning):
                     edges.setdefault(f, set()).update(float(e) for e in b.edges)
         self.numeric = {
-            f: _NumericCodes(np.unique(np.asarray(sorted(e), dtype=np.float64)))
+            f: _NumericCodes.of(np.unique(np.asarray(sorted(e), dtype=np.float64)))
             for f, e in edges.items()
         }
         self.tables = [self._tables(T - 1 - k, t) for k, t in enumerate(terms)]
@@ -262,18 +310,18 @@ class ScoringKernel:
         pts = np.array([v for _, v in cells], dtype=np.int64)
         miss = np.array([t.is_missing(idx) for idx, _ in cells], dtype=np.bool_)
         loss = t.best - pts
-        reason = np.where(loss > 0, loss * T + pos, -1).astype(dt)
+        reason = np.where(loss > 0, 2 * (loss * T + pos) + miss, -1).astype(dt)
         helps = np.where((pts > 0) & ~miss, pts * T + pos, -1).astype(dt)
+        counted = ((pts << self.count_bits) + ~miss).astype(dt)
         maps = [self._bin_map(f, b) for f, b in zip(t.features, t.binnings, strict=True)]
         if t.is_pair:
             width = t.binnings[1].size
             return _TermTables(
-                t.features, t.dimension, pts.astype(dt), reason, helps, miss,
-                maps[0] * width, maps[1],
-            )  # fmt: skip
+                t.features, t.dimension, counted, reason, helps, maps[0] * width, maps[1]
+            )
         # a single feature's tables read by its code directly: composed with its bin map
         m = maps[0]
-        return _TermTables(t.features, t.dimension, pts.astype(dt)[m], reason[m], helps[m], miss[m])
+        return _TermTables(t.features, t.dimension, counted[m], reason[m], helps[m])
 
     def _bin_map(self, feature: str, b: NumericBinning | CategoricalBinning) -> I64:
         if isinstance(b, NumericBinning):
@@ -329,19 +377,22 @@ class ScoringKernel:
 
     # -- scoring --------------------------------------------------------------------------
 
-    def _codes(self, batch: pa.RecordBatch) -> dict[str, npt.NDArray[np.intp]]:
-        """Every feature's codes: its union interval (numeric) or its bin (categorical)."""
-        out: dict[str, npt.NDArray[np.intp]] = {}
+    def _inputs(self, batch: pa.RecordBatch) -> _Inputs:
+        """Every feature's values: numeric as float64 (NaN where missing), categorical as
+        its bin (the few distinct values are mapped once a batch)."""
+        got = _Inputs({}, {}, [])
         for t in self.card.terms:
             for f, b in zip(t.features, t.binnings, strict=True):
-                if f in out:
+                if f in got.numeric or f in got.categorical:
                     continue
                 arr = _column(batch, f)
                 if isinstance(b, NumericBinning):
-                    out[f] = self.numeric[f].codes(_float_values(arr, f))
+                    got.numeric[f] = _float_values(arr, f)
+                    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+                        got.by_code.append(f)  # NaN exactly where null or NaN: 'on file'
                 else:
-                    out[f] = _categorical_bins(arr, b).astype(np.intp)
-        return out
+                    got.categorical[f] = _categorical_bins(arr, b).astype(np.intp, copy=False)
+        return got
 
     def scorable(self, batch: pa.RecordBatch) -> B:
         """The minimum scoring rule (``scoring/eligibility.py``) for every row."""
@@ -358,24 +409,32 @@ class ScoringKernel:
             out |= _known(_column(batch, name))
         return out
 
-    def score_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
-        """Score every row of ``batch``: the columns of ``score_table``, in its order."""
-        if isinstance(batch, pa.Table):
-            batch = pa.RecordBatch.from_arrays(
-                [_column_of(batch, c) for c in batch.schema.names], schema=batch.schema
-            )
-        self.check(batch.schema.names)
-        n = batch.num_rows
-        codes = self._codes(batch)
-        bad = ~self.scorable(batch)
-        dt = self.dtype
+    def _on_file(self, batch: pa.RecordBatch, inputs: _Inputs) -> tuple[B, list[str]]:
+        """The rule's rows, but for the features left to ``_score_rows`` (returned): tabular
+        mode's 'some feature on file' is read from their codes there, chunk by chunk."""
+        if self.event_mode:
+            return self.scorable(batch), []
+        by_code = [f for f in inputs.by_code if f in self.card.feature_names]
+        out = np.zeros(batch.num_rows, dtype=np.bool_)
+        for name in self.card.feature_names:
+            if name not in by_code:
+                out |= _known(_column(batch, name))
+        return out, by_code
+
+    def _score_rows(
+        self, inputs: _Inputs, lo: int, hi: int, on_file: B, by_code: list[str]
+    ) -> _Keys:
+        """Rows ``lo:hi``: every dimension's running sum and the top reason and help keys
+        (and ``on_file`` of those rows completed from the codes of ``by_code``)."""
+        n, dt = hi - lo, self.dtype
+        codes = {f: self.numeric[f].codes(x[lo:hi]) for f, x in inputs.numeric.items()}
+        codes.update((f, bins[lo:hi]) for f, bins in inputs.categorical.items())
+        for f in by_code:
+            on_file[lo:hi] |= codes[f] != self.numeric[f].missing
         sums: dict[str, npt.NDArray[np.signedinteger]] = {}
-        known: dict[str, B] = {}  # per dimension: some term of it is not missing
-        M = np.empty((self.n_terms, n), dtype=np.bool_)
         reasons = _TopKeys(MAX_REASONS, n, dt)
         helps = _TopKeys(MAX_HELPS if self.texts else 0, n, dt)
-        cell: npt.NDArray[np.intp] | None = None
-        for k, tab in enumerate(self.tables):
+        for tab in self.tables:
             if tab.row is None:
                 cell = codes[tab.features[0]]
             else:  # a pair: its ``row`` and ``column`` are set together
@@ -386,18 +445,39 @@ class ScoringKernel:
                 sums[tab.dimension] += p
             else:
                 sums[tab.dimension] = p
-            tab.missing.take(cell, out=M[k])
-            if tab.dimension in known:
-                known[tab.dimension] |= ~M[k]
-            else:
-                known[tab.dimension] = ~M[k]
-            reasons.add(tab.reason_key.take(cell))
-            if helps.k:
+            # a term that never loses (earns) feeds only −1: it would change no place
+            if tab.loses:
+                reasons.add(tab.reason_key.take(cell))
+            if helps.k and tab.earns:
                 helps.add(tab.help_key.take(cell))
+        return _Keys(sums, reasons.tops, helps.tops)
+
+    def score_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
+        """Score every row of ``batch``: the columns of ``score_table``, in its order."""
+        if isinstance(batch, pa.Table):
+            batch = pa.RecordBatch.from_arrays(
+                [_column_of(batch, c) for c in batch.schema.names], schema=batch.schema
+            )
+        self.check(batch.schema.names)
+        n = batch.num_rows
+        inputs = self._inputs(batch)
+        on_file, by_code = self._on_file(batch, inputs)
+        keys = _Keys.join(
+            [
+                self._score_rows(inputs, lo, min(lo + ROWS_AT_ONCE, n), on_file, by_code)
+                for lo in range(0, max(n, 1), ROWS_AT_ONCE)
+            ]
+        )
+        bad = ~on_file
+        bits = self.count_bits
         s = self.card.scaling
         raw = np.full(n, self.card.intercept_points, dtype=np.int64)
-        for v in sums.values():
-            raw += v
+        points: dict[str, npt.NDArray[np.signedinteger]] = {}
+        known: dict[str, B] = {}  # per dimension: some term of it is not missing
+        for dim, v in keys.sums.items():
+            points[dim] = v >> bits
+            known[dim] = (v & ((1 << bits) - 1)) != 0
+            raw += points[dim]
         score = np.clip(raw, s.score_min, s.score_max)
         band_idx = np.searchsorted(_BAND_LOWS, score, side="right")
         cols: list[pa.Array] = []
@@ -409,17 +489,17 @@ class ScoringKernel:
         everyone = _Valid(None)
         cols.append(self._text(_STATUS, everyone.index(bad.view(np.int8))))
         for dim, rng in self.card.dimensions.items():
-            if dim not in sums:
+            if dim not in points:
                 cols.append(pa.nulls(n, pa.int64()))
                 continue
             span = rng.max_points - rng.min_points
             if span <= 0:
                 value = np.full(n, NEUTRAL_SUBSCORE, dtype=np.int64)
             else:
-                pts = sums[dim].astype(np.int64)
+                pts = points[dim].astype(np.int64)
                 value = (200 * (pts - rng.min_points) + span) // (2 * span)
             cols.append(_Valid(bad | ~known[dim]).ints(value))
-        cols += self._reasons(reasons.tops, helps.tops, M, bad)
+        cols += self._reasons(keys.reasons, keys.helps, bad)
         zeros = everyone.index(np.zeros(n, dtype=np.int32))
         cols.append(self._text(self.model_ids, zeros))
         if self.as_of is not None:
@@ -443,11 +523,9 @@ class ScoringKernel:
         self,
         tops: list[npt.NDArray[np.signedinteger]],
         htops: list[npt.NDArray[np.signedinteger]],
-        M: B,
         bad: B,
     ) -> list[pa.Array]:
         n, T = len(bad), self.n_terms
-        rows = np.arange(n, dtype=np.intp)
         cols: list[pa.Array] = []
         for r in range(MAX_REASONS):
             if r >= T:
@@ -460,12 +538,12 @@ class ScoringKernel:
                         pa.nulls(n, pa.bool_()),
                     ]
                 continue
-            key = tops[r]
-            absent = bad | (key < 0)
+            absent = bad | (tops[r] < 0)
+            miss = (tops[r] & 1).astype(np.bool_)
+            key = tops[r] >> 1
             loss = key // T
-            term = ((T - 1) - (key - loss * T)).astype(np.intp)
-            term[absent] = 0
-            miss = M.ravel().take(term * n + rows)
+            term = (T - 1) - (key - loss * T)
+            np.copyto(term, 0, where=absent)
             at = 2 * term + miss
             valid = _Valid(absent)
             idx = valid.index(at)
@@ -485,7 +563,7 @@ class ScoringKernel:
             absent = bad | (key < 0)
             points = key // T
             term = (T - 1) - (key - points * T)
-            term[absent] = 0
+            np.copyto(term, 0, where=absent)
             valid = _Valid(absent)
             idx = valid.index(term)
             cols.append(self._text(self.help_names, idx))
