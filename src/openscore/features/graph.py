@@ -228,7 +228,8 @@ def network_features(
     """
     params = params or GraphParams()
     people = graph_people(ev, as_of, scores, params)
-    return propagate(ledger_edges(ev), people, as_of, params)
+    edges = mutual_edges(relationship_edges(ev))
+    return propagate(edges, people, as_of, params)
 
 
 def graph_people(

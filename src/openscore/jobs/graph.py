@@ -51,8 +51,10 @@ from openscore.features.graph import (
     GraphParams,
     graph_people,
     ledger_edges,
+    mutual_edges,
     propagate,
     propagate_arrays,
+    relationship_edges,
     weighted_edges,
 )
 from openscore.fsio import atomic_path
@@ -122,7 +124,7 @@ def compute_graph(
     ev = as_of_view(events, a)
     people = graph_people(ev, a, stage_one_scores(events, card, as_of, features), params)
     people = people.cache()
-    edges = ledger_edges(ev).cache()
+    edges = mutual_edges(relationship_edges(ev)).cache()
     try:
         people.count().execute()
         edges.count().execute()
