@@ -18,9 +18,11 @@ from openscore.features.frame import DAYS_PER_MONTH, AsOf, as_of_view
 from openscore.features.graph import (
     GraphParams,
     check_graph,
+    ledger_edges,
     mutual_edges,
     network_features,
     propagate,
+    propagate_arrays,
     propagate_csr,
     relationship_edges,
     trust_propagation,
@@ -82,14 +84,16 @@ def trust(
     return np.array([by[x] for x in names])
 
 
-def reference(edges, standing, vouches, params: GraphParams = P) -> np.ndarray:
+def reference(
+    edges, standing, vouches, params: GraphParams = P, *, propagation=propagate_csr
+) -> np.ndarray:
     a = np.array([i for i, _, _ in edges], dtype=np.int64)
     b = np.array([j for _, j, _ in edges], dtype=np.int64)
     months = np.floor((A.day - np.array([d for *_, d in edges], dtype=float)) / DAYS_PER_MONTH)
     w = np.where(
         months >= params.min_tenure_months, np.minimum(1.0, months / params.full_tenure_months), 0
     )
-    return propagate_csr(
+    return propagation(
         len(standing), a, b, w, np.array(standing, float), np.array(vouches, bool), params
     )
 
@@ -118,6 +122,10 @@ def test_ibis_matches_the_numpy_reference(g: tuple) -> None:
     got, want = trust(*g), reference(*g)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
     assert ((got >= 0) & (got < 1)).all()
+    # the batch job's arrays (numpy alone) against both
+    arrays = reference(*g, propagation=propagate_arrays)
+    np.testing.assert_allclose(arrays, want, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(arrays, got, rtol=1e-12, atol=1e-15)
 
 
 @settings(max_examples=5, deadline=None)
@@ -247,6 +255,8 @@ def test_only_mutual_ties_count_dated_by_the_later_side() -> None:
     )
     got = CON.to_pyarrow(mutual_edges(relationship_edges(ev))).to_pylist()
     assert got == [{"a": "a", "b": "b", "since_day": A.day - 500}]
+    # the same in one aggregation of the events (what the jobs read)
+    assert CON.to_pyarrow(ledger_edges(ev)).to_pylist() == got
 
 
 def test_vouching_needs_a_verified_identity_and_a_year_of_own_history() -> None:

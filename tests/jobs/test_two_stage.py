@@ -300,3 +300,56 @@ def test_the_score_file_is_the_batch_scores_on_two_threads(world, tmp_path: Path
         assert row.pop("as_of") == AS_OF.isoformat()
         w = {k: v for k, v in want[pid].items() if k != "as_of"}
         assert row == w, pid
+
+
+def test_the_in_memory_batch_features_are_those_of_the_graph_queries(world) -> None:
+    """On DuckDB the batch job holds everyone's features in memory (``features_in_memory``:
+    one feature query that also takes the voucher rule, stage 1 by the kernel, one query
+    for the edges, the rounds on arrays): the features and the snapshot are those of the
+    Ibis path (``compute_graph`` and ``build_features(graph=...)``, what Spark runs),
+    ``network_trust`` up to the order in which each person's sum is added."""
+    import pandas as pd
+
+    from openscore.features import build_features
+    from openscore.features.frame import AsOf, as_of_view
+    from openscore.features.graph import voucher_facts
+    from openscore.jobs.graph import compute_graph
+    from openscore.jobs.score import features_in_memory
+    from openscore.model.relationships import graph_params_of
+
+    ledger, _ = world
+    card = expert_scorecard()
+    params = graph_params_of(card)
+    engine = DuckDBEngine()
+    try:
+        events = engine.ledger(ledger.snapshot().paths)
+        graph = compute_graph(engine, ledger, card, AS_OF, store=False, events=events)
+        want_graph = engine.to_pandas(graph)
+        want = engine.to_pandas(build_features(events, AS_OF, None, graph))
+        facts = engine.to_pandas(
+            voucher_facts(as_of_view(events, AsOf(AS_OF)), AsOf(AS_OF), params)
+        )
+        flags = engine.to_pandas(build_features(events, AS_OF, shared_flags=True, vouchers=params))
+        got = features_in_memory(engine, ledger, card, AS_OF).to_pandas()
+    finally:
+        engine.close()
+    vouchers = set(facts.loc[facts["vouches"], "person_id"])
+    assert 5 < len(vouchers) < N
+    assert set(flags.loc[flags["vouches"], "person_id"]) == vouchers
+
+    want = want.sort_values("person_id").reset_index(drop=True)
+    got = got.sort_values("person_id").reset_index(drop=True)
+    assert list(got.columns) == list(want.columns)
+    others = [c for c in want.columns if c != "network_trust"]
+    pd.testing.assert_frame_equal(got[others], want[others], check_exact=True)
+    trust, want_trust = got["network_trust"], want["network_trust"]
+    assert trust.isna().tolist() == want_trust.isna().tolist()
+    assert trust.isna().sum() == 2 and (trust > 0).sum() > 5  # q001, q002 do not share
+    np.testing.assert_allclose(trust.fillna(-1), want_trust.fillna(-1), rtol=1e-12, atol=0)
+
+    stored = pq.read_table(snapshot_path(ledger)).to_pandas()
+    want_graph = want_graph.sort_values("person_id").reset_index(drop=True)
+    assert stored["person_id"].tolist() == want_graph["person_id"].tolist()
+    np.testing.assert_allclose(stored["network_trust"], want_graph["network_trust"], rtol=1e-12)
+    info = snapshot_info(snapshot_path(ledger))
+    assert info["people_scored"] == len(got) and info["people_with_trust"] == len(stored)

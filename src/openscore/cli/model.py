@@ -304,7 +304,9 @@ def _score_events(
         engine.close()
     import pyarrow.parquet as pq
 
-    scores = pq.read_table(out)
+    # the whole file only to publish it; to count its rows, one column (a file or Spark's
+    # directory of parts)
+    scores = pq.read_table(out) if publish else pq.read_table(out, columns=["score"])
     console.print(
         f"{scores.num_rows:,} people scored with {card.model_id} as of {day} → {out}",
         highlight=False,

@@ -14,21 +14,32 @@ so revoking ``social`` makes it missing at once, whatever the graph table says.
 
 Batch scoring computes the feature table once (``shared_flags=True`` keeps the per-source
 sharing flags), scores stage 1 from it, and fills in the graph features afterwards with
-:func:`with_graph`, which applies the same rule as passing ``graph`` here.
+:func:`with_graph`, which applies the same rule as passing ``graph`` here (on DuckDB the
+table is held in memory as Arrow and :func:`with_graph_arrays` does the same there).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
 
 from openscore.domain.sources import CONSENTABLE_SOURCES, Source
 from openscore.features import behaviour, capacity, credit_history, identity
 from openscore.features.catalog import FEATURES
 from openscore.features.frame import AsOf, as_of_view
-from openscore.features.graph import GRAPH_FEATURES
+from openscore.features.graph import (
+    GRAPH_FEATURES,
+    GraphParams,
+    may_vouch,
+    own_history,
+    verified_identity,
+)
 
 #: each module gives per-person aggregates and the features computed from them
 DIMENSION_MODULES = (credit_history, capacity, behaviour, identity)
@@ -41,19 +52,27 @@ def build_features(
     graph: ir.Table | None = None,
     *,
     shared_flags: bool = False,
+    vouchers: GraphParams | None = None,
 ) -> ir.Table:
     """Features as of ``as_of`` for everyone in the ledger (and in ``people`` if given).
 
     ``graph``: ``person_id`` and the graph features (``network_trust``) of the last graph
     run; None leaves them missing for everyone. ``shared_flags`` adds a boolean
     ``has_<source>`` column per consentable source after the features (what
-    :func:`with_graph` needs).
+    :func:`with_graph` needs). ``vouchers`` adds a boolean ``vouches`` column last: the
+    person may vouch for others in the trust propagation with these parameters
+    (``features/graph.py::voucher_facts``, taken here in the pass that computes the
+    sharing flags rather than by two more scans of the events).
     """
     a = AsOf(as_of)
     ev = as_of_view(events, a)
-    flags = ev.group_by("person_id").aggregate(
-        **{f"has_{s.value}": ev.count(where=ev.source == s.value) > 0 for s in CONSENTABLE_SOURCES}
-    )
+    per_person: dict[str, ir.Value] = {
+        f"has_{s.value}": ev.count(where=ev.source == s.value) > 0 for s in CONSENTABLE_SOURCES
+    }
+    if vouchers is not None:
+        per_person[_VERIFIED] = ev.count(where=verified_identity(ev)) > 0
+        per_person[_FIRST_OWN_DAY] = ev.day.min(where=own_history(ev))
+    flags = ev.group_by("person_id").aggregate(**per_person)
     if people is not None:
         base = people.select("person_id").distinct()
         base = base.left_join(flags.view(), "person_id").select(~ibis.selectors.endswith("_right"))
@@ -71,7 +90,7 @@ def build_features(
         derived.update(module.features(out, a))
     for name in GRAPH_FEATURES:
         derived[name] = out[name] if graph is not None else ibis.null("float64")
-    columns = {}
+    columns: dict[str, ir.Value] = {}
     for spec in FEATURES:
         value = derived[spec.name].cast("float64")
         if spec.name in GRAPH_FEATURES and graph is None:
@@ -84,7 +103,15 @@ def build_features(
     if shared_flags:
         for s in CONSENTABLE_SOURCES:
             columns[f"has_{s.value}"] = out[f"has_{s.value}"].fill_null(False)
+    if vouchers is not None:
+        verified = out[_VERIFIED].fill_null(False)
+        columns["vouches"] = may_vouch(verified, out[_FIRST_OWN_DAY], a, vouchers)
     return out.select("person_id", **columns)
+
+
+#: the per-person aggregates behind ``vouches`` (not in the result)
+_VERIFIED = "__verified_identity"
+_FIRST_OWN_DAY = "__first_own_day"
 
 
 def with_graph(features: ir.Table, graph: ir.Table) -> ir.Table:
@@ -107,6 +134,30 @@ def with_graph(features: ir.Table, graph: ir.Table) -> ir.Table:
             value = _shared_or_missing(value, out[f"has_{spec.source.value}"], spec.fill)
         columns[spec.name] = value
     return out.select("person_id", **columns)
+
+
+def with_graph_arrays(features: pa.Table, graph: Mapping[str, npt.ArrayLike]) -> pa.Table:
+    """:func:`with_graph` on an Arrow table in memory (the DuckDB batch job's).
+
+    ``features``: a feature table made with ``shared_flags=True`` and no graph, as Arrow;
+    ``graph``: each graph feature per row of ``features``, NaN where the graph table has
+    no row for the person. The same rule as :func:`with_graph`: a person who does not
+    share the feature's source gets a missing value, one who shares it but has no row
+    the feature's ``fill``. Returns ``person_id`` and the features in catalogue order.
+    """
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {"person_id": features["person_id"]}
+    for spec in FEATURES:
+        if spec.name not in GRAPH_FEATURES:
+            columns[spec.name] = features[spec.name]
+            continue
+        value = np.asarray(graph[spec.name], dtype=np.float64)
+        absent = np.isnan(value)
+        if spec.fill is not None:
+            value = np.where(absent, float(spec.fill), value)
+            shares = features[f"has_{spec.source.value}"].fill_null(False)
+            absent = ~np.asarray(shares.to_numpy(), dtype=np.bool_)
+        columns[spec.name] = pa.array(value, pa.float64(), mask=absent)
+    return pa.table(columns)
 
 
 def _shared_or_missing(

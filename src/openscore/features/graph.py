@@ -36,7 +36,10 @@ Everything here is an Ibis expression with iterative joins, so the same code run
 DuckDB and on Spark. :func:`trust_propagation` is the entry point for a graph given
 directly (it checks its input and names what is wrong); :func:`network_features` is the
 ledger path used by the jobs, which drops one-sided connections silently because a
-revocation makes them in the normal course of things.
+revocation makes them in the normal course of things. The batch job on DuckDB runs the
+same rule on arrays instead (:func:`propagate_arrays` over the edges of
+:func:`weighted_edges`): a gather and a ``bincount`` per round in memory, in place of a
+query per round.
 """
 
 from __future__ import annotations
@@ -158,13 +161,54 @@ def mutual_edges(directed: ir.Table) -> ir.Table:
     return pairs.select("a", "b", since_day=ibis.greatest(pairs.there, pairs.back).cast("int64"))
 
 
-def voucher_facts(ev: ir.Table, as_of: AsOf, params: GraphParams) -> ir.Table:
-    """Per person: verified identity and enough own history to vouch for others."""
-    ident = ev.filter(
-        (ev.type == "profile_fact") & (ev.fact == "identity") & ev.verified.fill_null(False)
+def ledger_edges(ev: ir.Table) -> ir.Table:
+    """:func:`mutual_edges` of :func:`relationship_edges`, in one aggregation of the events.
+
+    The earliest event of a direction is the minimum over that direction's events, so
+    :func:`mutual_edges` over the relationship events themselves (each its own directed
+    edge) gives the same ``a, b, since_day`` without grouping the directed edges first.
+    """
+    rel = ev.filter(ev.type == "relationship")
+    return mutual_edges(rel.select("person_id", "counterparty_id", since_day=rel.day))
+
+
+def weighted_edges(edges: ir.Table, as_of: AsOf, params: GraphParams) -> ir.Table:
+    """``a, b, w``: the clean undirected edges that carry weight (``w`` > 0)."""
+    weighted = edges.select(
+        edges.a, edges.b, w=tenure_weight(edges.since_day, as_of, params).cast("float64")
     )
+    return weighted.filter(weighted.w > 0)
+
+
+def verified_identity(ev: ir.Table) -> ir.BooleanValue:
+    """An event that verifies the person's identity (a verified ``identity`` fact)."""
+    return (ev.type == "profile_fact") & (ev.fact == "identity") & ev.verified.fill_null(False)
+
+
+def own_history(ev: ir.Table) -> ir.BooleanValue:
+    """An event of the person's own history (wallet, credit or rentals)."""
+    return ev.source.isin(HISTORY_SOURCES)
+
+
+def may_vouch(
+    verified: ir.BooleanValue, first_day: ir.IntegerValue, as_of: AsOf, params: GraphParams
+) -> ir.BooleanValue:
+    """The voucher rule over per-person aggregates: a verified identity (``verified``,
+    never null) and :attr:`GraphParams.min_history_months` of own history since
+    ``first_day`` (null: no own history, so no)."""
+    enough = months_since(first_day, as_of) >= params.min_history_months
+    return verified & enough.fill_null(False)
+
+
+def voucher_facts(ev: ir.Table, as_of: AsOf, params: GraphParams) -> ir.Table:
+    """Per person: verified identity and enough own history to vouch for others.
+
+    (The DuckDB batch job takes the same two aggregates in the feature query's pass over
+    the events instead: ``build_features(..., vouchers=params)``.)
+    """
+    ident = ev.filter(verified_identity(ev))
     verified = ident.group_by("person_id").aggregate(n_verified=ident.count())
-    own = ev.filter(ev.source.isin(HISTORY_SOURCES))
+    own = ev.filter(own_history(ev))
     history = own.group_by("person_id").aggregate(first_day=own.day.min())
     both = verified.join(history, "person_id").select(verified.person_id, history.first_day)
     return both.select(
@@ -217,10 +261,7 @@ def propagate(
     """
     params = params or GraphParams()
     alpha = params.damping
-    weighted = edges.select(
-        edges.a, edges.b, w=tenure_weight(edges.since_day, as_of, params).cast("float64")
-    )
-    weighted = weighted.filter(weighted.w > 0)
+    weighted = weighted_edges(edges, as_of, params)
     directed = weighted.select(src=weighted.a, dst=weighted.b, w=weighted.w).union(
         weighted.select(src=weighted.b, dst=weighted.a, w=weighted.w), distinct=False
     )
@@ -388,7 +429,7 @@ def trust_propagation(
     return propagate(mutual_edges(edges), people, as_of, params)
 
 
-# -- the same rule in numpy: the reference for tests and the benchmark's baseline ----------
+# -- the same rule in numpy: the DuckDB batch job's, and the tests' reference --------------
 
 
 def propagate_csr(
@@ -419,6 +460,43 @@ def propagate_csr(
     r = (1.0 - alpha) * s
     for _ in range(params.iterations):
         x = w @ r
-        r = s * ((1.0 - alpha) + alpha * x / (x + kappa))
+        r = s * ((1.0 - alpha) + alpha * (x / (x + kappa)))  # the grouping of propagate's
     x = w @ r
+    return x / (x + kappa)
+
+
+def propagate_arrays(
+    n: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    weight: np.ndarray,
+    standing: np.ndarray,
+    vouches: np.ndarray,
+    params: GraphParams | None = None,
+) -> np.ndarray:
+    """:func:`propagate` on arrays over people ``0..n-1`` (what the DuckDB batch job runs).
+
+    The arguments are :func:`propagate_csr`'s. Each round is a gather and a
+    ``np.bincount`` over the edges in both directions (numpy only: the batch command
+    imports no SciPy), and every value is the same floating-point operation as in the
+    Ibis expression — the products ``w·r``, ``x / (x + κ)``, ``s·((1 − α) + α·sat(x))``
+    — so the two differ only by the order in which each person's sum is added up (a few
+    units in the last place; two engines differ the same way).
+    """
+    params = params or GraphParams()
+    alpha, kappa = params.damping, params.saturation
+    keep = weight > 0
+    src = np.concatenate([a[keep], b[keep]]).astype(np.intp)
+    dst = np.concatenate([b[keep], a[keep]]).astype(np.intp)
+    w = np.concatenate([weight[keep], weight[keep]]).astype(np.float64)
+    s = np.where(vouches & (standing > 0), standing, 0.0)
+
+    def collect(r: np.ndarray) -> np.ndarray:
+        return np.bincount(src, weights=w * r[dst], minlength=n)
+
+    r = s * (1.0 - alpha)
+    for _ in range(params.iterations):
+        x = collect(r)
+        r = s * ((1.0 - alpha) + alpha * (x / (x + kappa)))
+    x = collect(r)
     return x / (x + kappa)

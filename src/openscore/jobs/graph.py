@@ -8,6 +8,10 @@ dimension; so scoring runs in two stages:
 2. **stage 2**: trust is propagated over mutual connections (``features/graph.py``), the
    result joins the feature table and everyone is scored with the full model.
 
+On DuckDB the batch job (``jobs/score.py::features_in_memory``) holds everyone's features
+in memory and runs both stages and the propagation on arrays (:func:`graph_of_table`);
+:func:`compute_graph` runs them as Ibis queries (Spark, training).
+
 The stage-2 graph features are stored under the data directory
 (``graph/network.parquet``, one row per person with a value above 0, the as-of date,
 model and parameters in the file's metadata) for the online path: one person's
@@ -33,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import ibis.expr.types as ir
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -41,17 +47,22 @@ from openscore.engines.base import Engine
 from openscore.features import build_features
 from openscore.features.frame import AsOf, as_of_view
 from openscore.features.graph import (
+    GRAPH_FEATURES,
     GraphParams,
     graph_people,
+    ledger_edges,
     mutual_edges,
     propagate,
+    propagate_arrays,
     relationship_edges,
+    weighted_edges,
 )
 from openscore.fsio import atomic_path
 from openscore.ledger import Ledger
 from openscore.model.format import Scorecard
 from openscore.model.relationships import graph_params_of, stage_one_card
 from openscore.scoring import score_table
+from openscore.scoring.kernel import ScoringKernel
 
 #: where the snapshot lives, under the data directory (beside ``ledger/``)
 GRAPH_DIR = "graph"
@@ -122,20 +133,103 @@ def compute_graph(
         people.release()
         edges.release()
     table = pa.Table.from_pandas(frame, preserve_index=False).select(list(GRAPH_SCHEMA.names))
-    table = table.cast(GRAPH_SCHEMA)
-    table = table.filter(pc.greater(table["network_trust"], 0.0))
-    table = table.sort_by("person_id")
+    table = _stored_rows(table.cast(GRAPH_SCHEMA))
     if store:
-        info = {
-            "as_of": as_of.isoformat(),
-            "model_id": card.model_id,
-            "computed_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-            "params": params.to_dict(),
-            "people_scored": int(len(frame)),
-            "people_with_trust": int(table.num_rows),
-        }
-        write_snapshot(snapshot_path(ledger), table, info)
+        _store(ledger, card, as_of, params, table, people_scored=len(frame))
     return engine.table(table, f"graph_{uuid.uuid4().hex[:12]}")
+
+
+#: rows per batch of stage 1 scored by the kernel in :func:`graph_of_table`
+STAGE_ONE_ROWS = 122_880
+
+
+def graph_of_table(
+    engine: Engine,
+    ledger: Ledger,
+    card: Scorecard,
+    as_of: date,
+    features: pa.Table,
+    params: GraphParams | None = None,
+    *,
+    store: bool = True,
+    events: ir.Table | None = None,
+    threads: int = 1,
+) -> dict[str, npt.NDArray[np.float64]]:
+    """:func:`compute_graph` over everyone's features held in memory (the DuckDB batch job).
+
+    ``features``: one row per person in the ledger, as
+    ``build_features(events, as_of, shared_flags=True, vouchers=params)`` gives them (an
+    Arrow table: the features, the sharing flags and ``vouches``). Stage 1 is scored from
+    it by the kernel (``texts=False``, the scores of :func:`stage_one_scores`), the edges
+    are read by one query (``features.graph.ledger_edges``, weighted on the engine by the
+    same expression as :func:`propagate`'s), and the rounds run on arrays
+    (``features.graph.propagate_arrays``: the same operations, each person's sum added
+    up in another order). The snapshot is stored as by :func:`compute_graph`.
+
+    Returns each graph feature for every row of ``features``, NaN where the snapshot
+    holds no row (no value above 0): what :func:`openscore.features.build.with_graph_arrays`
+    takes.
+    """
+    params = params or graph_params_of(card)
+    if events is None:
+        events = engine.ledger(ledger.snapshot().paths)
+    n = features.num_rows
+    kernel = ScoringKernel(stage_one_card(card), "person_id", texts=False)
+    kernel.check(features.column_names)
+    batches = features.select(kernel.inputs).to_batches(max_chunksize=STAGE_ONE_ROWS)
+    scored = [b.column("score") for b in kernel.score_batches(batches, threads=threads)]
+    score = pa.chunked_array(scored, pa.int64())
+    standing = np.zeros(n, dtype=np.float64)
+    if n:
+        known = score.is_valid().to_numpy()
+        value = score.fill_null(0).to_numpy().astype(np.float64)
+        span = params.full_score - params.neutral_score  # as features.graph.standing_of
+        s = (value[known] - params.neutral_score) / span
+        standing[known] = np.maximum(0.0, np.minimum(1.0, s))
+    vouches = features["vouches"].fill_null(False).to_numpy()
+    a = AsOf(as_of)
+    edges = engine.con.to_pyarrow(weighted_edges(ledger_edges(as_of_view(events, a)), a, params))
+    ids = features["person_id"].combine_chunks() if n else pa.array([], pa.string())
+    ends = []
+    for side in ("a", "b"):
+        ends.append(pc.index_in(edges[side].cast(ids.type), value_set=ids))
+    # both ends of a mutual edge have events, so rows: an edge to no row would carry nothing
+    inside = pc.and_(ends[0].is_valid(), ends[1].is_valid())
+    i, j = (pc.filter(e, inside).to_numpy().astype(np.int64) for e in ends)
+    w = pc.filter(edges["w"], inside).to_numpy().astype(np.float64)
+    trust = propagate_arrays(n, i, j, w, standing, vouches, params)
+    has = trust > 0
+    rows = {"person_id": ids.filter(pa.array(has)), "network_trust": trust[has]}
+    table = pa.table(rows).cast(GRAPH_SCHEMA)
+    if store:
+        _store(ledger, card, as_of, params, _stored_rows(table), people_scored=n)
+    (name,) = GRAPH_FEATURES
+    return {name: np.where(has, trust, np.nan)}
+
+
+def _stored_rows(table: pa.Table) -> pa.Table:
+    """The snapshot's rows: values above 0, by person."""
+    return table.filter(pc.greater(table["network_trust"], 0.0)).sort_by("person_id")
+
+
+def _store(
+    ledger: Ledger,
+    card: Scorecard,
+    as_of: date,
+    params: GraphParams,
+    table: pa.Table,
+    *,
+    people_scored: int,
+) -> None:
+    info = {
+        "as_of": as_of.isoformat(),
+        "model_id": card.model_id,
+        "computed_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "params": params.to_dict(),
+        "people_scored": int(people_scored),
+        "people_with_trust": int(table.num_rows),
+    }
+    write_snapshot(snapshot_path(ledger), table, info)
 
 
 # -- the snapshot -------------------------------------------------------------------------
@@ -207,6 +301,7 @@ __all__ = [
     "MAX_AGE_DAYS",
     "compute_graph",
     "forget_person",
+    "graph_of_table",
     "snapshot_for",
     "snapshot_info",
     "snapshot_path",

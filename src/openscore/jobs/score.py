@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,13 +15,18 @@ from sqlalchemy.engine import Engine as SqlEngine
 
 from openscore.engines.base import Engine
 from openscore.features import build_features, with_graph
+from openscore.features.build import with_graph_arrays
 from openscore.features.graph import GraphParams
 from openscore.fsio import atomic_path
 from openscore.jobs.features import feature_table
-from openscore.jobs.graph import compute_graph
+from openscore.jobs.graph import compute_graph, graph_of_table
 from openscore.ledger import Ledger
 from openscore.model import Scorecard
-from openscore.model.relationships import check_relationships_rule, uses_graph
+from openscore.model.relationships import (
+    check_relationships_rule,
+    graph_params_of,
+    uses_graph,
+)
 from openscore.registry import ScoreToPublish, publish_scores
 from openscore.scoring import score_table
 from openscore.scoring.compile import TERM_POINTS_PREFIX
@@ -39,21 +44,29 @@ def batch_features(
     *,
     graph_params: GraphParams | None = None,
     store_graph: bool = True,
+    in_memory: bool = False,
 ) -> ir.Table:
     """Everyone's features as of ``as_of``, as the batch scorer reads them: an expression.
 
-    When the card scores relationships, stage 1 and the trust propagation run first (on
-    the engine, over the whole ledger) and their result is stored for the online path
-    (``jobs/graph.py``; ``store_graph=False`` skips that); the returned features then
-    carry the graph's, for stage 2. Everyone's features are computed once, materialised
-    (a temporary table on DuckDB, a cached DataFrame on Spark, released when the
-    returned expression is no longer referenced), and both stages are scored from them:
-    computing them from the events for each stage cost twice the feature time
-    (``docs/scale.md``).
+    When the card scores relationships, stage 1 and the trust propagation run first (over
+    the whole ledger) and their result is stored for the online path (``jobs/graph.py``;
+    ``store_graph=False`` skips that); the returned features then carry the graph's, for
+    stage 2. Everyone's features are computed once and both stages are scored from them
+    (computing them from the events for each stage cost twice the feature time,
+    ``docs/scale.md``): on Spark a cached DataFrame (released when the returned
+    expression is no longer referenced), the graph by Ibis queries; on DuckDB a temporary
+    table, or with ``in_memory`` :func:`features_in_memory` (returned as a temporary
+    table). ``in_memory`` is off by default: its propagation adds each person's sum in
+    another order than the engines' queries, and on the synthetic ledgers (tenure weights
+    of whole months / 24) some sums land exactly on a bin edge of ``network_trust``, so
+    a few scores differ from Spark's by that rounding (``docs/scale.md``).
     """
     if not uses_graph(card):
         return feature_table(engine, ledger, as_of, people)
     check_relationships_rule(card)
+    if in_memory and engine.name == "duckdb" and people is None:
+        table = features_in_memory(engine, ledger, card, as_of, graph_params, store_graph)
+        return engine.table(table, f"openscore_features_{uuid.uuid4().hex[:12]}")
     events = engine.ledger(ledger.snapshot().paths)
     everyone = build_features(events, as_of, shared_flags=True).cache()
     graph = compute_graph(
@@ -82,6 +95,7 @@ def batch_scores(
     graph_params: GraphParams | None = None,
     store_graph: bool = True,
     term_points: bool = False,
+    in_memory: bool = False,
 ) -> ir.Table:
     """Features of everyone as of ``as_of``, scored by ``card``: a table on the engine.
 
@@ -95,7 +109,14 @@ def batch_scores(
     which the parity tests hold equal to the kernel.
     """
     features = batch_features(
-        engine, ledger, card, as_of, people, graph_params=graph_params, store_graph=store_graph
+        engine,
+        ledger,
+        card,
+        as_of,
+        people,
+        graph_params=graph_params,
+        store_graph=store_graph,
+        in_memory=in_memory,
     )
     if term_points:
         return score_table(card, features, "person_id", as_of=as_of.isoformat(), term_points=True)
@@ -112,12 +133,24 @@ def write_batch_scores(
     *,
     graph_params: GraphParams | None = None,
     store_graph: bool = True,
+    in_memory: bool = False,
 ) -> Path:
     """Everyone's scores written to Parquet at ``out`` (what ``openscore score`` does).
 
-    On DuckDB the feature query is streamed through the kernel into the file (a batch in
-    memory at a time, its slices scored on the engine's threads); on Spark the executors
-    score their partitions and write the parts (a directory of part files)."""
+    On DuckDB the features are scored by the kernel into the file (their slices on the
+    engine's threads): for a card without relationships the feature query is streamed
+    (a batch in memory at a time); with them, the features are a temporary table, or
+    with ``in_memory`` (:func:`batch_features` says why it is off by default) held in
+    memory for the two stages (:func:`features_in_memory`). On Spark the executors score their
+    partitions and write the parts (a directory of part files)."""
+    if in_memory and engine.name == "duckdb" and people is None and uses_graph(card):
+        check_relationships_rule(card)
+        table = features_in_memory(engine, ledger, card, as_of, graph_params, store_graph)
+        kernel = _file_kernel(card, as_of)
+        kernel.check(table.column_names)
+        batches = table.select(kernel.inputs).to_batches(max_chunksize=BATCH_ROWS)
+        id_type = table.schema.field("person_id").type
+        return _write_scored(kernel, batches, id_type, out, _threads(engine))
     features = batch_features(
         engine, ledger, card, as_of, people, graph_params=graph_params, store_graph=store_graph
     )
@@ -125,17 +158,68 @@ def write_batch_scores(
         scores = kernel_scores(engine, card, features, "person_id", as_of=as_of.isoformat())
         engine.to_parquet(scores, out)
         return out
+    kernel = _file_kernel(card, as_of)
+    threads = _threads(engine)  # asked before the stream opens: it holds the connection
+    reader = _duckdb_stream(engine, features.select(*kernel.inputs))
+    return _write_scored(kernel, reader, reader.schema.field("person_id").type, out, threads)
+
+
+def _file_kernel(card: Scorecard, as_of: date) -> ScoringKernel:
     # texts as dictionary arrays, written without the Arrow schema: Parquet keeps them as
     # dictionary-encoded strings and every reader gets plain strings back
-    kernel = ScoringKernel(card, "person_id", as_of=as_of.isoformat(), dictionary=True)
+    return ScoringKernel(card, "person_id", as_of=as_of.isoformat(), dictionary=True)
+
+
+def _write_scored(
+    kernel: ScoringKernel,
+    batches: Iterable[pa.RecordBatch],
+    id_type: pa.DataType,
+    out: Path,
+    threads: int,
+) -> Path:
+    """``batches`` scored by ``kernel`` on ``threads`` into the Parquet file ``out``."""
     with atomic_path(out) as tmp:
-        threads = _threads(engine)  # asked before the stream opens: it holds the connection
-        reader = _duckdb_stream(engine, features.select(*kernel.inputs))
-        schema = kernel.schema(reader.schema.field("person_id").type)
+        schema = kernel.schema(id_type)
         with pq.ParquetWriter(tmp, schema, store_schema=False) as writer:
-            for scored in kernel.score_batches(reader, threads=threads):
+            for scored in kernel.score_batches(batches, threads=threads):
                 writer.write_batch(scored)
     return out
+
+
+def features_in_memory(
+    engine: Engine,
+    ledger: Ledger,
+    card: Scorecard,
+    as_of: date,
+    graph_params: GraphParams | None = None,
+    store_graph: bool = True,
+) -> pa.Table:
+    """Everyone's features with the graph's, as an Arrow table (DuckDB, a card that
+    scores relationships): what :func:`batch_features` gives, computed in one pass.
+
+    The feature query runs once into memory, with the sharing flags and the voucher rule
+    (``build_features(shared_flags=True, vouchers=...)``); stage 1, the one query for
+    the edges and the propagation are ``jobs.graph.graph_of_table``; the graph features
+    are filled in by ``features.with_graph_arrays``. Instead of a temporary table of the
+    features, stage 1 by the compiled expression, two more scans of the events for the
+    voucher facts and a query per propagation round (``docs/scale.md``).
+    """
+    params = graph_params or graph_params_of(card)
+    events = engine.ledger(ledger.snapshot().paths)
+    everyone = build_features(events, as_of, shared_flags=True, vouchers=params)
+    table = engine.con.to_pyarrow(everyone)
+    graph = graph_of_table(
+        engine,
+        ledger,
+        card,
+        as_of,
+        table,
+        params,
+        store=store_graph,
+        events=events,
+        threads=_threads(engine),
+    )
+    return with_graph_arrays(table, graph)
 
 
 #: rows per Arrow batch the DuckDB stream hands the kernel
