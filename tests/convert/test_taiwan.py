@@ -179,3 +179,49 @@ def test_output_with_other_files_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not empty"):
         convert(src, out)
     assert [p.name for p in out.iterdir()] == ["x"]
+
+
+def test_statement_features_pair_each_payment_with_the_bill_it_pays(tmp_path: Path) -> None:
+    """Taiwan's September payment (``PAY_AMT1``) pays the August bill (``BILL_AMT2``):
+    through ``convert`` and ``build_features``, by hand."""
+    from openscore.engines.duckdb import DuckDBEngine
+    from openscore.features import build_features
+
+    bills = ("BILL_AMT6", "BILL_AMT5", "BILL_AMT4", "BILL_AMT3", "BILL_AMT2", "BILL_AMT1")
+    paid = ("PAY_AMT6", "PAY_AMT5", "PAY_AMT4", "PAY_AMT3", "PAY_AMT2", "PAY_AMT1")
+    status = ("PAY_6", "PAY_5", "PAY_4", "PAY_3", "PAY_2", "PAY_0")
+    # ID 1 pays duly every month; April..September bills and payments:
+    one = _row(
+        1,
+        **dict(zip(status, [-1] * 6, strict=True)),
+        **dict(zip(bills, [1000, 2000, 0, 500, 800, 900], strict=True)),
+        **dict(zip(paid, [50, 1000, 1000, 0, 500, 200], strict=True)),
+    )
+    # ID 2 pays 100 a month on bills of 1000, nothing in September: one month behind then
+    two = _row(
+        2,
+        **dict(zip(status, [0, 0, 0, 0, 0, 1], strict=True)),
+        **dict(zip(bills, [1000] * 6, strict=True)),
+        **dict(zip(paid, [100, 100, 100, 100, 100, 0], strict=True)),
+    )
+    src, out = tmp_path / "in.csv", tmp_path / "out"
+    _write_csv(src, [one, two])
+    convert(src, out)
+    engine = DuckDBEngine()
+    try:
+        events = engine.ledger(sorted((out / "events").rglob("*.parquet")))
+        f = engine.to_pandas(build_features(events, AS_OF)).set_index("person_id")
+    finally:
+        engine.close()
+    # ID 1, May..September against April..August: 1000/1000 (in full), 1000/2000, 0/0 (no
+    # bill), 500/500 (in full), 200/800; April's payment pays a March bill not in the data
+    assert f.loc["tw00001", "statements_paid_6m"] == 2
+    assert f.loc["tw00001", "paid_to_statements_6m"] == pytest.approx(round(2700 / 4300, 4))
+    assert f.loc["tw00001", "min_statement_paid_6m"] == pytest.approx(0.25)
+    # the same month's bill and payment tell otherwise: no month's payment covers its
+    # own bill (50/1000, 1000/2000, June's 1000 against no bill, 0/500, 500/800, 200/900)
+    assert f.loc["tw00001", "paid_in_full_6m"] == 0
+    # ID 2: 100, 100, 100, 100 and 0 against 1000 each
+    assert f.loc["tw00002", "statements_paid_6m"] == 0
+    assert f.loc["tw00002", "paid_to_statements_6m"] == pytest.approx(400 / 5000)
+    assert f.loc["tw00002", "min_statement_paid_6m"] == 0.0
