@@ -28,8 +28,6 @@ flags AS (
 ),
 rep AS (
   SELECT person_id, account_id, amount_due,
-    lag(amount_due) OVER (PARTITION BY person_id, account_id
-                          ORDER BY due_date, event_id) AS prev_due,
     (due_date - DATE '1970-01-01') AS due_day,
     {day} - (due_date - DATE '1970-01-01') AS age,
     CASE WHEN paid_date IS NOT NULL AND (paid_date - DATE '1970-01-01') <= {day}
@@ -62,16 +60,7 @@ rep_p AS (
     sum(CAST(round(paid_so_far * 100) AS BIGINT)) FILTER (WHERE age < 183) AS paid_6m,
     count(*) FILTER (WHERE age < 183 AND amount_due > 0 AND paid_so_far >= amount_due)
       AS paid_in_full_6m,
-    count(*) FILTER (WHERE age < 183 AND amount_due > 0) AS balance_months_6m,
-    count(*) FILTER (WHERE age < 183 AND prev_due > 0 AND paid_so_far >= prev_due)
-      AS statements_paid_6m,
-    sum(CAST(round(prev_due * 100) AS BIGINT)) FILTER (WHERE age < 183 AND prev_due IS NOT NULL)
-      AS prev_due_6m,
-    sum(CAST(round(paid_so_far * 100) AS BIGINT))
-      FILTER (WHERE age < 183 AND prev_due IS NOT NULL) AS paid_on_prev_6m,
-    min(least(CAST(CAST(round(paid_so_far * 100) AS BIGINT) AS DOUBLE)
-              / CAST(round(prev_due * 100) AS BIGINT), 2.0))
-      FILTER (WHERE age < 183 AND prev_due > 0) AS min_statement_share_6m
+    count(*) FILTER (WHERE age < 183 AND amount_due > 0) AS balance_months_6m
   FROM rep GROUP BY person_id
 ),
 standing AS (
@@ -176,11 +165,6 @@ def _select(day: int, m: float) -> str:
   CASE WHEN open_limit > 0
        THEN round(CAST(coalesce(overdue, 0) AS DOUBLE) / open_limit, 4) END AS overdue_to_limit,
   round(CAST(min_paid_6m AS DOUBLE) / 100, 2) AS min_paid_6m,
-  CAST(statements_paid_6m AS DOUBLE) AS statements_paid_6m,
-  CASE WHEN coalesce(prev_due_6m, 0) > 0
-       THEN round(least(CAST(coalesce(paid_on_prev_6m, 0) AS DOUBLE)
-                        / coalesce(prev_due_6m, 0), 2.0), 4) END AS paid_to_statements_6m,
-  round(min_statement_share_6m, 4) AS min_statement_paid_6m,
   verified_income,
   CASE WHEN active >= 3 THEN CAST(s // 12 AS DOUBLE) / 100 END AS monthly_spend_12m,
   CASE WHEN s / 12 > 0 AND active >= 6

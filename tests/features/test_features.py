@@ -358,47 +358,6 @@ def test_amount_features_equal_a_hand_computed_ledger() -> None:
     assert p6["paid_to_due_6m"] == pytest.approx(round(400 / 900, 4))
 
 
-def test_statement_features_pair_each_payment_with_the_previous_instalment() -> None:
-    def on(account: str, row: dict) -> dict:
-        row["account_id"] = account
-        return row
-
-    rows = [
-        card("p7", 1000.0),
-        instalment("p7", 200, 800.0, 800.0, 200),  # too old to count; the next one's statement
-        instalment("p7", 170, 500.0, 800.0, 170),  # 800 against 800: in full (share 1)
-        instalment("p7", 140, 0.0, 250.0, 140),  # 250 against 500: half
-        instalment("p7", 110, 300.0, 0.0, 110),  # nothing was due before: no statement
-        instalment("p7", 80, 600.0, 300.0, 80),  # 300 against 300: in full
-        instalment("p7", 50, 200.0, 60.0, None),  # 60 against 600, still open: 0.1
-        instalment("p7", 20, 100.0, 400.0, 20),  # 400 against 200: in full (share 2)
-        # a second account: its instalments pair with its own, not with the card's
-        on("p7-loan", instalment("p7", 60, 100.0, 100.0, 60)),  # its first: no statement
-        on("p7-loan", instalment("p7", 30, 100.0, 100.0, 30)),  # 100 against 100: in full
-        card("p8", 500.0),
-        instalment("p8", 40, 100.0, 100.0, 40),
-        instalment("p8", 10, 100.0, 100.0, -5),  # paid after the as-of date: 0 so far
-        card("p9", 500.0),
-        instalment("p9", 25, 100.0, 100.0, 25),  # one instalment: nothing before it
-        card("p4", 500.0),  # an account and no instalment yet
-    ]
-    f = features_of(rows)
-    p7 = f["p7"]
-    assert p7["statements_paid_6m"] == 4  # 170, 80 and 20 days ago on the card; the loan's
-    # statements 800+500+0+300+600+200 (card) + 100 (loan); paid 800+250+0+300+60+400 + 100
-    assert p7["paid_to_statements_6m"] == pytest.approx(round(1910 / 2500, 4))
-    assert p7["min_statement_paid_6m"] == pytest.approx(0.1)
-    p8 = f["p8"]
-    assert p8["statements_paid_6m"] == 0
-    assert p8["paid_to_statements_6m"] == 0.0 and p8["min_statement_paid_6m"] == 0.0
-    p9 = f["p9"]
-    assert p9["statements_paid_6m"] == 0
-    assert p9["paid_to_statements_6m"] is None and p9["min_statement_paid_6m"] is None
-    p4 = f["p4"]
-    assert p4["statements_paid_6m"] is None
-    assert p4["paid_to_statements_6m"] is None and p4["min_statement_paid_6m"] is None
-
-
 def test_amount_features_are_missing_for_someone_who_does_not_share_credit() -> None:
     rows = [
         ev(
@@ -423,9 +382,6 @@ def test_amount_features_are_missing_for_someone_who_does_not_share_credit() -> 
         "paid_to_prev_due",
         "overdue_to_limit",
         "min_paid_6m",
-        "statements_paid_6m",
-        "paid_to_statements_6m",
-        "min_statement_paid_6m",
     ):
         assert p5[name] is None, name
 

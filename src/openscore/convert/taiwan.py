@@ -11,14 +11,7 @@ Mapping (one client = one person ``tw<ID>``, one card account ``tw<ID>-card``):
 * six ``repayment`` events, April..September 2005, due on the 15th of the month:
   ``amount_due`` = ``BILL_AMT`` (negative balances -- credits -- clipped to 0),
   ``amount_paid`` = ``PAY_AMT`` (what was paid that month, kept whether or not it
-  settled the instalment: the amounts are the signal the tabular models use). A month's
-  payment pays the statement of the month before (``PAY_AMTk`` pays ``BILL_AMT(k+1)``;
-  September's payment equals August's bill for 22 % of the clients, September's for 7 %):
-  the events keep each month's bill and payment together, as the data gives them, and
-  the features that need the pairing take each payment against the previous instalment's
-  ``amount_due`` (``statements_paid_6m`` and the others, ``features/credit_history.py``).
-  Moving the bills a month later in the events instead would drop September's bill (the
-  balance now; it falls due after ``as_of``) and April's payment (its bill is March's).
+  settled the instalment: the amounts are the signal the tabular models use).
   The status ``PAY_x`` is read as the dataset defines it, the account's arrears in that
   month: -2, -1, 0 (no consumption, paid duly, revolving) mean no arrears; ``k`` > 0
   means ``k`` months behind, i.e. the instalments due in the ``k`` months before are

@@ -280,43 +280,6 @@ FEATURES: tuple[FeatureSpec, ...] = (
         fill=None,
         fixed="the smallest of six months: it moves only as months pass, not by one step",
     ),
-    FeatureSpec(
-        "statements_paid_6m",
-        CH,
-        Source.CREDIT,
-        "descending",
-        "Months of the last 6 in which you repaid your whole previous statement (at least "
-        "the amount due the month before on that account).",
-        "In few months did you repay your whole statement",
-        "Repay your whole statement balance each month when you can",
-        fill=None,
-        action=_act("up", 1.0, 6.0, "Repay your whole statement balance each month"),
-    ),
-    FeatureSpec(
-        "paid_to_statements_6m",
-        CH,
-        Source.CREDIT,
-        "descending",
-        "What you repaid over the last 6 months compared with the statements those "
-        "payments were for (each month's payment against the amount due the month before; "
-        "1 = every statement repaid in full; capped at 2).",
-        "You repaid less than your statements asked for",
-        "Repay your whole statement balance, not only the minimum",
-        fill=None,
-        action=_act("up", 1 / 6, 1.0, "Repay your whole statement balance each month"),
-    ),
-    FeatureSpec(
-        "min_statement_paid_6m",
-        CH,
-        Source.CREDIT,
-        "descending",
-        "The smallest share of a statement you repaid in the month after it, over the last "
-        "6 months (0 if you skipped a payment on a balance; 1 = repaid in full; capped at 2).",
-        "In one of the last 6 months you repaid little or nothing of your statement",
-        "Repay at least part of every statement, every month",
-        fill=None,
-        fixed="the smallest of six months: it moves only as months pass, not by one step",
-    ),
     # -- fulfilment capacity --------------------------------------------------------------
     FeatureSpec(
         "verified_income",

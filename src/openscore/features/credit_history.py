@@ -7,13 +7,6 @@ after it is drawn), the smallest repayment of the six months, how much is overdu
 against the credit lines, how full the lines are now and compared with the six-month
 average, and how long ago a payment was last late. Amounts are summed in whole cents so
 that every engine gets the same sums.
-
-A card's statement is paid the month after it is drawn, so three features pair each
-instalment's payment with the amount due on the account's *previous* instalment (its
-``prev_due``, the statement that payment settles): the months in which that statement
-was repaid in full, all payments against all those statements, and the smallest share
-of a statement repaid. Ordering by due date, then ``event_id``, makes "previous" the
-same row on every engine.
 """
 
 from __future__ import annotations
@@ -50,17 +43,8 @@ def instalments(ev: ir.Table, as_of: AsOf) -> ir.Table:
         (rep.paid_day.notnull() & (rep.paid_day > as_of.day), 0.0),
         else_=rep.amount_paid.fill_null(0),
     )
-    # the amount due on the account's previous instalment: the statement this one's
-    # payment settles (a card's statement is paid the month after it is drawn)
-    previous = ibis.window(
-        group_by=[rep.person_id, rep.account_id], order_by=[rep.due_day, rep.event_id]
-    )
     return rep.mutate(
-        dpd=dpd,
-        unpaid=~paid_in_time,
-        age=as_of.day - rep.due_day,
-        paid_so_far=paid_so_far,
-        prev_due=rep.amount_due.lag().over(previous),
+        dpd=dpd, unpaid=~paid_in_time, age=as_of.day - rep.due_day, paid_so_far=paid_so_far
     )
 
 
@@ -97,15 +81,6 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
             where=half_year & (rep.amount_due > 0) & (rep.paid_so_far >= rep.amount_due)
         ),
         balance_months_6m=rep.count(where=half_year & (rep.amount_due > 0)),
-        # each payment against the statement before it (``prev_due``)
-        statements_paid_6m=rep.count(
-            where=half_year & (rep.prev_due > 0) & (rep.paid_so_far >= rep.prev_due)
-        ),
-        prev_due_6m=cents(rep.prev_due).sum(where=half_year & rep.prev_due.notnull()),
-        paid_on_prev_6m=cents(rep.paid_so_far).sum(where=half_year & rep.prev_due.notnull()),
-        min_statement_share_6m=ibis.least(
-            cents(rep.paid_so_far).cast("float64") / cents(rep.prev_due), MAX_PAID_RATIO
-        ).min(where=half_year & (rep.prev_due > 0)),
     )
     per_account = rep.group_by(["person_id", "account_id"]).aggregate(
         worst=rep.dpd.max(where=recent)
@@ -141,7 +116,6 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
     # how much fuller the lines are now than on average over the six months (in limits)
     trend = (t.due_last_month.fill_null(0).cast("float64") - due_6m / 6) / limit
     due_prev = t.due_prev_month.fill_null(0).cast("float64")
-    prev_due_6m = t.prev_due_6m.fill_null(0).cast("float64")
     return {
         "credit_age_months": months_since(oldest, as_of),
         "accounts_good_standing": t.accounts_good_standing,
@@ -184,15 +158,4 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
             else_=ibis.null("float64"),
         ),
         "min_paid_6m": (t.min_paid_6m.cast("float64") / 100).round(2),
-        "statements_paid_6m": t.statements_paid_6m,
-        "paid_to_statements_6m": ibis.cases(
-            (
-                prev_due_6m > 0,
-                ibis.least(
-                    t.paid_on_prev_6m.fill_null(0).cast("float64") / prev_due_6m, MAX_PAID_RATIO
-                ).round(4),
-            ),
-            else_=ibis.null("float64"),
-        ),
-        "min_statement_paid_6m": t.min_statement_share_6m.round(4),
     }
