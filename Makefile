@@ -32,7 +32,7 @@ lint: install
 	$(VENV)/bin/mypy
 
 test: lint system-deps
-	HYPOTHESIS_PROFILE=ci $(VENV)/bin/pytest
+	HYPOTHESIS_PROFILE=ci $(VENV)/bin/pytest -n auto --maxprocesses 4 --dist loadfile
 
 bench: install
 	@echo "benchmarks are run one by one: see docs/benchmarks.md"
