@@ -138,8 +138,7 @@ class EdgeLocator:
 
     def codes(self, x: F64) -> Codes:
         """The code of every value of ``x`` (float64)."""
-        if self.way == "grid":
-            assert self.grid is not None
+        if self.way == "grid" and self.grid is not None:
             return self.grid.codes(x)
         if self.way == "search":
             out: Codes = np.searchsorted(self._with_nan, x, side="right")
