@@ -87,3 +87,30 @@ def test_the_way_chosen() -> None:
     # thousands of them: numpy's search
     tight = np.concatenate([1 + np.arange(50_000) * 1e-12, [1e12]])
     assert EdgeLocator(tight).way == "search"
+
+
+def compiled_codes(edges: np.ndarray, x: np.ndarray, dtype: type[np.signedinteger]) -> list[int]:
+    """The codes of the compiled loop (``scoring/fused.py``), from the kernel's grids."""
+    from openscore.scoring.fused import locate
+    from openscore.scoring.kernel import _Grids, _NumericCodes
+
+    g = _Grids.of([_NumericCodes.of(edges)], dtype)
+    out = np.empty(len(x), dtype=dtype)
+    locate(x, out, g.lo[0], g.scale[0], g.cells[0], g.start, g.padded, g.levels[0], g.missing[0])
+    return [int(c) for c in out]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    edges=edge_sets(),
+    seed=st.integers(0, 2**32 - 1),
+    dtype=st.sampled_from([np.int32, np.int64]),
+)
+def test_the_compiled_loop_is_bisect_right(
+    edges: np.ndarray, seed: int, dtype: type[np.signedinteger]
+) -> None:
+    """The same grids read by the compiled loop, with or without a grid (one cell: a
+    search from the first edge), in either integer type."""
+    x = probes(edges, np.random.default_rng(seed))
+    assert compiled_codes(edges, x, dtype) == want(edges, x)
+    assert compiled_codes(edges, x[:0], dtype) == []

@@ -7,34 +7,28 @@ and the compiled Ibis expression (``scoring/compile.py``, still the standalone S
 export): the property tests in ``tests/scoring/test_kernel.py`` hold all three to the
 same answers on random scorecards and rows.
 
-Everything a term needs is a small table built once, when the kernel is made, so a batch
-costs a few whole-array operations per feature and a few takes per term
-(``docs/scale.md`` has the profiles that chose this layout). A batch is scored
-``ROWS_AT_ONCE`` rows at a time, so the arrays of every step stay in the core's cache:
+Everything a term needs is a small table built once, when the kernel is made, and a
+batch is one call of a compiled loop (``scoring/fused.py``, numba, ``nogil``) that reads
+each row's values once (``docs/scale.md`` has the profiles that chose this layout):
 
 - a numeric feature is located once among the sorted **union** of the edges of every
   binning that uses it (an EBM bins a feature for its main term and again for each of
-  its pairs), branch-free (``scoring/locate.py``: with few edges by counting the edges
-  ``<= x``, with many by a uniform grid over the edges and a short binary search in the
-  cell); null and NaN get the last code. Each binning's bin (``bisect_right`` of the
-  one-person scorer) is then a take of a small map of that code;
+  its pairs), by the grid of ``scoring/locate.py`` (a cell from two floating-point
+  operations, then a branch-free binary search in the cell); null and NaN get the last
+  code. Each binning's bin (``bisect_right`` of the one-person scorer) is then a small
+  map of that code, composed into the term's tables;
 - a categorical feature is dictionary-encoded, its few distinct values are looked up in
   Python (``category_string``, exactly as one person's), and the bin of every row is a
   take of that small mapping;
-- per term, three tables over its cells, composed with the map above: points (times
-  ``2^bits``, plus 1 where the cell is not missing), the reason key
-  ``2·(loss·T + (T − 1 − position)) + missing`` (−1 where it loses nothing) and the help
-  key ``points·T + (T − 1 − position)`` (−1 where it earns nothing or is missing). A key
-  is unique in a row and orders by loss (points), then position: the reasons'
-  tie-break; the missing flag rides along in its lowest bit. A pair's cell is
+- per term, four tables over its cells: points, present (1 where the cell is not
+  missing), the reason key ``(loss << b | (T − 1 − position)) << 1 | missing`` (−1 where
+  it loses nothing) and the help key ``points << b | (T − 1 − position)`` (−1 where it
+  earns nothing or is missing), ``b`` bits holding a position. A key is unique in a row
+  and orders by loss (points), then position: the reasons' tie-break. A pair's cell is
   ``row · width + column``;
-- score and the sub-scores are running sums of the points rows (integers): a
-  dimension's sum holds its points above ``bits`` and the count of its terms on file
-  below; band by ``searchsorted`` on the band boundaries;
 - the top four reason keys (top three help keys) of every row are kept by an insertion
-  network fed one term at a time: a ``maximum`` and a ``minimum`` per place, so nothing
-  is sorted and no ``rows × terms`` key matrix is built; a key decodes to the term, its
-  points and the missing flag by a shift and ``divmod``;
+  network fed one term at a time (a ``maximum`` and a ``minimum`` per place, in vector
+  instructions over a chunk of rows), decoded by shifts and masks;
 - texts are a take of small string arrays by the decoded term, or dictionary arrays of
   those indices (``dictionary=True``: no string is copied per row).
 """
@@ -44,7 +38,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
@@ -58,7 +52,6 @@ from openscore.model.format import (
     CategoricalBinning,
     NumericBinning,
     Scorecard,
-    Term,
     category_string,
 )
 from openscore.scoring.eligibility import SCORED, UNSCORABLE, ScoringRule
@@ -73,6 +66,7 @@ from openscore.scoring.reasons import (
 )
 
 I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
 B = npt.NDArray[np.bool_]
 F64 = npt.NDArray[np.float64]
 
@@ -133,9 +127,6 @@ class _NumericCodes:
     def missing(self) -> int:
         return len(self.edges) + 1
 
-    def codes(self, x: F64) -> npt.NDArray[np.intp]:
-        return self.locator.codes(x)
-
     def bin_map(self, b: NumericBinning) -> I64:
         """``bisect_right(b.edges, x)`` of every code (the edges of ``b`` are in the union)."""
         own = np.asarray(b.edges, dtype=np.float64)
@@ -167,43 +158,100 @@ def _categorical_bins(arr: pa.Array, b: CategoricalBinning) -> I64:
     return out
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class _TermTables:
-    """One term's tables over the codes of its feature(s) (see the module docstring)."""
-
-    features: tuple[str, ...]
-    dimension: str
-    #: ``points · 2^bits + present`` (present: 1 where the cell is not missing), so the
-    #: running sum of a dimension also counts its terms on file in its low ``bits``
-    points: npt.NDArray[np.signedinteger]
-    #: ``2 · (loss·T + pos) + missing``, −1 where it loses nothing
-    reason_key: npt.NDArray[np.signedinteger]
-    help_key: npt.NDArray[np.signedinteger]
-    #: a pair's: every code of the first feature times the width, and the second's bin
-    row: I64 | None = None
-    column: I64 | None = None
-    #: some cell has a reason key (a help key): else the term feeds only −1 to its network
-    loses: bool = field(init=False)
-    earns: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "loses", bool((self.reason_key >= 0).any()))
-        object.__setattr__(self, "earns", bool((self.help_key >= 0).any()))
+def _cat(parts: Sequence[npt.ArrayLike], dtype: type[np.generic]) -> npt.NDArray[np.generic]:
+    """The parts one after the other (an empty array of ``dtype`` for none)."""
+    arrays = [np.asarray(p, dtype=dtype).ravel() for p in parts]
+    return np.concatenate(arrays) if arrays else np.empty(0, dtype=dtype)
 
 
-def _count_bits(card: Scorecard) -> int:
-    """Bits that hold a count of terms on file (at most every term)."""
-    return len(card.terms).bit_length()
+def _offsets(parts: Sequence[npt.NDArray[np.generic]]) -> I64:
+    """Where each part starts in their concatenation."""
+    sizes = [len(p) for p in parts]
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if sizes else _NONE
 
 
-def _key_type(card: Scorecard) -> type[np.signedinteger]:
-    """int32 when every key and sum fits (half the memory traffic of int64)."""
+_NONE = np.empty(0, dtype=np.int64)
+
+
+def _int_type(card: Scorecard, numeric: Iterable[_NumericCodes]) -> type[np.signedinteger]:
+    """int32 when every code, cell, key and sum of the loop fits (else int64)."""
     T = max(len(card.terms), 1)
+    pos_bits = max(1, (T - 1).bit_length())
     top = max([abs(v) for t in card.terms for _, v in t.cells()] + [0])
-    reason = 2 * (2 * top * T + T) + 1  # loss <= 2·top
-    sums = T * ((top << _count_bits(card)) + 1)
-    fits = max(reason, sums) < 2**31 - 1
-    return np.int32 if fits else np.int64
+    cells = sum(len(t.cells()) for t in card.terms) + sum(len(f.edges) + 2 for f in numeric)
+    largest = max(
+        ((2 * top) << (pos_bits + 1)) + (1 << (pos_bits + 1)),  # a reason key (loss <= 2·top)
+        T * top,  # a dimension's sum
+        cells,  # a code or a cell
+        1 << 15,  # the grid's start tables hold a code per cell
+    )
+    return np.int32 if largest < 2**31 - 1 else np.int64
+
+
+@dataclass(frozen=True, slots=True)
+class _Grids:
+    """Every numeric feature's grid over its edges, as the flat arrays ``fused`` reads."""
+
+    lo: F64
+    scale: F64
+    cells: I64
+    start_at: I64
+    start: I64
+    pad_at: I64
+    padded: F64
+    levels: I64
+    missing: I64
+
+    @classmethod
+    def of(cls, features: Sequence[_NumericCodes], dtype: type[np.signedinteger]) -> _Grids:
+        lo, scale, cells, starts, pads, levels = [], [], [], [], [], []
+        for f in features:
+            grid = f.locator.grid
+            if grid is not None:
+                lo.append(grid.lo)
+                scale.append(grid.scale)
+                cells.append(grid.cells)
+                starts.append(np.asarray(grid.start, dtype=np.int64))
+                pads.append(np.asarray(grid.padded, dtype=np.float64))
+                levels.append(grid.levels)
+            else:  # one cell: a branch-free binary search over every edge
+                steps = len(f.edges).bit_length()
+                lo.append(0.0)
+                scale.append(0.0)
+                cells.append(1)
+                starts.append(np.array([0, f.missing], dtype=np.int64))
+                pads.append(np.concatenate([f.edges, np.full(1 << steps, np.nan)]))
+                levels.append(steps)
+        return cls(
+            np.asarray(lo, dtype=np.float64),
+            np.asarray(scale, dtype=np.float64),
+            np.asarray(cells, dtype=np.int64),
+            _offsets(starts),
+            cast(I64, _cat(starts, dtype)),
+            _offsets(pads),
+            cast(F64, _cat(pads, np.float64)),
+            np.asarray(levels, dtype=np.int64),
+            np.asarray([f.missing for f in features], dtype=np.int64),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """Every term's tables (see the module docstring), one after the other."""
+
+    first: I64
+    second: I64
+    dim: I64
+    at: I64
+    map_at: I64
+    points: I64
+    present: I64
+    reason_key: I64
+    help_key: I64
+    row_map: I64
+    column_map: I64
+    loses: B
+    earns: B
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,36 +259,9 @@ class _Inputs:
     """A batch's feature values (``ScoringKernel._inputs``)."""
 
     numeric: dict[str, F64]
-    categorical: dict[str, npt.NDArray[np.intp]]
+    categorical: dict[str, I64]
     #: numeric features whose code is missing exactly where the rule says 'not on file'
     by_code: list[str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Keys:
-    """Rows' running sums per dimension and top keys, largest first (``_score_rows``)."""
-
-    sums: dict[str, npt.NDArray[np.signedinteger]]
-    reasons: list[npt.NDArray[np.signedinteger]]
-    helps: list[npt.NDArray[np.signedinteger]]
-
-    @classmethod
-    def join(cls, parts: list[_Keys]) -> _Keys:
-        """The keys of consecutive rows, one after the other."""
-        if len(parts) == 1:
-            return parts[0]
-        return cls(
-            {d: np.concatenate([p.sums[d] for p in parts]) for d in parts[0].sums},
-            [np.concatenate(t) for t in zip(*(p.reasons for p in parts), strict=True)],
-            [np.concatenate(t) for t in zip(*(p.helps for p in parts), strict=True)],
-        )
-
-
-#: rows scored at once inside a batch: the arrays of a step stay in the core's 1 MB cache
-#: (a batch of 122,880 rows has 1 MB arrays of codes), yet long enough that numpy's
-#: per-call cost is small (measured on the benchmark's EBM: 8,192 rows 0.48 M rows/s,
-#: 16,384 0.69, 32,768 0.88, 65,536 0.87, a whole batch 0.64; load average 12)
-ROWS_AT_ONCE = 32_768
 
 
 class ScoringKernel:
@@ -272,20 +293,33 @@ class ScoringKernel:
         self.rule = rule or ScoringRule.from_settings()
         self.event_mode = self.rule.event_mode(card)
         terms = card.terms
-        self.n_terms = T = len(terms)
-        self.dtype = _key_type(card)
-        self.count_bits = _count_bits(card)
+        self.n_terms = len(terms)
         # every numeric feature's union of edges, over all the binnings that use it
         edges: dict[str, set[float]] = {}
+        categorical: dict[str, None] = {}
         for t in terms:
             for f, b in zip(t.features, t.binnings, strict=True):
                 if isinstance(b, NumericBinning):
                     edges.setdefault(f, set()).update(float(e) for e in b.edges)
+                else:
+                    categorical[f] = None
         self.numeric = {
             f: _NumericCodes.of(np.unique(np.asarray(sorted(e), dtype=np.float64)))
             for f, e in edges.items()
         }
-        self.tables = [self._tables(T - 1 - k, t) for k, t in enumerate(terms)]
+        #: the loop's integer type: int32 where every code, cell, key and sum fits
+        self.dtype = _int_type(card, self.numeric.values())
+        self.grids = _Grids.of(list(self.numeric.values()), self.dtype)
+        #: a feature's slot in a row's codes: the numeric ones, then the categorical
+        self.slots = {f: k for k, f in enumerate([*self.numeric, *categorical])}
+        self.dims = list(card.dimensions)
+        #: bits of a key that hold the term's position (``T − 1 − term``: the tie-break)
+        self.pos_bits = max(1, (len(terms) - 1).bit_length())
+        self.terms = self._terms()
+        self.dim_min = np.array([r.min_points for r in card.dimensions.values()], np.int64)
+        self.dim_span = np.array(
+            [r.max_points - r.min_points for r in card.dimensions.values()], np.int64
+        )
         missing = [missing_texts(card, t) for t in terms]
         self.reason_names = pa.array([t.name for t in terms for _ in (0, 1)], pa.string())
         self.reason_texts = pa.array(
@@ -303,25 +337,51 @@ class ScoringKernel:
         ids = [id_column] if id_column else []
         self.inputs = list(dict.fromkeys([*ids, *card.feature_names, *self.rule.inputs(card)]))
 
-    def _tables(self, pos: int, t: Term) -> _TermTables:
-        """The term's tables; ``pos`` is ``T − 1 − position``, the tie-break of its keys."""
-        T, dt = self.n_terms, self.dtype
-        cells = t.cells()
-        pts = np.array([v for _, v in cells], dtype=np.int64)
-        miss = np.array([t.is_missing(idx) for idx, _ in cells], dtype=np.bool_)
-        loss = t.best - pts
-        reason = np.where(loss > 0, 2 * (loss * T + pos) + miss, -1).astype(dt)
-        helps = np.where((pts > 0) & ~miss, pts * T + pos, -1).astype(dt)
-        counted = ((pts << self.count_bits) + ~miss).astype(dt)
-        maps = [self._bin_map(f, b) for f, b in zip(t.features, t.binnings, strict=True)]
-        if t.is_pair:
-            width = t.binnings[1].size
-            return _TermTables(
-                t.features, t.dimension, counted, reason, helps, maps[0] * width, maps[1]
-            )
-        # a single feature's tables read by its code directly: composed with its bin map
-        m = maps[0]
-        return _TermTables(t.features, t.dimension, counted[m], reason[m], helps[m])
+    def _terms(self) -> _Terms:
+        """Every term's tables over its cells, one after the other (the module docstring):
+        a single feature's composed with its bin map, so they are read by its code."""
+        terms = self.card.terms
+        T, bits = len(terms), self.pos_bits
+        first, second, dims, tables, rows, columns = [], [], [], [], [], []
+        for k, t in enumerate(terms):
+            pos = T - 1 - k  # the tie-break of its keys: the earlier term first
+            cells = t.cells()
+            pts = np.array([v for _, v in cells], dtype=np.int64)
+            miss = np.array([t.is_missing(idx) for idx, _ in cells], dtype=np.bool_)
+            loss = t.best - pts
+            reason = np.where(loss > 0, (((loss << bits) | pos) << 1) | miss, -1)
+            helps = np.where((pts > 0) & ~miss, (pts << bits) | pos, -1)
+            table = np.stack([pts, (~miss).astype(np.int64), reason, helps]).astype(np.int64)
+            maps = [self._bin_map(f, b) for f, b in zip(t.features, t.binnings, strict=True)]
+            first.append(self.slots[t.features[0]])
+            dims.append(self.dims.index(t.dimension))
+            if t.is_pair:
+                second.append(self.slots[t.features[1]])
+                rows.append(maps[0] * t.binnings[1].size)
+                columns.append(maps[1])
+                tables.append(table)
+            else:
+                second.append(-1)
+                rows.append(_NONE)
+                columns.append(_NONE)
+                tables.append(table[:, maps[0]])
+        whole = np.concatenate(tables, axis=1) if tables else np.empty((4, 0), np.int64)
+        dt = self.dtype
+        return _Terms(
+            np.asarray(first, dtype=np.int64),
+            np.asarray(second, dtype=np.int64),
+            np.asarray(dims, dtype=np.int64),
+            _offsets([tab[0] for tab in tables]),
+            _offsets(rows),
+            np.ascontiguousarray(whole[0], dtype=dt),
+            np.ascontiguousarray(whole[1], dtype=dt),
+            np.ascontiguousarray(whole[2], dtype=dt),
+            np.ascontiguousarray(whole[3], dtype=dt),
+            cast(I64, _cat(rows, dt)),
+            cast(I64, _cat(columns, dt)),
+            np.array([bool((tab[2] >= 0).any()) for tab in tables], dtype=np.bool_),
+            np.array([bool((tab[3] >= 0).any()) for tab in tables], dtype=np.bool_),
+        )
 
     def _bin_map(self, feature: str, b: NumericBinning | CategoricalBinning) -> I64:
         if isinstance(b, NumericBinning):
@@ -421,39 +481,12 @@ class ScoringKernel:
                 out |= _known(_column(batch, name))
         return out, by_code
 
-    def _score_rows(
-        self, inputs: _Inputs, lo: int, hi: int, on_file: B, by_code: list[str]
-    ) -> _Keys:
-        """Rows ``lo:hi``: every dimension's running sum and the top reason and help keys
-        (and ``on_file`` of those rows completed from the codes of ``by_code``)."""
-        n, dt = hi - lo, self.dtype
-        codes = {f: self.numeric[f].codes(x[lo:hi]) for f, x in inputs.numeric.items()}
-        codes.update((f, bins[lo:hi]) for f, bins in inputs.categorical.items())
-        for f in by_code:
-            on_file[lo:hi] |= codes[f] != self.numeric[f].missing
-        sums: dict[str, npt.NDArray[np.signedinteger]] = {}
-        reasons = _TopKeys(MAX_REASONS, n, dt)
-        helps = _TopKeys(MAX_HELPS if self.texts else 0, n, dt)
-        for tab in self.tables:
-            if tab.row is None:
-                cell = codes[tab.features[0]]
-            else:  # a pair: its ``row`` and ``column`` are set together
-                cell = tab.row.take(codes[tab.features[0]])
-                cell += cast(I64, tab.column).take(codes[tab.features[1]])
-            p = tab.points.take(cell)
-            if tab.dimension in sums:
-                sums[tab.dimension] += p
-            else:
-                sums[tab.dimension] = p
-            # a term that never loses (earns) feeds only −1: it would change no place
-            if tab.loses:
-                reasons.add(tab.reason_key.take(cell))
-            if helps.k and tab.earns:
-                helps.add(tab.help_key.take(cell))
-        return _Keys(sums, reasons.tops, helps.tops)
-
     def score_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
         """Score every row of ``batch``: the columns of ``score_table``, in its order."""
+        # imported here: numba and the compiled loop take seconds to load, which the API and
+        # the CLI's other commands (which import this module, not score with it) never pay
+        from openscore.scoring.fused import score_rows
+
         if isinstance(batch, pa.Table):
             batch = pa.RecordBatch.from_arrays(
                 [_column_of(batch, c) for c in batch.schema.names], schema=batch.schema
@@ -462,23 +495,65 @@ class ScoringKernel:
         n = batch.num_rows
         inputs = self._inputs(batch)
         on_file, by_code = self._on_file(batch, inputs)
-        keys = _Keys.join(
-            [
-                self._score_rows(inputs, lo, min(lo + ROWS_AT_ONCE, n), on_file, by_code)
-                for lo in range(0, max(n, 1), ROWS_AT_ONCE)
-            ]
+        numeric = np.empty((len(self.numeric), n), dtype=np.float64)
+        for f, x in inputs.numeric.items():
+            numeric[self.slots[f]] = x
+        categorical = np.empty((len(self.slots) - len(self.numeric), n), dtype=np.int64)
+        for f, bins in inputs.categorical.items():
+            categorical[self.slots[f] - len(self.numeric)] = bins
+        coded = np.array([f in by_code for f in self.numeric], dtype=np.bool_)
+        k_reasons = min(MAX_REASONS, self.n_terms)
+        k_helps = min(MAX_HELPS, self.n_terms) if self.texts else 0
+        score = np.empty(n, dtype=np.int64)
+        sub = np.empty((len(self.dims), n), dtype=np.int64)
+        reason_at = np.empty((k_reasons, n), dtype=np.int32)
+        reason_points = np.empty((k_reasons, n), dtype=np.int64)
+        help_at = np.empty((k_helps, n), dtype=np.int32)
+        help_points = np.empty((k_helps, n), dtype=np.int64)
+        g, t, s = self.grids, self.terms, self.card.scaling
+        score_rows(
+            numeric,
+            categorical,
+            g.lo,
+            g.scale,
+            g.cells,
+            g.start_at,
+            g.start,
+            g.pad_at,
+            g.padded,
+            g.levels,
+            g.missing,
+            coded,
+            t.first,
+            t.second,
+            t.dim,
+            t.at,
+            t.map_at,
+            t.points,
+            t.present,
+            t.reason_key,
+            t.help_key,
+            t.row_map,
+            t.column_map,
+            self.card.intercept_points,
+            s.score_min,
+            s.score_max,
+            self.dim_min,
+            self.dim_span,
+            NEUTRAL_SUBSCORE,
+            self.n_terms,
+            self.pos_bits,
+            t.loses,
+            t.earns,
+            on_file,
+            score,
+            sub,
+            reason_at,
+            reason_points,
+            help_at,
+            help_points,
         )
         bad = ~on_file
-        bits = self.count_bits
-        s = self.card.scaling
-        raw = np.full(n, self.card.intercept_points, dtype=np.int64)
-        points: dict[str, npt.NDArray[np.signedinteger]] = {}
-        known: dict[str, B] = {}  # per dimension: some term of it is not missing
-        for dim, v in keys.sums.items():
-            points[dim] = v >> bits
-            known[dim] = (v & ((1 << bits) - 1)) != 0
-            raw += points[dim]
-        score = np.clip(raw, s.score_min, s.score_max)
         band_idx = np.searchsorted(_BAND_LOWS, score, side="right")
         cols: list[pa.Array] = []
         if self.id_column:
@@ -488,18 +563,8 @@ class ScoringKernel:
         cols.append(self._text(_BAND_NAMES, scored.index(band_idx)))
         everyone = _Valid(None)
         cols.append(self._text(_STATUS, everyone.index(bad.view(np.int8))))
-        for dim, rng in self.card.dimensions.items():
-            if dim not in points:
-                cols.append(pa.nulls(n, pa.int64()))
-                continue
-            span = rng.max_points - rng.min_points
-            if span <= 0:
-                value = np.full(n, NEUTRAL_SUBSCORE, dtype=np.int64)
-            else:
-                pts = points[dim].astype(np.int64)
-                value = (200 * (pts - rng.min_points) + span) // (2 * span)
-            cols.append(_Valid(bad | ~known[dim]).ints(value))
-        cols += self._reasons(keys.reasons, keys.helps, bad)
+        cols += [_Valid(sub[d] < 0).ints(sub[d]) for d in range(len(self.dims))]
+        cols += self._reasons(reason_at, reason_points, help_at, help_points, n)
         zeros = everyone.index(np.zeros(n, dtype=np.int32))
         cols.append(self._text(self.model_ids, zeros))
         if self.as_of is not None:
@@ -520,15 +585,12 @@ class ScoringKernel:
         return pa.nulls(n, pa.string())
 
     def _reasons(
-        self,
-        tops: list[npt.NDArray[np.signedinteger]],
-        htops: list[npt.NDArray[np.signedinteger]],
-        bad: B,
+        self, reason_at: I32, reason_points: I64, help_at: I32, help_points: I64, n: int
     ) -> list[pa.Array]:
-        n, T = len(bad), self.n_terms
+        """The reason and help columns from the decoded top keys (points −1: absent)."""
         cols: list[pa.Array] = []
         for r in range(MAX_REASONS):
-            if r >= T:
+            if r >= len(reason_at):
                 cols.append(self._nulls(n))
                 if self.texts:
                     cols += [
@@ -538,37 +600,26 @@ class ScoringKernel:
                         pa.nulls(n, pa.bool_()),
                     ]
                 continue
-            absent = bad | (tops[r] < 0)
-            miss = (tops[r] & 1).astype(np.bool_)
-            key = tops[r] >> 1
-            loss = key // T
-            term = (T - 1) - (key - loss * T)
-            np.copyto(term, 0, where=absent)
-            at = 2 * term + miss
-            valid = _Valid(absent)
+            at = reason_at[r]
+            valid = _Valid(reason_points[r] < 0)
             idx = valid.index(at)
             cols.append(self._text(self.reason_names, idx))
             if self.texts:
                 cols.append(self._text(self.reason_texts, idx))
                 cols.append(self._text(self.reason_improves, idx))
-                cols.append(valid.ints(loss))
-                cols.append(valid.bools(miss))
+                cols.append(valid.ints(reason_points[r]))
+                cols.append(valid.bools((at & 1).astype(np.bool_)))
         if not self.texts:
             return cols
         for r in range(MAX_HELPS):
-            if r >= T:
+            if r >= len(help_at):
                 cols += [self._nulls(n), self._nulls(n), pa.nulls(n, pa.int64())]
                 continue
-            key = htops[r]
-            absent = bad | (key < 0)
-            points = key // T
-            term = (T - 1) - (key - points * T)
-            np.copyto(term, 0, where=absent)
-            valid = _Valid(absent)
-            idx = valid.index(term)
+            valid = _Valid(help_points[r] < 0)
+            idx = valid.index(help_at[r])
             cols.append(self._text(self.help_names, idx))
             cols.append(self._text(self.help_texts, idx))
-            cols.append(valid.ints(points))
+            cols.append(valid.ints(help_points[r]))
         return cols
 
     def score_batches(
@@ -597,7 +648,7 @@ class ScoringKernel:
 
 
 #: a batch is cut for the threads only into slices at least this long (shorter, the
-#: per-call overhead of each numpy step outweighs the second core)
+#: per-slice cost of the Arrow columns outweighs the second core)
 MIN_SLICE_ROWS = 16_384
 
 
@@ -634,29 +685,6 @@ class _Valid:
     def bools(self, values: B) -> pa.Array:
         bits = np.packbits(values, bitorder="little")
         return self._array(pa.bool_(), len(values), pa.py_buffer(bits))
-
-
-class _TopKeys:
-    """The ``k`` largest keys of every row, largest first, fed one term's keys at a time
-    (keys unique in a row but for −1, "nothing"): an insertion network, a ``maximum``
-    and a ``minimum`` per place, so no row is ever sorted."""
-
-    def __init__(self, k: int, n: int, dtype: type[np.signedinteger]) -> None:
-        self.k = k
-        self.tops = [np.full(n, -1, dtype=dtype) for _ in range(k)]
-        self.spare = np.empty(n, dtype=dtype)
-        self.fed = 0
-
-    def add(self, v: npt.NDArray[np.signedinteger]) -> None:
-        """Insert one term's keys (``v`` is used as scratch)."""
-        self.fed += 1
-        last = min(self.fed, self.k) - 1  # places below the terms fed so far hold −1
-        for r in range(last):
-            top = self.tops[r]
-            np.maximum(top, v, out=self.spare)
-            np.minimum(top, v, out=v)
-            self.tops[r], self.spare = self.spare, top
-        np.maximum(self.tops[last], v, out=self.tops[last])
 
 
 def score_arrow(
