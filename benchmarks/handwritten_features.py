@@ -60,7 +60,9 @@ rep_p AS (
     sum(CAST(round(paid_so_far * 100) AS BIGINT)) FILTER (WHERE age < 183) AS paid_6m,
     count(*) FILTER (WHERE age < 183 AND amount_due > 0 AND paid_so_far >= amount_due)
       AS paid_in_full_6m,
-    count(*) FILTER (WHERE age < 183 AND amount_due > 0) AS balance_months_6m
+    count(*) FILTER (WHERE age < 183 AND amount_due > 0) AS balance_months_6m,
+    count(*) FILTER (WHERE age < 183 AND amount_due > 0 AND NOT unpaid AND dpd = 0
+                     AND paid_so_far < amount_due) AS revolved_on_time_6m
   FROM rep GROUP BY person_id
 ),
 standing AS (
@@ -165,6 +167,7 @@ def _select(day: int, m: float) -> str:
   CASE WHEN open_limit > 0
        THEN round(CAST(coalesce(overdue, 0) AS DOUBLE) / open_limit, 4) END AS overdue_to_limit,
   round(CAST(min_paid_6m AS DOUBLE) / 100, 2) AS min_paid_6m,
+  CAST(revolved_on_time_6m AS DOUBLE) AS revolved_on_time_6m,
   verified_income,
   CASE WHEN active >= 3 THEN CAST(s // 12 AS DOUBLE) / 100 END AS monthly_spend_12m,
   CASE WHEN s / 12 > 0 AND active >= 6

@@ -214,7 +214,11 @@ def main() -> None:
     if args.events_only:
         previous = json.loads((ROOT / "benchmarks/results/taiwan_accuracy.json").read_text())
         results = {k: previous[k] for k in ("taiwan", "german", "split")}
-        results["tabular_from"] = f"{previous['when']}: {previous['command']}"
+        # an events-only file's tabular figures are themselves carried over: name the
+        # run that measured them, not the last events-only run
+        results["tabular_from"] = previous.get(
+            "tabular_from", f"{previous['when']}: {previous['command']}"
+        )
         results["machine"] = machine()
         results["taiwan_events"] = events
         results = json.loads(json.dumps(results, default=float))

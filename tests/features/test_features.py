@@ -358,6 +358,26 @@ def test_amount_features_equal_a_hand_computed_ledger() -> None:
     assert p6["paid_to_due_6m"] == pytest.approx(round(400 / 900, 4))
 
 
+def test_revolved_on_time_equals_a_hand_computed_ledger() -> None:
+    rows = [
+        card("p7", 1000.0),
+        instalment("p7", 200, 500.0, 100.0, 200),  # on time, part paid, but before 6 months
+        instalment("p7", 170, 400.0, 100.0, 170),  # on time, part paid: counts
+        instalment("p7", 140, 400.0, 400.0, 140),  # on time, paid in full: not carried over
+        instalment("p7", 110, 300.0, 50.0, 100),  # part paid 10 days late: not on time
+        instalment("p7", 80, 0.0, 0.0, 80),  # nothing due: no balance to carry
+        instalment("p7", 50, 300.0, 20.0, None),  # part paid, still open: not on time
+        instalment("p7", 20, 250.0, 249.99, 25),  # a cent short, paid before it was due: counts
+        instalment("p7", 5, 200.0, 100.0, -3),  # paid after the as-of date: not yet paid
+        card("p8", 500.0),
+        instalment("p8", 30, 100.0, 100.0, 30),  # only paid in full
+    ]
+    f = features_of(rows)
+    assert f["p7"]["revolved_on_time_6m"] == 2
+    assert f["p7"]["balance_months_6m"] == 6  # of the same six months, for comparison
+    assert f["p8"]["revolved_on_time_6m"] == 0
+
+
 def test_amount_features_are_missing_for_someone_who_does_not_share_credit() -> None:
     rows = [
         ev(
@@ -382,6 +402,7 @@ def test_amount_features_are_missing_for_someone_who_does_not_share_credit() -> 
         "paid_to_prev_due",
         "overdue_to_limit",
         "min_paid_6m",
+        "revolved_on_time_6m",
     ):
         assert p5[name] is None, name
 

@@ -280,6 +280,18 @@ FEATURES: tuple[FeatureSpec, ...] = (
         fill=None,
         fixed="the smallest of six months: it moves only as months pass, not by one step",
     ),
+    FeatureSpec(
+        "revolved_on_time_6m",
+        CH,
+        Source.CREDIT,
+        "descending",
+        "Instalments of the last 6 months paid on time on which you carried part of the "
+        "balance over (paid less than the amount due): months you kept up with a balance.",
+        "Few months of keeping up on time with a balance you carried",
+        "Pay every instalment on time",
+        fill=None,
+        fixed="a plan never tells you to carry a balance: paying in full is as good advice",
+    ),
     # -- fulfilment capacity --------------------------------------------------------------
     FeatureSpec(
         "verified_income",

@@ -5,7 +5,8 @@ last six months (the signal a lender's own model reads from statements), last mo
 payments against the month before's amounts due (a card's statement is paid the month
 after it is drawn), the smallest repayment of the six months, how much is overdue now
 against the credit lines, how full the lines are now and compared with the six-month
-average, and how long ago a payment was last late. Amounts are summed in whole cents so
+average, how long ago a payment was last late, and the months a balance was carried over
+on an instalment paid on time. Amounts are summed in whole cents so
 that every engine gets the same sums.
 """
 
@@ -81,6 +82,15 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
             where=half_year & (rep.amount_due > 0) & (rep.paid_so_far >= rep.amount_due)
         ),
         balance_months_6m=rep.count(where=half_year & (rep.amount_due > 0)),
+        # a balance carried over (less than the amount due paid) on an instalment paid on
+        # time: credit used as a revolving line and kept up with
+        revolved_on_time_6m=rep.count(
+            where=half_year
+            & (rep.amount_due > 0)
+            & ~rep.unpaid
+            & (rep.dpd == 0)
+            & (rep.paid_so_far < rep.amount_due)
+        ),
     )
     per_account = rep.group_by(["person_id", "account_id"]).aggregate(
         worst=rep.dpd.max(where=recent)
@@ -158,4 +168,5 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
             else_=ibis.null("float64"),
         ),
         "min_paid_6m": (t.min_paid_6m.cast("float64") / 100).round(2),
+        "revolved_on_time_6m": t.revolved_on_time_6m,
     }

@@ -27,6 +27,7 @@ UNITS = {
     "address_tenure_months": "months",
     "active_months_12m": "months",
     "paid_in_full_6m": "instalments",
+    "revolved_on_time_6m": "instalments",
     "current_dpd": "days overdue",
 }
 
