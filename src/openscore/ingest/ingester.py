@@ -5,8 +5,7 @@ Steps, each in DuckDB over work files on disk (so memory stays bounded):
 1. read each file in batches (``readers``) and validate every row (``validation``) into a
    table of one batch; from it, write the valid rows in the ledger's own form (zstd, the
    batch's id and time) as a ``part`` — the one write of the data — and a few columns of
-   every row (ids, person, source, a hash of the id, the broken rules) as ``keys``. The
-   next batch is read (and its column facts found) in a thread meanwhile (``prefetch``);
+   every row (ids, person, source, a hash of the id, the broken rules) as ``keys``;
 2. refuse the rows of erased people (the suppression check), then ask the consent gate
    about the distinct (person, source) pairs (there is no default gate: see ``consent``);
 3. keep the first of rows sharing an ``event_id`` within the batch (found by the ids'
