@@ -38,7 +38,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,10 +52,9 @@ from openscore.domain.events import EVENT_COLUMNS, LEDGER_SCHEMA
 from openscore.engines.duckdb import connect, parquet_list, sql_literal
 from openscore.errors import InputError, StorageError
 from openscore.ingest.consent import ConsentGate, SuppressionCheck, no_consent_check
-from openscore.ingest.prefetch import prefetched
 from openscore.ingest.readers import RawFile, iter_batches, open_raw, utf8_or_binary
 from openscore.ingest.rejections import Rejection
-from openscore.ingest.validation import ColumnFacts, column_facts, validation_sql
+from openscore.ingest.validation import column_facts, validation_sql
 from openscore.ledger.durable import REFUSALS, out_of_space, storage_guard
 from openscore.ledger.manifest import Batch, Segment, now_iso
 from openscore.ledger.rewrite import PARQUET_OPTIONS
@@ -252,10 +251,8 @@ class Ingester:
             first_part, rows = part, 0
             try:
                 raw = open_raw(path, work)
-                # the next batch is read and looked at (``_prepared``) in a thread while
-                # DuckDB validates and writes this one
-                for table, facts in prefetched(_prepared_batches(raw)):
-                    self._validate_batch(con, table, facts, index, part, furnisher_id, work, result)
+                for table in iter_batches(raw, EVENT_NAMES):
+                    self._validate_batch(con, table, index, part, furnisher_id, work, result)
                     part += 1
                     rows += table.num_rows
                     if progress:
@@ -335,15 +332,20 @@ class Ingester:
         self,
         con,
         table: pa.Table,
-        facts: dict[str, ColumnFacts],
         index: int,
         part: int,
         furnisher_id: str,
         work: Path,
         result: IngestResult,
     ) -> None:
-        """Validate one batch (from ``_prepared``) into a table, then write its valid rows
-        as a part (in the ledger's form) and every row's keys."""
+        """Validate one batch into a table, then write its valid rows as a part (in the
+        ledger's form) and every row's keys."""
+        # Only the vocabulary's columns and the reader's line numbers go on: a file's own
+        # column named like an internal one (``_line``, ``__t_type`` ...) must not shadow it.
+        names = table.column_names
+        keep = [i for i, name in enumerate(names) if name in EVENT_NAMES]
+        table = table.select([*keep, len(names) - 1 - names[::-1].index("_line")])
+        table = _plain(table)
         raw_types = {f.name: f.type for f in table.schema if f.name != "_line"}
         con.register("raw_batch", table)
         try:
@@ -353,7 +355,7 @@ class Ingester:
                 furnisher_id=furnisher_id,
                 file_index=index,
                 now=self.now,
-                facts=facts,
+                facts=column_facts(table),
             )
             con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {sql}")
         finally:
@@ -748,22 +750,6 @@ class Ingester:
 
 def _batch_id(result: IngestResult) -> str:
     return f"b-{result.run_id}"
-
-
-def _prepared_batches(raw: RawFile) -> Iterator[tuple[pa.Table, dict[str, ColumnFacts]]]:
-    for table in iter_batches(raw, EVENT_NAMES):
-        yield _prepared(table)
-
-
-def _prepared(table: pa.Table) -> tuple[pa.Table, dict[str, ColumnFacts]]:
-    """A batch as validation takes it, and its column facts (see ``column_facts``).
-
-    Only the vocabulary's columns and the reader's line numbers go on: a file's own column
-    named like an internal one (``_line``, ``__t_type`` ...) must not shadow them."""
-    names = table.column_names
-    keep = [i for i, name in enumerate(names) if name in EVENT_NAMES]
-    table = _plain(table.select([*keep, len(names) - 1 - names[::-1].index("_line")]))
-    return table, column_facts(table)
 
 
 def _plain(table: pa.Table) -> pa.Table:
