@@ -25,6 +25,7 @@ from openscore.features.graph import (
     propagate_arrays,
     propagate_csr,
     relationship_edges,
+    standing_of,
     trust_propagation,
 )
 
@@ -368,6 +369,28 @@ def test_vouching_needs_a_verified_identity_and_a_year_of_own_history() -> None:
     only_good = trust([(0, 1, OLD)], [0.0, 1.0], [False, True])[0]
     assert got["me"] == only_good
     assert got["good"] == got["unverified"] == got["new"] == 0.0  # "me" has no standing
+    # an unscorable voucher (no stage-1 score) carries no standing: nothing for "me"
+    unscorable = CON.create_table(
+        "scores",
+        pa.table(
+            {
+                "person_id": ["me", "good", "unverified", "new"],
+                "score": pa.array([500, None, 700, 700], pa.int64()),
+            }
+        ),
+        overwrite=True,
+    )
+    again = CON.to_pyarrow(network_features(ev, A, unscorable)).to_pylist()
+    assert {r["person_id"]: r["network_trust"] for r in again}["me"] == 0.0
+
+
+def test_standing_is_null_without_a_score_and_clipped_to_0_1() -> None:
+    """Not ``greatest(0, least(1, s))``: ``least`` skips nulls on DuckDB and Spark, which
+    gave an unscorable person standing 1."""
+    scores = pa.table({"score": pa.array([None, 560, 600, 640, 680, 720], pa.int64())})
+    t = CON.create_table("standing", scores, overwrite=True)
+    got = CON.to_pyarrow(t.select(s=standing_of(t.score, P)))["s"].to_pylist()
+    assert got == [None, 0.0, 0.0, 0.5, 1.0, 1.0]
 
 
 # -- bad input ---------------------------------------------------------------------------

@@ -125,10 +125,14 @@ def saturate(x: ir.NumericValue, params: GraphParams) -> ir.FloatingValue:
 
 
 def standing_of(score: ir.NumericValue, params: GraphParams) -> ir.FloatingValue:
-    """A stage-1 score mapped to [0, 1] above the neutral point."""
+    """A stage-1 score mapped to [0, 1] above the neutral point; null for no score.
+
+    Not ``greatest(0, least(1, s))``: DuckDB's and Spark's ``least`` skip nulls, so an
+    unscorable person would get standing 1.
+    """
     span = params.full_score - params.neutral_score
     s = (score.cast("float64") - params.neutral_score) / span
-    return ibis.greatest(ibis.literal(0.0), ibis.least(ibis.literal(1.0), s))
+    return ibis.cases((s <= 0.0, 0.0), (s >= 1.0, 1.0), else_=s)
 
 
 def tenure_weight(since_day: ir.IntegerValue, as_of: AsOf, params: GraphParams) -> ir.Value:
