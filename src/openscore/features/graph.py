@@ -26,6 +26,9 @@ measured figures):
       rᵏ⁺¹ᵢ = sᵢ·((1 − α) + α·sat(Σⱼ wᵢⱼ·rᵏⱼ))
       network_trustᵢ = sat(Σⱼ wᵢⱼ·rᴷⱼ)          sat(x) = x / (x + κ)
 
+  with each product ``wᵢⱼ·rⱼ`` rounded to a multiple of 2⁻³⁰ (:data:`FIXED_POINT`) so
+  that the sums are of integers and every engine gets the same value bit for bit.
+
   A voucher's value never exceeds their own standing, so trust cannot be laundered
   through a low-standing account; every step is monotone in the edges, so **no
   connection ever lowers anyone's value** (no one gains by dropping a friend); and the
@@ -38,8 +41,8 @@ directly (it checks its input and names what is wrong); :func:`network_features`
 ledger path used by the jobs, which drops one-sided connections silently because a
 revocation makes them in the normal course of things. The batch job on DuckDB runs the
 same rule on arrays instead (:func:`propagate_arrays` over the edges of
-:func:`weighted_edges`): a gather and a ``bincount`` per round in memory, in place of a
-query per round.
+:func:`weighted_edges`): a gather and an exact integer sum per round in memory, in place
+of a query per round, with the same result to the last bit.
 """
 
 from __future__ import annotations
@@ -103,6 +106,17 @@ class GraphParams:
 
 # -- small pieces ------------------------------------------------------------------------
 
+#: Each product ``w·r`` of a person's sum is rounded to a multiple of 2⁻³⁰ and the sum
+#: is taken over those integers (``floor(w·r·2³⁰ + 0.5)``, int64), then divided back by
+#: 2³⁰: a sum of floats depends on the order it is added in (DuckDB, Spark and numpy add
+#: in different orders, and a last-place difference on a bin edge moves a score), a sum
+#: of integers does not (as ``frame.cents`` for money). ``w`` and ``r`` lie in [0, 1], so
+#: each term is at most 2³⁰ and no sum can overflow int64 below 2³³ (8.6 billion)
+#: neighbours; the rounding moves each term by at most 2⁻³¹ (~5·10⁻¹⁰). Multiplying and
+#: dividing by a power of two are exact, and the integer sum's conversion to float64 is
+#: correctly rounded on every engine, so every implementation gives the same float.
+FIXED_POINT = float(2**30)
+
 
 def saturate(x: ir.NumericValue, params: GraphParams) -> ir.FloatingValue:
     """``x / (x + κ)``: monotone, 0 at 0, below 1 however large ``x`` grows."""
@@ -111,10 +125,14 @@ def saturate(x: ir.NumericValue, params: GraphParams) -> ir.FloatingValue:
 
 
 def standing_of(score: ir.NumericValue, params: GraphParams) -> ir.FloatingValue:
-    """A stage-1 score mapped to [0, 1] above the neutral point."""
+    """A stage-1 score mapped to [0, 1] above the neutral point; null for no score.
+
+    Not ``greatest(0, least(1, s))``: DuckDB's and Spark's ``least`` skip nulls, so an
+    unscorable person would get standing 1.
+    """
     span = params.full_score - params.neutral_score
     s = (score.cast("float64") - params.neutral_score) / span
-    return ibis.greatest(ibis.literal(0.0), ibis.least(ibis.literal(1.0), s))
+    return ibis.cases((s <= 0.0, 0.0), (s >= 1.0, 1.0), else_=s)
 
 
 def tenure_weight(since_day: ir.IntegerValue, as_of: AsOf, params: GraphParams) -> ir.Value:
@@ -291,9 +309,11 @@ def propagate(
 
 
 def _collect(directed: ir.Table, value: ir.Table) -> ir.Table:
-    """``src, x``: each person's weighted sum of their neighbours' current values."""
+    """``src, x``: each person's weighted sum of their neighbours' current values, each
+    product ``w·r`` in fixed point (:data:`FIXED_POINT`) so that the sum is exact."""
     j = directed.join(value, directed.dst == value.vid)
-    return j.group_by(src=j.src).aggregate(x=(j.w * j.r).sum())
+    q = ((j.w * j.r) * FIXED_POINT + 0.5).floor().cast("int64")
+    return j.group_by(src=j.src).aggregate(x=q.sum().cast("float64") / FIXED_POINT)
 
 
 # -- a graph given directly: checked -------------------------------------------------------
@@ -444,7 +464,9 @@ def propagate_csr(
     """:func:`propagate` as a scipy.sparse power iteration over people ``0..n-1``.
 
     ``a, b``: clean undirected edges (each pair once); ``weight``: their tenure weights
-    (:func:`tenure_weight`); returns ``network_trust`` per person.
+    (:func:`tenure_weight`); returns ``network_trust`` per person. Each round's products
+    are rounded to :data:`FIXED_POINT` and summed by an int64 sparse product, so the
+    result equals :func:`propagate`'s exactly.
     """
     from scipy import sparse
 
@@ -457,11 +479,19 @@ def propagate_csr(
         shape=(n, n),
     )
     s = np.where(vouches & (standing > 0), standing, 0.0)
+    ones = np.ones(n, dtype=np.int64)
+
+    def collect(r: np.ndarray) -> np.ndarray:
+        # the products in fixed point, summed by an int64 matrix product (exact)
+        terms = fixed_point(w.data * r[w.indices])
+        q = sparse.csr_matrix((terms, w.indices, w.indptr), shape=(n, n)) @ ones
+        return np.asarray(q, dtype=np.int64).astype(np.float64) / FIXED_POINT
+
     r = (1.0 - alpha) * s
     for _ in range(params.iterations):
-        x = w @ r
+        x = collect(r)
         r = s * ((1.0 - alpha) + alpha * (x / (x + kappa)))  # the grouping of propagate's
-    x = w @ r
+    x = collect(r)
     return x / (x + kappa)
 
 
@@ -476,12 +506,13 @@ def propagate_arrays(
 ) -> np.ndarray:
     """:func:`propagate` on arrays over people ``0..n-1`` (what the DuckDB batch job runs).
 
-    The arguments are :func:`propagate_csr`'s. Each round is a gather and a
-    ``np.bincount`` over the edges in both directions (numpy only: the batch command
-    imports no SciPy), and every value is the same floating-point operation as in the
-    Ibis expression — the products ``w·r``, ``x / (x + κ)``, ``s·((1 − α) + α·sat(x))``
-    — so the two differ only by the order in which each person's sum is added up (a few
-    units in the last place; two engines differ the same way).
+    The arguments are :func:`propagate_csr`'s. Each round is a gather and an exact
+    integer sum by person (:func:`exact_sums`, two ``np.bincount`` passes) over the
+    edges in both directions (numpy only: the batch command imports no SciPy), and every
+    value is the same floating-point operation as in the Ibis expression — the products
+    ``w·r`` and their fixed point (:data:`FIXED_POINT`), ``x / (x + κ)``,
+    ``s·((1 − α) + α·sat(x))`` — and each sum is of integers, so the result is the
+    expression's to the last bit, on DuckDB and on Spark.
     """
     params = params or GraphParams()
     alpha, kappa = params.damping, params.saturation
@@ -492,7 +523,8 @@ def propagate_arrays(
     s = np.where(vouches & (standing > 0), standing, 0.0)
 
     def collect(r: np.ndarray) -> np.ndarray:
-        return np.bincount(src, weights=w * r[dst], minlength=n)
+        q = exact_sums(src, fixed_point(w * r[dst]), n)
+        return q.astype(np.float64) / FIXED_POINT
 
     r = s * (1.0 - alpha)
     for _ in range(params.iterations):
@@ -500,3 +532,25 @@ def propagate_arrays(
         r = s * ((1.0 - alpha) + alpha * (x / (x + kappa)))
     x = collect(r)
     return x / (x + kappa)
+
+
+def fixed_point(products: np.ndarray) -> np.ndarray:
+    """``floor(p·2³⁰ + 0.5)`` as int64: the products ``w·r`` in fixed point
+    (:data:`FIXED_POINT`), as the Ibis expression rounds them."""
+    return np.floor(products * FIXED_POINT + 0.5).astype(np.int64)
+
+
+def exact_sums(index: np.ndarray, terms: np.ndarray, n: int) -> np.ndarray:
+    """int64 sums of non-negative int64 ``terms`` (at most 2³⁰) by ``index`` in ``0..n-1``.
+
+    Two ``np.bincount`` passes over 15-bit halves: each half-sum is an integer below
+    2⁵³ for fewer than 2³⁸ terms per index, so the float64 adds are exact whatever their
+    order, and the int64 total is the exact sum.
+    """
+    low = np.bincount(index, weights=terms & _LOW_MASK, minlength=n)
+    high = np.bincount(index, weights=terms >> _LOW_BITS, minlength=n)
+    return (high.astype(np.int64) << _LOW_BITS) + low.astype(np.int64)
+
+
+_LOW_BITS = 15
+_LOW_MASK = (1 << _LOW_BITS) - 1

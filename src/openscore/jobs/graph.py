@@ -163,8 +163,9 @@ def graph_of_table(
     it by the kernel (``texts=False``, the scores of :func:`stage_one_scores`), the edges
     are read by one query (``features.graph.ledger_edges``, weighted on the engine by the
     same expression as :func:`propagate`'s), and the rounds run on arrays
-    (``features.graph.propagate_arrays``: the same operations, each person's sum added
-    up in another order). The snapshot is stored as by :func:`compute_graph`.
+    (``features.graph.propagate_arrays``: the same operations, each person's sum of
+    fixed-point integers, so the values are :func:`propagate`'s to the last bit). The
+    snapshot is stored as by :func:`compute_graph`.
 
     Returns each graph feature for every row of ``features``, NaN where the snapshot
     holds no row (no value above 0): what :func:`openscore.features.build.with_graph_arrays`

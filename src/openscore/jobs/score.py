@@ -44,7 +44,7 @@ def batch_features(
     *,
     graph_params: GraphParams | None = None,
     store_graph: bool = True,
-    in_memory: bool = False,
+    in_memory: bool = True,
 ) -> ir.Table:
     """Everyone's features as of ``as_of``, as the batch scorer reads them: an expression.
 
@@ -54,12 +54,11 @@ def batch_features(
     stage 2. Everyone's features are computed once and both stages are scored from them
     (computing them from the events for each stage cost twice the feature time,
     ``docs/scale.md``): on Spark a cached DataFrame (released when the returned
-    expression is no longer referenced), the graph by Ibis queries; on DuckDB a temporary
-    table, or with ``in_memory`` :func:`features_in_memory` (returned as a temporary
-    table). ``in_memory`` is off by default: its propagation adds each person's sum in
-    another order than the engines' queries, and on the synthetic ledgers (tenure weights
-    of whole months / 24) some sums land exactly on a bin edge of ``network_trust``, so
-    a few scores differ from Spark's by that rounding (``docs/scale.md``).
+    expression is no longer referenced), the graph by Ibis queries; on DuckDB, for
+    everyone in the ledger, :func:`features_in_memory` (returned as a temporary table),
+    which gives the same features to the last bit (the propagation's sums are of
+    fixed-point integers, ``features/graph.py``); ``in_memory=False`` asks for the
+    queries instead (a temporary table of the features, the graph by Ibis queries).
     """
     if not uses_graph(card):
         return feature_table(engine, ledger, as_of, people)
@@ -95,7 +94,7 @@ def batch_scores(
     graph_params: GraphParams | None = None,
     store_graph: bool = True,
     term_points: bool = False,
-    in_memory: bool = False,
+    in_memory: bool = True,
 ) -> ir.Table:
     """Features of everyone as of ``as_of``, scored by ``card``: a table on the engine.
 
@@ -133,16 +132,16 @@ def write_batch_scores(
     *,
     graph_params: GraphParams | None = None,
     store_graph: bool = True,
-    in_memory: bool = False,
+    in_memory: bool = True,
 ) -> Path:
     """Everyone's scores written to Parquet at ``out`` (what ``openscore score`` does).
 
     On DuckDB the features are scored by the kernel into the file (their slices on the
     engine's threads): for a card without relationships the feature query is streamed
-    (a batch in memory at a time); with them, the features are a temporary table, or
-    with ``in_memory`` (:func:`batch_features` says why it is off by default) held in
-    memory for the two stages (:func:`features_in_memory`). On Spark the executors score their
-    partitions and write the parts (a directory of part files)."""
+    (a batch in memory at a time); with them, the features are held in memory for the
+    two stages (:func:`features_in_memory`), or with ``in_memory=False`` are a temporary
+    table scored by the queries' path (the same scores). On Spark the executors score
+    their partitions and write the parts (a directory of part files)."""
     if in_memory and engine.name == "duckdb" and people is None and uses_graph(card):
         check_relationships_rule(card)
         table = features_in_memory(engine, ledger, card, as_of, graph_params, store_graph)
@@ -152,7 +151,14 @@ def write_batch_scores(
         id_type = table.schema.field("person_id").type
         return _write_scored(kernel, batches, id_type, out, _threads(engine))
     features = batch_features(
-        engine, ledger, card, as_of, people, graph_params=graph_params, store_graph=store_graph
+        engine,
+        ledger,
+        card,
+        as_of,
+        people,
+        graph_params=graph_params,
+        store_graph=store_graph,
+        in_memory=in_memory,
     )
     if engine.name != "duckdb":
         scores = kernel_scores(engine, card, features, "person_id", as_of=as_of.isoformat())
