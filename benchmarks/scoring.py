@@ -246,8 +246,8 @@ def summary(r: dict) -> str:
         f"{rate(ebm['full'])} = {ebm['full']['speedup']:.2f}x {ebm['baseline']}, score + band "
         f"{ebm['score_band']['speedup']:.2f}x"
         + (
-            f"; the batch job's kernel (numpy on Arrow batches read from DuckDB, sub-scores, "
-            f"reasons and texts): scorecard {rate(sc['kernel'])} = "
+            f"; the batch job's kernel (a compiled loop on Arrow batches read from DuckDB, "
+            f"sub-scores, reasons and texts): scorecard {rate(sc['kernel'])} = "
             f"{sc['kernel']['speedup']:.2f}x {sc['baseline']} "
             f"({sc['kernel']['speedup_same_subset']:.2f}x on the same rows), EBM "
             f"{rate(ebm['kernel'])} = {ebm['kernel']['speedup']:.2f}x {ebm['baseline']} "

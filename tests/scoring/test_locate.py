@@ -95,7 +95,7 @@ def compiled_codes(edges: np.ndarray, x: np.ndarray, dtype: type[np.signedintege
     from openscore.scoring.kernel import _Grids, _NumericCodes
 
     g = _Grids.of([_NumericCodes.of(edges)], dtype)
-    out = np.empty(len(x), dtype=dtype)
+    out = np.empty(len(x), dtype=np.uint64)
     locate(x, out, g.lo[0], g.scale[0], g.cells[0], g.start, g.padded, g.levels[0], g.missing[0])
     return [int(c) for c in out]
 

@@ -57,12 +57,12 @@ def locate(
             continue
         # the cell: the same two operations as the edges' cells, clipped
         u = min(max((v - lo) * scale, 0.0), top) if top > 0.0 else 0.0
-        c = start[int(u)]
+        c = start[np.uint64(u)]
         # then past the edge ``step`` places on when it is <= v (branch-free; a NaN pad
         # never is)
         for level in range(levels - 1, -1, -1):
             step = 1 << level
-            c += step * (padded[c + step - 1] <= v)
+            c += step * (padded[np.uint64(c + step - 1)] <= v)
         out[j] = c
 
 
@@ -119,12 +119,14 @@ def score_rows(
     # for CHUNK rows, so that table stays in the core's cache
     # (keys, points and codes in the tables' integer type: int32 where everything fits,
     # twice the lanes of a vector instruction, and a native minimum and maximum)
-    codes = np.empty((n_num + n_cat, CHUNK), dtype=start.dtype)
+    # (indices unsigned: numba checks a signed index for a negative one, which costs more
+    # than the load itself and keeps the loop from vector instructions)
+    codes = np.empty((n_num + n_cat, CHUNK), dtype=np.uint64)
     dim_points = np.empty((n_dims, CHUNK), dtype=points.dtype)
     dim_count = np.empty((n_dims, CHUNK), dtype=points.dtype)
     top_r = np.empty((k_reasons, CHUNK), dtype=reason_key.dtype)
     top_h = np.empty((k_helps, CHUNK), dtype=reason_key.dtype)
-    cell = np.empty(CHUNK, dtype=start.dtype)
+    cell = np.empty(CHUNK, dtype=np.uint64)
     key = np.empty(CHUNK, dtype=reason_key.dtype)
     for lo0 in range(0, rows, CHUNK):
         m = min(CHUNK, rows - lo0)
@@ -159,12 +161,12 @@ def score_rows(
             first = term_first[t]
             second = term_second[t]
             d = term_dim[t]
-            at = term_at[t]
+            at = np.uint64(term_at[t])
             if second < 0:
                 for j in range(m):
                     cell[j] = at + codes[first, j]
             else:
-                mat = map_at[t]
+                mat = np.uint64(map_at[t])
                 for j in range(m):
                     row = row_map[mat + codes[first, j]]
                     cell[j] = at + row + column_map[mat + codes[second, j]]

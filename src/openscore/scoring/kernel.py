@@ -377,8 +377,8 @@ class ScoringKernel:
             np.ascontiguousarray(whole[1], dtype=dt),
             np.ascontiguousarray(whole[2], dtype=dt),
             np.ascontiguousarray(whole[3], dtype=dt),
-            cast(I64, _cat(rows, dt)),
-            cast(I64, _cat(columns, dt)),
+            cast(I64, _cat(rows, np.uint64)),
+            cast(I64, _cat(columns, np.uint64)),
             np.array([bool((tab[2] >= 0).any()) for tab in tables], dtype=np.bool_),
             np.array([bool((tab[3] >= 0).any()) for tab in tables], dtype=np.bool_),
         )
