@@ -41,3 +41,18 @@ def test_every_public_name_of_model_and_jobs_resolves() -> None:
             assert getattr(package, name) is not None, name
         with pytest.raises(AttributeError, match="no_such_name"):
             package.no_such_name  # noqa: B018
+
+
+def test_the_api_and_the_cli_load_no_compiler() -> None:
+    """numba (2-3 s to import) is loaded by the first batch scored, not by the API, the
+    CLI or importing the kernel."""
+    code = (
+        "import sys, openscore.cli, openscore.api.app\n"
+        "from openscore.scoring.kernel import ScoringKernel\n"
+        "print('numba' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests")])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == "False"
