@@ -7,12 +7,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from openscore.errors import InputError
 from openscore.model.apply import clipped_scores, raw_points
-from openscore.model.calibration import MIN_BAND_SHARE, calibrate_scale, scale_report
+from openscore.model.calibration import (
+    MIN_BAND_SHARE,
+    calibrate_scale,
+    scale_report,
+    scorable_rows,
+)
 from openscore.model.format import FeatureMeta, Scaling
 from openscore.model.training import train_model
 
@@ -37,6 +42,7 @@ META = {
 
 @settings(max_examples=4, deadline=None)
 @given(seed=st.integers(0, 10_000))
+@example(seed=181)  # a group of 8.7 % at 701 (see below)
 def test_every_band_is_used_and_the_bad_rate_falls_band_by_band(seed: int) -> None:
     X, y = _population(4_000, seed)
     card = train_model(X, y, META, "scorecard", scaling=Scaling())
@@ -50,7 +56,19 @@ def test_every_band_is_used_and_the_bad_rate_falls_band_by_band(seed: int) -> No
     # every product threshold approves someone, and the >= 700 ones about a tenth
     approvals = scale["approval_share"]
     assert all(a["share"] > 0 for a in approvals.values())
-    assert 0.05 <= approvals["car"]["share"] <= 0.2
+    car = approvals["car"]["share"]
+    assert car >= 0.05
+    # about a tenth, but a coarse card's scores come in groups: the anchor sits MARGIN
+    # points above the quantile, so a large group just below it also clears 700 (seed
+    # 181: 8.7 % at 701). Without the lowest group that clears it, at most a fifth.
+    scores = clipped_scores(card.intercept_points, card.terms, X, card.scaling)
+    on_file = scorable_rows(card, X)  # the people the report counts
+    threshold = approvals["car"]["threshold"]
+    approved = scores[on_file][scores[on_file] >= threshold]
+    lowest_group = float(np.mean(scores[on_file] == approved.min())) if len(approved) else 0.0
+    # (the report counts the training split, this the whole population: close, not equal)
+    assert car == pytest.approx(len(approved) / on_file.sum(), abs=0.03)
+    assert car - lowest_group <= 0.2, (car, lowest_group)
     # the scale in the file is what the points follow: score = offset + factor·ln(odds)
     s = card.scaling
     assert s.pdo > 0 and card.metrics["scale"]["chosen"]["points_multiplied_by"] > 0
