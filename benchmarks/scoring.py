@@ -266,7 +266,7 @@ def summary(r: dict) -> str:
         )
         + f"; load average {r['load_average_at_start'][0]:.1f} at start"
         + (
-            f", {r['load_average_at_end'][0]:.1f} at end (2 cores shared with other engineers)"
+            f", {r['load_average_at_end'][0]:.1f} at end on {r['machine'].get('cpus', 2)} cores"
             if "load_average_at_end" in r
             else ""
         )
