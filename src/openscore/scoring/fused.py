@@ -84,7 +84,8 @@ def score_rows(
     term_second: np.ndarray,  # a pair's second slot, −1 for a single feature
     term_dim: np.ndarray,
     term_at: np.ndarray,  # where the term's tables start in ``points`` ...
-    map_at: np.ndarray,  # a pair's: where its row and column maps start
+    row_at: np.ndarray,  # a pair's: where its row map starts in ``row_map``
+    column_at: np.ndarray,  # ... and its column map in ``column_map`` (another length)
     points: np.ndarray,
     present: np.ndarray,
     reason_key: np.ndarray,
@@ -166,10 +167,11 @@ def score_rows(
                 for j in range(m):
                     cell[j] = at + codes[first, j]
             else:
-                mat = np.uint64(map_at[t])
+                r0 = np.uint64(row_at[t])
+                c0 = np.uint64(column_at[t])
                 for j in range(m):
-                    row = row_map[mat + codes[first, j]]
-                    cell[j] = at + row + column_map[mat + codes[second, j]]
+                    row = row_map[r0 + codes[first, j]]
+                    cell[j] = at + row + column_map[c0 + codes[second, j]]
             for j in range(m):
                 dim_points[d, j] += points[cell[j]]
                 dim_count[d, j] += present[cell[j]]

@@ -243,7 +243,8 @@ class _Terms:
     second: I64
     dim: I64
     at: I64
-    map_at: I64
+    row_at: I64
+    column_at: I64
     points: I64
     present: I64
     reason_key: I64
@@ -373,6 +374,7 @@ class ScoringKernel:
             np.asarray(dims, dtype=np.int64),
             _offsets([tab[0] for tab in tables]),
             _offsets(rows),
+            _offsets(columns),
             np.ascontiguousarray(whole[0], dtype=dt),
             np.ascontiguousarray(whole[1], dtype=dt),
             np.ascontiguousarray(whole[2], dtype=dt),
@@ -528,7 +530,8 @@ class ScoringKernel:
             t.second,
             t.dim,
             t.at,
-            t.map_at,
+            t.row_at,
+            t.column_at,
             t.points,
             t.present,
             t.reason_key,
