@@ -102,8 +102,10 @@ def score_rows(
     pos_bits: int,
     term_loses: np.ndarray,  # bool: some cell of the term has a reason key (else all −1)
     term_earns: np.ndarray,  # bool: ... a help key
+    band_lows: np.ndarray,  # int64: the lowest score of each band but the first
     on_file: np.ndarray,  # bool (rows), in and out
     score: np.ndarray,  # int64 (rows)
+    band: np.ndarray,  # int32 (rows): the band's index (``bisect_right`` of ``band_lows``)
     sub: np.ndarray,  # int64 (dimensions, rows); −1 where absent
     reason_at: np.ndarray,  # int32 (k, rows): 2·term + missing, 0 where absent
     reason_points: np.ndarray,  # int64 (k, rows): its loss, −1 where absent
@@ -114,6 +116,7 @@ def score_rows(
     n_cat = categorical.shape[0]
     rows = numeric.shape[1] if n_num else categorical.shape[1]
     n_dims = dim_min.shape[0]
+    n_bands = band_lows.shape[0]
     k_reasons = reason_at.shape[0]
     k_helps = help_at.shape[0]
     # a chunk's scratch, reused: every step reads one feature's (one term's) small table
@@ -196,7 +199,12 @@ def score_rows(
             raw = intercept
             for d in range(n_dims):
                 raw += dim_points[d, j]
-            score[lo0 + j] = min(max(raw, score_min), score_max)
+            clipped = min(max(raw, score_min), score_max)
+            score[lo0 + j] = clipped
+            b = 0
+            for k in range(n_bands):
+                b += band_lows[k] <= clipped
+            band[lo0 + j] = b
         for d in range(n_dims):
             span = dim_span[d]
             low_points = dim_min[d]

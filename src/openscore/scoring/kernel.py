@@ -507,6 +507,7 @@ class ScoringKernel:
         k_reasons = min(MAX_REASONS, self.n_terms)
         k_helps = min(MAX_HELPS, self.n_terms) if self.texts else 0
         score = np.empty(n, dtype=np.int64)
+        band_idx = np.empty(n, dtype=np.int32)
         sub = np.empty((len(self.dims), n), dtype=np.int64)
         reason_at = np.empty((k_reasons, n), dtype=np.int32)
         reason_points = np.empty((k_reasons, n), dtype=np.int64)
@@ -548,8 +549,10 @@ class ScoringKernel:
             self.pos_bits,
             t.loses,
             t.earns,
+            _BAND_LOWS,
             on_file,
             score,
+            band_idx,
             sub,
             reason_at,
             reason_points,
@@ -557,7 +560,6 @@ class ScoringKernel:
             help_points,
         )
         bad = ~on_file
-        band_idx = np.searchsorted(_BAND_LOWS, score, side="right")
         cols: list[pa.Array] = []
         if self.id_column:
             cols.append(_column(batch, self.id_column))
