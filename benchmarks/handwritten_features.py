@@ -27,7 +27,7 @@ flags AS (
   FROM ev GROUP BY person_id
 ),
 rep AS (
-  SELECT person_id, account_id, amount_due, amount,
+  SELECT person_id, account_id, amount_due,
     (due_date - DATE '1970-01-01') AS due_day,
     {day} - (due_date - DATE '1970-01-01') AS age,
     CASE WHEN paid_date IS NOT NULL AND (paid_date - DATE '1970-01-01') <= {day}
@@ -62,8 +62,7 @@ rep_p AS (
       AS paid_in_full_6m,
     count(*) FILTER (WHERE age < 183 AND amount_due > 0) AS balance_months_6m,
     count(*) FILTER (WHERE age < 183 AND amount_due > 0 AND NOT unpaid AND dpd = 0
-                     AND paid_so_far < amount_due) AS revolved_on_time_6m,
-    count(*) FILTER (WHERE age < 183 AND coalesce(amount, 0) > 0) AS credit_balance_months_6m
+                     AND paid_so_far < amount_due) AS revolved_on_time_6m
   FROM rep GROUP BY person_id
 ),
 standing AS (
@@ -169,7 +168,6 @@ def _select(day: int, m: float) -> str:
        THEN round(CAST(coalesce(overdue, 0) AS DOUBLE) / open_limit, 4) END AS overdue_to_limit,
   round(CAST(min_paid_6m AS DOUBLE) / 100, 2) AS min_paid_6m,
   CAST(revolved_on_time_6m AS DOUBLE) AS revolved_on_time_6m,
-  CAST(credit_balance_months_6m AS DOUBLE) AS credit_balance_months_6m,
   verified_income,
   CASE WHEN active >= 3 THEN CAST(s // 12 AS DOUBLE) / 100 END AS monthly_spend_12m,
   CASE WHEN s / 12 > 0 AND active >= 6

@@ -378,32 +378,6 @@ def test_revolved_on_time_equals_a_hand_computed_ledger() -> None:
     assert f["p8"]["revolved_on_time_6m"] == 0
 
 
-def test_credit_balance_months_equal_a_hand_computed_ledger() -> None:
-    def in_credit(person: str, due_ago: int, credit: float | None) -> dict:
-        row = instalment(person, due_ago, 0.0, 0.0, due_ago)
-        row["amount"] = credit
-        return row
-
-    rows = [
-        card("p9", 1000.0),
-        in_credit("p9", 200, 80.0),  # in credit, but before 6 months
-        in_credit("p9", 170, 80.0),  # counts
-        in_credit("p9", 140, 0.01),  # a cent in credit: counts
-        in_credit("p9", 110, None),  # nothing due and no credit: not in credit
-        in_credit("p9", 80, 0.0),  # a credit of 0 is none
-        instalment("p9", 50, 300.0, 300.0, 50),  # a balance owed
-        in_credit("p9", 20, 45.5),  # counts
-        in_credit("p9", -10, 30.0),  # due after the as-of date: not seen
-        card("p10", 500.0),
-        instalment("p10", 30, 100.0, 100.0, 30),
-    ]
-    f = features_of(rows)
-    assert f["p9"]["credit_balance_months_6m"] == 3
-    assert f["p9"]["balance_months_6m"] == 1  # a statement in credit has nothing due
-    assert f["p9"]["utilisation"] == 0.0  # nor does a credit lower the balance owed
-    assert f["p10"]["credit_balance_months_6m"] == 0
-
-
 def test_amount_features_are_missing_for_someone_who_does_not_share_credit() -> None:
     rows = [
         ev(
@@ -429,7 +403,6 @@ def test_amount_features_are_missing_for_someone_who_does_not_share_credit() -> 
         "overdue_to_limit",
         "min_paid_6m",
         "revolved_on_time_6m",
-        "credit_balance_months_6m",
     ):
         assert p5[name] is None, name
 

@@ -108,40 +108,6 @@ def test_field_of_another_type_is_refused(data_dir: Path, tmp_path: Path) -> Non
     assert report(result)[0]["field"] == "due_date"
 
 
-REPAYMENT = "event_id,type,person_id,source,occurred_at,account_id,due_date,amount_due,amount"
-
-
-@pytest.mark.parametrize(
-    ("line", "field", "reason"),
-    [
-        ("r1,repayment,p1,credit,2024-01-05,a1,2024-01-05,0,120.5", None, None),
-        ("r1,repayment,p1,credit,2024-01-05,a1,2024-01-05,300,", None, None),
-        ("r1,repayment,p1,credit,2024-01-05,a1,2024-01-05,300,120", "amount", "nothing due"),
-        ("r1,repayment,p1,credit,2024-01-05,a1,2024-01-05,0,-120", "amount", "negative amount"),
-        ("r1,repayment,p1,credit,2024-01-05,a1,2024-01-05,-120,", "amount_due", "negative"),
-    ],
-)
-def test_a_statement_in_credit_is_an_amount_on_a_repayment_with_nothing_due(
-    data_dir: Path, tmp_path: Path, line: str, field: str | None, reason: str | None
-) -> None:
-    result = run(data_dir, csv_file(tmp_path, REPAYMENT, line))
-    rows = report(result)
-    if field is None:
-        assert result.accepted == 1 and rows == []
-        return
-    assert result.rejected == 1 and len(rows) == 1, rows
-    assert rows[0]["field"] == field and reason in rows[0]["reason"]
-
-
-def test_a_credit_balance_is_not_a_field_of_a_bill(data_dir: Path, tmp_path: Path) -> None:
-    header = "event_id,type,person_id,source,occurred_at,bill_kind,due_date,amount_due,amount"
-    line = "b1,bill_payment,p1,wallet,2024-01-05,phone,2024-01-05,0,20"
-    result = run(data_dir, csv_file(tmp_path, header, line))
-    assert result.rejected == 1
-    assert report(result)[0]["field"] == "amount"
-    assert "not a field of this event type" in report(result)[0]["reason"]
-
-
 def test_empty_file_is_an_error_and_nothing_changes(data_dir: Path, tmp_path: Path) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")

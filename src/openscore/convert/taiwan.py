@@ -9,9 +9,7 @@ Mapping (one client = one person ``tw<ID>``, one card account ``tw<ID>-card``):
   in the data, so every client gets the same one and account age carries no signal),
   ``credit_limit`` = ``LIMIT_BAL``.
 * six ``repayment`` events, April..September 2005, due on the 15th of the month:
-  ``amount_due`` = ``BILL_AMT`` when positive, else 0; a negative ``BILL_AMT`` (a
-  credit balance: the client paid in more than was owed) goes to ``amount``, the
-  repayment's credit balance (empty when there is none),
+  ``amount_due`` = ``BILL_AMT`` (negative balances -- credits -- clipped to 0),
   ``amount_paid`` = ``PAY_AMT`` (what was paid that month, kept whether or not it
   settled the instalment: the amounts are the signal the tabular models use).
   The status ``PAY_x`` is read as the dataset defines it, the account's arrears in that
@@ -228,7 +226,6 @@ def convert(path: Path, out: Path) -> dict[str, Any]:
             "paid_date": col.dates(paid_day, paid),
             "amount_due": col.amounts(np.maximum(bill, 0.0)),
             "amount_paid": col.amounts(paid_amt),
-            "amount": col.amounts(-bill, bill < 0),
         },
     )
     profile = col.event_table(

@@ -90,9 +90,7 @@ TYPE_COLUMNS: tuple[Column, ...] = (
     _c(
         "amount",
         Kind.AMOUNT,
-        "payment: amount paid; profile_fact: income/value; public_record: amount owed; "
-        "repayment: the credit balance on the statement (more paid in than owed; "
-        "amount_due is then 0).",
+        "payment: amount paid; profile_fact: income/value; public_record: amount owed.",
     ),
     _c("currency", Kind.CURRENCY, "payment: ISO 4217 currency code."),
     _c("merchant_category", Kind.TEXT, "payment: merchant category. Stored, never scored."),
@@ -184,7 +182,7 @@ EVENT_TYPES: dict[EventType, EventTypeSpec] = {
             EventType.REPAYMENT,
             Source.CREDIT,
             required=("account_id", "due_date", "amount_due"),
-            optional=("paid_date", "amount_paid", "amount"),
+            optional=("paid_date", "amount_paid"),
             description="One instalment of a credit account: due, and paid or not.",
         ),
         EventTypeSpec(

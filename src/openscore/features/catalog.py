@@ -292,17 +292,6 @@ FEATURES: tuple[FeatureSpec, ...] = (
         fill=None,
         fixed="a plan never tells you to carry a balance: paying in full is as good advice",
     ),
-    FeatureSpec(
-        "credit_balance_months_6m",
-        CH,
-        Source.CREDIT,
-        "none",  # on Taiwan 1-3 months in credit are safer than none, 4-6 are not
-        "Statements of the last 6 months that were in credit: you had paid in more than you owed.",
-        "Your pattern of statements in credit adds risk",
-        "Use credit regularly and pay it back on time",
-        fill=None,
-        fixed="a plan never tells you to pay in more than you owe",
-    ),
     # -- fulfilment capacity --------------------------------------------------------------
     FeatureSpec(
         "verified_income",

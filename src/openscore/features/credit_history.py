@@ -5,9 +5,9 @@ last six months (the signal a lender's own model reads from statements), last mo
 payments against the month before's amounts due (a card's statement is paid the month
 after it is drawn), the smallest repayment of the six months, how much is overdue now
 against the credit lines, how full the lines are now and compared with the six-month
-average, how long ago a payment was last late, the months a balance was carried over
-on an instalment paid on time, and the months a statement was in credit. Amounts are
-summed in whole cents so that every engine gets the same sums.
+average, how long ago a payment was last late, and the months a balance was carried over
+on an instalment paid on time. Amounts are summed in whole cents so
+that every engine gets the same sums.
 """
 
 from __future__ import annotations
@@ -91,8 +91,6 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
             & (rep.dpd == 0)
             & (rep.paid_so_far < rep.amount_due)
         ),
-        # a statement in credit: more paid in than was owed (the repayment's ``amount``)
-        credit_balance_months_6m=rep.count(where=half_year & (rep.amount.fill_null(0) > 0)),
     )
     per_account = rep.group_by(["person_id", "account_id"]).aggregate(
         worst=rep.dpd.max(where=recent)
@@ -171,5 +169,4 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
         ),
         "min_paid_6m": (t.min_paid_6m.cast("float64") / 100).round(2),
         "revolved_on_time_6m": t.revolved_on_time_6m,
-        "credit_balance_months_6m": t.credit_balance_months_6m,
     }

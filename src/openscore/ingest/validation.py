@@ -415,13 +415,6 @@ def validation_sql(
         types=["public_record"],
     )
     rules.add(
-        f"{typed['amount']} > 0 AND {typed['amount_due']} > 0",
-        "amount",
-        "a statement in credit has nothing due (amount_due must be 0)",
-        raw["amount"],
-        types=["repayment"],
-    )
-    rules.add(
         f"{typed['due_back']} < {typed['occurred_at']}",
         "due_back",
         "due back before the rental started",

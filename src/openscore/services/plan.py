@@ -28,7 +28,6 @@ UNITS = {
     "active_months_12m": "months",
     "paid_in_full_6m": "instalments",
     "revolved_on_time_6m": "instalments",
-    "credit_balance_months_6m": "statements",
     "current_dpd": "days overdue",
 }
 
