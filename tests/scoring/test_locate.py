@@ -1,6 +1,6 @@
-"""The kernel's edge locator == ``bisect_right`` (NaN: one past the last interval), in each
-of its three ways, on edges even, clustered and far apart, and on values at, beside and
-far from the edges."""
+"""The compiled loop's edge locator == ``bisect_right`` (NaN: one past the last interval),
+with and without a grid, on edges even, clustered and far apart, and on values at, beside
+and far from the edges."""
 
 from __future__ import annotations
 
@@ -56,39 +56,6 @@ def edge_sets(draw: st.DrawFn) -> np.ndarray:
     return np.unique(np.asarray(values, dtype=np.float64))
 
 
-@settings(max_examples=120, deadline=None)
-@given(edges=edge_sets(), seed=st.integers(0, 2**32 - 1))
-def test_codes_are_bisect_right(edges: np.ndarray, seed: int) -> None:
-    x = probes(edges, np.random.default_rng(seed))
-    loc = EdgeLocator(edges)
-    assert loc.codes(x).tolist() == want(edges, x)
-    assert loc.codes(x[:0]).tolist() == []
-
-
-@pytest.mark.parametrize("n", [3, 40, 300])
-def test_each_way_on_the_same_edges(n: int) -> None:
-    rng = np.random.default_rng(n)
-    edges = np.unique(np.round(rng.lognormal(6, 2, n), 1))
-    x = probes(edges, rng)
-    for way in ("count", "grid", "search"):
-        loc = EdgeLocator(edges)
-        if way == "grid" and loc.grid is None:
-            continue
-        loc.way = way
-        assert loc.codes(x).tolist() == want(edges, x), way
-
-
-def test_the_way_chosen() -> None:
-    assert EdgeLocator(np.array([1.5, 2.5])).way == "count"
-    assert EdgeLocator(np.arange(300, dtype=np.float64)).way == "grid"
-    # clustered edges a billionth apart next to a far one: one cell, a branch-free search
-    tight = np.concatenate([1 + np.arange(300) * 1e-9, [1e12]])
-    assert EdgeLocator(tight).way == "grid"
-    # thousands of them: numpy's search
-    tight = np.concatenate([1 + np.arange(50_000) * 1e-12, [1e12]])
-    assert EdgeLocator(tight).way == "search"
-
-
 def compiled_codes(edges: np.ndarray, x: np.ndarray, dtype: type[np.signedinteger]) -> list[int]:
     """The codes of the compiled loop (``scoring/fused.py``), from the kernel's grids."""
     from openscore.scoring.fused import locate
@@ -114,3 +81,27 @@ def test_the_compiled_loop_is_bisect_right(
     x = probes(edges, np.random.default_rng(seed))
     assert compiled_codes(edges, x, dtype) == want(edges, x)
     assert compiled_codes(edges, x[:0], dtype) == []
+
+
+@pytest.mark.parametrize("n", [3, 40, 300])
+def test_lognormal_edges(n: int) -> None:
+    rng = np.random.default_rng(n)
+    edges = np.unique(np.round(rng.lognormal(6, 2, n), 1))
+    x = probes(edges, rng)
+    assert EdgeLocator(edges).grid is not None
+    for dtype in (np.int32, np.int64):
+        assert compiled_codes(edges, x, dtype) == want(edges, x)
+
+
+def test_a_grid_where_one_fits() -> None:
+    assert EdgeLocator(np.arange(300, dtype=np.float64)).grid is not None
+    # edges a billionth apart next to a far one, and thousands of them: still a grid
+    for count, gap in ((300, 1e-9), (50_000, 1e-12)):
+        tight = np.concatenate([1 + np.arange(count) * gap, [1e12]])
+        loc = EdgeLocator(tight)
+        assert loc.grid is not None
+        x = probes(tight, np.random.default_rng(count))
+        assert compiled_codes(tight, x, np.int64) == want(tight, x)
+    # one edge, or a span beyond the floats: none (the loop searches from the first edge)
+    assert EdgeLocator(np.array([1.5])).grid is None
+    assert EdgeLocator(np.array([-1.7e308, 1.7e308])).grid is None

@@ -1,29 +1,27 @@
-"""Where every value of a numeric column falls among sorted edges: ``bisect_right`` of the
-one-person scorer for a whole array at once, in a few branch-free numpy passes.
+"""Where a value falls among sorted edges (``bisect_right`` of the one-person scorer), the
+tables of the compiled loop (``scoring/fused.py``) built here once per feature.
 
-``np.searchsorted`` is a binary search per value whose branches the processor cannot
-predict (35-55 ns a value for 8 edges, more for the few hundred of an EBM's feature), so
-the kernel locates a value in one of three ways, chosen per feature when it is made:
+A uniform grid of ``2^p`` cells over the edges' range puts ``x`` in cell
+``c = min(max((x − lo) · scale, 0), 2^p − 1)`` (truncated), and a table gives the number of
+edges in the cells below; the few edges of ``x``'s own cell are then counted by a
+branch-free binary search of ``levels`` steps. It is exact: the cell is a monotone
+function of ``x`` computed with the same floating-point operations for the edges and for
+the rows, so an edge in a lower cell is ``< x`` and one in a higher cell is ``> x``. A
+feature whose edges no grid fits (fewer than two, or a span that overflows) is searched
+from its first edge in one cell (``scoring/kernel.py``). NaN (a null read as NaN) gets
+``m + 1``, ``m`` being the number of edges.
 
-- **count** (few edges): the number of edges ``<= x`` as a compare and an add per edge;
-- **grid** (many edges): a uniform grid of ``2^p`` cells over the edges' range puts ``x``
-  in cell ``c = min(max((x − lo) · scale, 0), 2^p − 1)`` (truncated), and a table gives
-  the number of edges in the cells below; the few edges of ``x``'s own cell are then
-  counted by a branch-free binary search of ``levels`` steps (a take, a compare and a
-  masked add each). It is exact: the cell is a monotone function of ``x`` computed with
-  the same floating-point operations for the edges and for the rows, so an edge in a
-  lower cell is ``< x`` and one in a higher cell is ``> x``;
-- **search** (``np.searchsorted``): edges no grid of at most ``2^MAX_GRID_BITS`` cells
-  separates well (a few clustered among far-apart ones).
-
-NaN (a null read as NaN) gets ``m + 1``, ``m`` being the number of edges.
+(``np.searchsorted``, a binary search per value with branches the processor cannot
+predict, took 35-55 ns a value for 8 edges and more for an EBM's few hundred; the
+kernel's earlier numpy versions chose per feature between counting, this grid and
+``searchsorted`` by a cost model, ``docs/scale.md``; the compiled loop needs only the
+grid.)
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,13 +34,10 @@ Codes = npt.NDArray[np.intp]
 MAX_GRID_BITS = 14
 CHEAP_GRID_BITS = 12
 
-# rough costs in ns a value (numpy 2.4 on the shared 2-core EPYC, 16,384 values), to
-# choose a way per feature: a take ~1.4, a float compare ~0.2, an int8 add ~0.1
-_COUNT_FIXED = 1.0  # NaN's start, to integer
-_COUNT_PER_EDGE = 0.3  # a compare and an add
-_GRID_FIXED = 4.1  # subtract, scale, clip, NaN cell, to integer, the table
-_GRID_PER_LEVEL = 2.7  # a take, a compare into integers, a shift, an add
-_SEARCH = 40.0  # np.searchsorted, branchy, for a few hundred edges
+# rough costs in ns a value of a grid's two parts (measured for the numpy version, 16,384
+# values), to choose its size: the cell and its table, then each step of the search
+_GRID_FIXED = 4.1
+_GRID_PER_LEVEL = 2.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,19 +60,6 @@ class _Grid:
         np.fmin(u, self.cells, out=u)  # NaN -> the extra cell
         out: Codes = u.astype(np.intp)  # truncation of a value >= 0: its floor
         return out
-
-    def codes(self, x: F64) -> Codes:
-        idx = self.start.take(self.cell(x))
-        hit = np.empty(len(x), dtype=np.intp)
-        for level in range(self.levels - 1, -1, -1):
-            # the edge ``2^level`` places on: passed when it is <= x (a masked add,
-            # ``where=``, is several times slower than a compare into integers and a shift)
-            probe = self.padded[(1 << level) - 1 :].take(idx)
-            np.greater_equal(x, probe, out=hit, casting="unsafe")
-            if level:
-                np.left_shift(hit, level, out=hit)
-            idx += hit
-        return idx
 
     @classmethod
     def build(cls, edges: F64, bits: int) -> _Grid | None:
@@ -115,41 +97,15 @@ def _best_grid(edges: F64) -> _Grid | None:
 
 
 class EdgeLocator:
-    """The interval of every value among ``edges`` (sorted, unique, finite): ``0 .. m`` as
-    ``bisect_right``, ``m + 1`` where NaN (see the module docstring)."""
+    """The grid over ``edges`` (sorted, unique, finite; ``None`` where none fits) and the
+    code of NaN, ``m + 1`` (see the module docstring)."""
 
     def __init__(self, edges: F64) -> None:
         self.edges = edges
         m = len(edges)
         self.grid = _best_grid(edges) if m > 1 and bool(np.isfinite(edges).all()) else None
-        counting = _COUNT_FIXED + _COUNT_PER_EDGE * m
-        if counting <= min(self.grid.cost if self.grid else _SEARCH, _SEARCH):
-            self.way = "count"
-        elif self.grid is not None and self.grid.cost < _SEARCH:
-            self.way = "grid"
-        else:
-            self.way = "search"
-        self._with_nan = np.append(edges, np.nan)  # NaN sorts last: code m + 1
 
     @property
     def missing(self) -> int:
         """The code of NaN."""
         return len(self.edges) + 1
-
-    def codes(self, x: F64) -> Codes:
-        """The code of every value of ``x`` (float64)."""
-        if self.way == "grid" and self.grid is not None:
-            return self.grid.codes(x)
-        if self.way == "search":
-            out: Codes = np.searchsorted(self._with_nan, x, side="right")
-            return out
-        # NaN fails every comparison, so it starts at m + 1 and stays there (in one byte
-        # a value, as counting is chosen for a few edges)
-        small = np.dtype(np.int8 if self.missing < 128 else np.intp)
-        acc: npt.NDArray[np.signedinteger[Any]] = np.isnan(x).astype(small)
-        acc *= self.missing
-        hit = np.empty(len(x), dtype=np.bool_)
-        for e in self.edges:
-            np.greater_equal(x, e, out=hit)
-            acc += hit.view(np.int8)
-        return acc.astype(np.intp, copy=False)
