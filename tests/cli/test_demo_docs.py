@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from openscore.cli.demo import demo
@@ -38,3 +41,23 @@ def test_the_readme_names_the_demo_history_length() -> None:
     assert months == inspect.signature(build_world).parameters["history_months"].default
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"score history over the {months} month-ends (`--history-months`)" in readme
+
+
+def test_the_demo_chooses_its_model_by_cross_validation_unless_told() -> None:
+    method = inspect.signature(demo).parameters["method"].default
+    assert method == "auto" == inspect.signature(build_world).parameters["method"].default
+
+
+def test_an_unknown_method_is_refused_before_anything_is_built(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENSCORE_")}
+    data = tmp_path / "data"
+    done = subprocess.run(
+        [sys.executable, "-m", "openscore", "--data-dir", str(data), "demo", "--method", "gbm"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "--method must be auto, scorecard or ebm, got 'gbm'" in done.stdout + done.stderr
+    assert not (data / "world").exists()

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from openscore.cli.app import app, console
+from openscore.errors import InputError
 
 
 @app.command()
@@ -28,6 +29,14 @@ def demo(
             help="Month-ends of the personas' recomputed score history (0: none).",
         ),
     ] = 24,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="The model: auto (scorecard or EBM, chosen by cross-validation), "
+            "scorecard or ebm.",
+        ),
+    ] = "auto",
 ) -> None:
     """Generate, enrol, ingest, train, score, publish — and serve the portal and console."""
     from openscore.config import get_settings
@@ -42,7 +51,11 @@ def demo(
     def say(message: str) -> None:
         console.print(f"[bold cyan]▸[/] {message}", highlight=False)
 
-    world = build_world(people=people, seed=seed, say=say, history_months=history_months)
+    if method not in ("auto", "scorecard", "ebm"):
+        raise InputError(f"--method must be auto, scorecard or ebm, got {method!r}")
+    world = build_world(
+        people=people, seed=seed, say=say, history_months=history_months, method=method
+    )
     stats = ledger_stats(Ledger.open())
     table = Table(title="openscore demo", show_header=False)
     table.add_row("data directory", str(get_settings().data_dir))

@@ -47,6 +47,7 @@ def build_world(
     settings: Settings | None = None,
     say: Say = print,
     history_months: int = 24,
+    method: str = "auto",
 ) -> DemoWorld:
     settings = settings or get_settings()
     os.environ["OPENSCORE_AS_OF"] = SYNTH_AS_OF.isoformat()
@@ -56,7 +57,7 @@ def build_world(
     _synth(world, seed, say)
     registry = _registry(world, say)
     _ingest(world, registry, say)
-    _train(world, say)
+    _train(world, say, method)
     _publish(world, registry, say)
     _fairness(world, say)
     _city_map(world, registry, say)
@@ -147,7 +148,7 @@ def _ingest(world: DemoWorld, registry, say: Say) -> None:
     }
 
 
-def _train(world: DemoWorld, say: Say) -> None:
+def _train(world: DemoWorld, say: Say, method: str = "auto") -> None:
     from openscore.engines.base import get_engine
     from openscore.jobs import train_from_events
     from openscore.ledger import Ledger
@@ -158,14 +159,17 @@ def _train(world: DemoWorld, say: Say) -> None:
         card = current_model()
         say(f"model in service: {card.model_id}")
     except Exception:
-        say("training: optbinning scorecard vs EBM by cross-validation (a minute or two)")
+        if method == "auto":
+            say("training: optbinning scorecard vs EBM by cross-validation (a minute or two)")
+        else:
+            say(f"training: {method} (chosen by --method, no cross-validation)")
         engine = get_engine("duckdb")
         try:
             card = train_from_events(
                 engine,
                 Ledger.open(),
                 world.world_dir / "outcomes.parquet",
-                method="auto",
+                method=method,
                 progress=lambda m: say(f"  {m}"),
             )
         finally:
