@@ -169,60 +169,34 @@ def test_behaviour_bills_rentals_and_regularity() -> None:
     assert f["monthly_spend_12m"] == pytest.approx(400 / 12, abs=0.01)
 
 
+def fact(
+    person: str, days: int, kind: str, verified: bool | None, amount: float | None = None
+) -> dict:
+    return ev(
+        type="profile_fact",
+        source="profile",
+        person_id=person,
+        occurred_at=days_ago(days),
+        fact=kind,
+        verified=verified,
+        amount=amount,
+    )
+
+
 def test_identity_and_capacity_facts() -> None:
     rows = [
-        ev(
-            type="profile_fact",
-            source="profile",
-            person_id="p1",
-            occurred_at=days_ago(800),
-            fact="identity",
-            verified=True,
-        ),
-        ev(
-            type="profile_fact",
-            source="profile",
-            person_id="p1",
-            occurred_at=days_ago(365),
-            fact="address",
-            verified=False,
-        ),
-        ev(
-            type="profile_fact",
-            source="profile",
-            person_id="p1",
-            occurred_at=days_ago(300),
-            fact="income",
-            verified=True,
-            amount=9000.0,
-        ),
-        ev(
-            type="profile_fact",
-            source="profile",
-            person_id="p1",
-            occurred_at=days_ago(30),
-            fact="income",
-            verified=True,
-            amount=12000.0,
-        ),
-        ev(
-            type="profile_fact",
-            source="profile",
-            person_id="p1",
-            occurred_at=days_ago(30),
-            fact="vehicle",
-            verified=True,
-        ),
-        ev(
-            type="profile_fact",
-            source="profile",
-            person_id="p2",
-            occurred_at=days_ago(30),
-            fact="phone",
-            verified=False,
-        ),
+        fact("p1", 800, "identity", True),
+        fact("p1", 365, "address", False),
+        fact("p1", 300, "income", True, 9000.0),
+        fact("p1", 30, "income", True, 12000.0),
+        fact("p1", 30, "vehicle", True),
+        fact("p2", 30, "phone", False),
+        # not verified: neither counts (features/profile.py reads every fact in one pass)
+        fact("p2", 20, "income", False, 50000.0),
+        fact("p2", 20, "property", None),
     ]
     f = features_of(rows)
+    assert f["p2"]["verified_assets"] == 0  # shares profile, no verified asset: the fill
     assert f["p1"]["identity_verified"] == 1 and f["p2"]["identity_verified"] == 0
     assert f["p1"]["verified_income"] == 12000 and f["p1"]["verified_assets"] == 1
     assert f["p1"]["address_tenure_months"] == 11

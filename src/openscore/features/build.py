@@ -30,7 +30,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from openscore.domain.sources import CONSENTABLE_SOURCES, Source
-from openscore.features import behaviour, capacity, credit_history, identity
+from openscore.features import behaviour, capacity, credit_history, identity, profile
 from openscore.features.catalog import FEATURES
 from openscore.features.frame import AsOf, as_of_view
 from openscore.features.graph import (
@@ -41,8 +41,9 @@ from openscore.features.graph import (
     verified_identity,
 )
 
-#: each module gives per-person aggregates and the features computed from them
-DIMENSION_MODULES = (credit_history, capacity, behaviour, identity)
+#: each module gives per-person aggregates and the features computed from them (``profile``:
+#: the profile facts' aggregates, read by identity's and capacity's features)
+DIMENSION_MODULES = (credit_history, capacity, behaviour, identity, profile)
 
 
 def build_features(

@@ -32,14 +32,8 @@ def monthly_payments(ev: ir.Table, as_of: AsOf) -> ir.Table:
 
 
 def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
-    facts = ev.filter((ev.type == "profile_fact") & ev.verified)
-    income = facts.filter(facts.fact == "income")
-    latest_income = income.group_by("person_id").aggregate(
-        # latest by day; the larger amount breaks a tie so every engine picks the same
-        verified_income=income.amount.argmax(income.day * 1e12 + income.amount)
-    )
-    assets = facts.filter(facts.fact.isin(("vehicle", "property")))
-    asset_count = assets.group_by("person_id").aggregate(verified_assets=assets.fact.nunique())
+    # verified_income and verified_assets: features/profile.py, which reads the profile
+    # facts once for identity and capacity
     monthly = monthly_payments(ev, as_of)
     spend = monthly.group_by("person_id").aggregate(
         spend_s=monthly.total.sum(),
@@ -50,7 +44,7 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
         payments_12m=monthly.payments.sum(),
         payments_ss=(monthly.payments * monthly.payments).sum(),
     )
-    return [latest_income, asset_count, spend]
+    return [spend]
 
 
 def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:

@@ -8,17 +8,9 @@ from openscore.features.frame import AsOf, months_since
 
 
 def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
-    facts = ev.filter(ev.type == "profile_fact")
-    ident = facts.filter(facts.fact == "identity")
-    verified = ident.group_by("person_id").aggregate(
-        identity_verified=ident.count(where=ident.verified).clip(upper=1)
-    )
-    contact = facts.filter(facts.fact.isin(("address", "phone")))
-    since = contact.group_by("person_id").aggregate(
-        address_since=contact.day.max(where=contact.fact == "address"),
-        phone_since=contact.day.max(where=contact.fact == "phone"),
-    )
-    return [verified, since]
+    # identity_verified, address_since and phone_since: features/profile.py, which reads
+    # the profile facts once for identity and capacity
+    return []
 
 
 def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
