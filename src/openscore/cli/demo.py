@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from openscore.cli.app import app, console
-from openscore.errors import InputError
+from openscore.cli.model import check_method
 
 
 @app.command()
@@ -51,8 +51,7 @@ def demo(
     def say(message: str) -> None:
         console.print(f"[bold cyan]▸[/] {message}", highlight=False)
 
-    if method not in ("auto", "scorecard", "ebm"):
-        raise InputError(f"--method must be auto, scorecard or ebm, got {method!r}")
+    check_method(method)
     world = build_world(
         people=people, seed=seed, say=say, history_months=history_months, method=method
     )

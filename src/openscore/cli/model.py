@@ -25,6 +25,12 @@ model_app = typer.Typer(help="Inspect, export and write scorecard files.", no_ar
 app.add_typer(model_app, name="model")
 
 
+def check_method(method: str) -> None:
+    """``--method`` of ``train`` and ``demo``: auto, scorecard or ebm."""
+    if method not in ("auto", "scorecard", "ebm"):
+        raise InputError(f"--method must be auto, scorecard or ebm, got {method!r}")
+
+
 def _say(message: str) -> None:
     err_console.print(f"[dim]{message}[/]", highlight=False)
 
@@ -82,8 +88,7 @@ def train(
     from openscore.model import train_model
     from openscore.model.tabular import prepare_tabular, read_dimensions_map, read_table
 
-    if method not in ("auto", "scorecard", "ebm"):
-        raise InputError(f"--method must be auto, scorecard or ebm, got {method!r}")
+    check_method(method)
     if outcomes is not None:
         if table is not None:
             raise InputError("give either --table (tabular mode) or --outcomes (event mode)")
