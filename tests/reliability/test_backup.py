@@ -222,23 +222,28 @@ def test_damaged_interrupted_and_misdirected_restores(tmp_path: Path) -> None:
     world = make_world(tmp_path / "live", people=20, batches=2, events=500)
     # a backup killed half-way leaves no directory by the name asked for, and the live
     # ledger as it was; the next backup clears the staging it left. The kill lands at a
-    # random moment of a whole run (timed first): a directory by that name, if the kill
-    # came after its rename, is a whole backup
+    # random moment of a whole run (a child's run, timed first from its "go" as the kills
+    # are): a directory by that name, if the kill came after its rename, is a whole
+    # backup. If no random kill landed before the rename, kills at half, a quarter ... of
+    # the run follow until one does, so the test always sees an interrupted backup
     rng = random.Random(11)
-    seconds = take_backup(tmp_path / "timed", settings=world.settings, engine=world.engine).seconds
+    seconds = run_child(world, "backup", str(tmp_path / "timed"), kill_after=None).seconds
     killed_midway = 0
     n = trials("backup_kill", 3)
-    for k in range(n):
+    k = 0
+    while k < n or (killed_midway == 0 and k < n + 8):
+        after = rng.uniform(0, seconds * 1.1) if k < n else seconds * 0.5 ** (k - n + 1)
         dest = tmp_path / f"killed-{k}"
-        run = run_child(world, "backup", str(dest), kill_after=rng.uniform(0, seconds * 1.1))
+        k += 1
+        run = run_child(world, "backup", str(dest), kill_after=after)
         assert run.killed or run.returncode == 0, run.output
         if dest.exists():
             check_backup(dest)
         else:
             assert run.killed and "done" not in run.output
             killed_midway += 1
-    print(f"backups killed: {killed_midway} of {n} before their rename")
-    assert killed_midway >= 1 or n < 3
+    print(f"backups killed: {killed_midway} of {k} before their rename")
+    assert killed_midway >= 1
     good = take_backup(tmp_path / "backup", settings=world.settings, engine=world.engine).path
     assert not list(world.ledger.root.glob(".backup-*"))
     check_integrity(world)
