@@ -2,10 +2,11 @@
 
 Steps, each in DuckDB over work files on disk (so memory stays bounded):
 
-1. read each file in batches (``readers``) and validate every row (``validation``) into a
-   table of one batch; from it, write the valid rows in the ledger's own form (zstd, the
-   batch's id and time) as a ``part`` — the one write of the data — and a few columns of
-   every row (ids, person, source, a hash of the id, the broken rules) as ``keys``;
+1. read each file in batches (``readers``) and validate every row (``validation``) into
+   Arrow, one query per batch; a thread beside (``writer``) writes the valid rows in the
+   ledger's own form (zstd, the batch's id and time) as a ``part`` — the one write of the
+   data — and a few columns of every row (ids, person, source, a hash of the id, the
+   broken rules) as ``keys``, while the next batch is validated;
 2. refuse the rows of erased people (the suppression check), then ask the consent gate
    about the distinct (person, source) pairs (there is no default gate: see ``consent``);
 3. keep the first of rows sharing an ``event_id`` within the batch (found by the ids'
@@ -46,6 +47,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from openscore.config import Settings, get_settings
 from openscore.domain.events import EVENT_COLUMNS, LEDGER_SCHEMA
@@ -55,12 +57,16 @@ from openscore.ingest.consent import ConsentGate, SuppressionCheck, no_consent_c
 from openscore.ingest.readers import RawFile, iter_batches, open_raw, utf8_or_binary
 from openscore.ingest.rejections import Rejection
 from openscore.ingest.validation import column_facts, validation_sql
+from openscore.ingest.writer import BackgroundWriter
 from openscore.ledger.durable import REFUSALS, out_of_space, storage_guard
 from openscore.ledger.manifest import Batch, Segment, now_iso
 from openscore.ledger.rewrite import PARQUET_OPTIONS
-from openscore.ledger.store import Ledger
+from openscore.ledger.store import Ledger, write_segment_file
 
 EVENT_NAMES = [c.name for c in EVENT_COLUMNS]
+#: the columns of every row kept beside the parts (the view ``staged``)
+KEY_COLUMNS = ["_part", "_file", "_line", "_h", "event_id", "person_id", "source"]
+KEY_COLUMNS += ["counterparty_id", "_errors"]
 INPUT_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet", ".pq", ".gz")
 
 #: a batch's parts become its segments as they are when each holds at least this many rows
@@ -243,62 +249,10 @@ class Ingester:
         self._ingested_at = now_iso()
         self._rewrites = 0
         part = 0
-        for index, path in enumerate(files):
-            if progress:
-                progress(f"reading {path.name}", result.rows_read, 0)
-            issues: list[Rejection] = []
-            raw: RawFile | None = None
-            first_part, rows = part, 0
-            try:
-                raw = open_raw(path, work)
-                for table in iter_batches(raw, EVENT_NAMES):
-                    self._validate_batch(con, table, index, part, furnisher_id, work, result)
-                    part += 1
-                    rows += table.num_rows
-                    if progress:
-                        progress(f"reading {path.name}", result.rows_read + rows, 0)
-                    if raw.format != "parquet":
-                        result.rows_read += table.num_rows
-                        rows = 0
-                if raw.format == "parquet":  # counted once the whole file was read
-                    result.rows_read += rows
-            except InputError as exc:
-                if raw is not None and raw.format == "parquet":
-                    # a Parquet file is taken whole or not at all
-                    self._drop_parts(work, first_part, part + 1)
-                result.file_errors.append(exc.message)
-                issues.append(Rejection(str(path), exc.line, exc.field, None, exc.reason))
-            except duckdb.Error as exc:
-                if raw is None or raw.format != "parquet" or out_of_space(exc):
-                    raise
-                self._drop_parts(work, first_part, part + 1)
-                message = f"Parquet file could not be read to the end ({exc})"
-                result.file_errors.append(f"{path}: {message}")
-                issues.append(Rejection(str(path), None, None, None, message))
-            if raw is not None:
-                issues.extend(raw.issues)
-                # rows the reader could not parse count as read and rejected
-                result.rows_read += raw.rows_rejected
-                result.unreadable += raw.rows_rejected
-                for name in raw.columns:
-                    if name not in EVENT_NAMES and name != "_line":
-                        # a column without a name (JSON key "") is still named, by its quotes
-                        issues.append(
-                            Rejection(
-                                str(path),
-                                1 if raw.format == "csv" else None,
-                                name or '""',
-                                None,
-                                "unknown column: not part of the event vocabulary, its values "
-                                "were not stored",
-                            )
-                        )
-                if raw.work_path is not None and raw.work_path != path:
-                    raw.work_path.unlink(missing_ok=True)
-            if issues:
-                con.executemany(
-                    "INSERT INTO issues VALUES (?, ?, ?, ?, ?)",
-                    [(r.file, r.line, r.field, r.value, r.reason) for r in issues],
+        with BackgroundWriter() as writer:
+            for index, path in enumerate(files):
+                part = self._stage_file(
+                    con, index, path, part, furnisher_id, work, result, progress, writer
                 )
         if any((work / "staged").iterdir()):
             con.execute(
@@ -320,6 +274,81 @@ class Ingester:
                 [(n, str(path), rows) for n, path, rows in self._parts],
             )
 
+    def _stage_file(
+        self, con, index, path, part, furnisher_id, work, result, progress, writer
+    ) -> int:
+        """Read and validate one file, batch by batch, from part number ``part``; the next
+        part number. A file that cannot be read is an ``issue``, and a Parquet file is
+        taken whole or not at all."""
+        if progress:
+            progress(f"reading {path.name}", result.rows_read, 0)
+        issues: list[Rejection] = []
+        raw: RawFile | None = None
+        first_part, rows = part, 0
+        try:
+            raw = open_raw(path, work)
+            for table in iter_batches(raw, EVENT_NAMES):
+                self._validate_batch(
+                    con,
+                    table,
+                    index,
+                    part,
+                    furnisher_id,
+                    work,
+                    result,
+                    writer,
+                    utf8_checked=raw.format != "parquet",
+                )
+                part += 1
+                rows += table.num_rows
+                if progress:
+                    progress(f"reading {path.name}", result.rows_read + rows, 0)
+                if raw.format != "parquet":
+                    result.rows_read += table.num_rows
+                    rows = 0
+            if raw.format == "parquet":  # counted once the whole file was read
+                result.rows_read += rows
+        except InputError as exc:
+            if raw is not None and raw.format == "parquet":
+                writer.wait()  # its parts written before they are forgotten
+                self._drop_parts(work, first_part, part + 1)
+            result.file_errors.append(exc.message)
+            issues.append(Rejection(str(path), exc.line, exc.field, None, exc.reason))
+        except duckdb.Error as exc:
+            if raw is None or raw.format != "parquet" or out_of_space(exc):
+                raise
+            writer.wait()
+            self._drop_parts(work, first_part, part + 1)
+            message = f"Parquet file could not be read to the end ({exc})"
+            result.file_errors.append(f"{path}: {message}")
+            issues.append(Rejection(str(path), None, None, None, message))
+        if raw is not None:
+            issues.extend(raw.issues)
+            # rows the reader could not parse count as read and rejected
+            result.rows_read += raw.rows_rejected
+            result.unreadable += raw.rows_rejected
+            for name in raw.columns:
+                if name not in EVENT_NAMES and name != "_line":
+                    # a column without a name (JSON key "") is still named, by its quotes
+                    issues.append(
+                        Rejection(
+                            str(path),
+                            1 if raw.format == "csv" else None,
+                            name or '""',
+                            None,
+                            "unknown column: not part of the event vocabulary, its values "
+                            "were not stored",
+                        )
+                    )
+            if raw.work_path is not None and raw.work_path != path:
+                raw.work_path.unlink(missing_ok=True)
+        if issues:
+            con.executemany(
+                "INSERT INTO issues VALUES (?, ?, ?, ?, ?)",
+                [(r.file, r.line, r.field, r.value, r.reason) for r in issues],
+            )
+        return part
+
     def _drop_parts(self, work: Path, first: int, end: int) -> None:
         """Forget the parts ``first`` .. ``end - 1`` (of a file that failed half-way)."""
         for n in range(first, end):
@@ -337,15 +366,18 @@ class Ingester:
         furnisher_id: str,
         work: Path,
         result: IngestResult,
+        writer: BackgroundWriter,
+        *,
+        utf8_checked: bool,
     ) -> None:
-        """Validate one batch into a table, then write its valid rows as a part (in the
-        ledger's form) and every row's keys."""
+        """Validate one batch into Arrow; ``writer`` then writes its valid rows as a part
+        (in the ledger's form) and every row's keys, while the next batch is validated."""
         # Only the vocabulary's columns and the reader's line numbers go on: a file's own
         # column named like an internal one (``_line``, ``__t_type`` ...) must not shadow it.
         names = table.column_names
         keep = [i for i, name in enumerate(names) if name in EVENT_NAMES]
         table = table.select([*keep, len(names) - 1 - names[::-1].index("_line")])
-        table = _plain(table)
+        table = _plain(table, utf8_checked=utf8_checked)
         raw_types = {f.name: f.type for f in table.schema if f.name != "_line"}
         con.register("raw_batch", table)
         try:
@@ -357,31 +389,34 @@ class Ingester:
                 now=self.now,
                 facts=column_facts(table),
             )
-            con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {sql}")
+            # one pass: the typed rows, the batch's id and time, and each row's keys, as
+            # Arrow (in the order of the lines: the connection preserves insertion order)
+            validated = con.sql(
+                f"SELECT *, {sql_literal(_batch_id(result))} AS batch_id, "
+                f"CAST({sql_literal(self._ingested_at)} AS TIMESTAMPTZ) AS ingested_at, "
+                f"{int(part)} AS _part, hash(event_id) AS _h FROM ({sql})"
+            ).to_arrow_table()
         finally:
             con.unregister("raw_batch")
-        try:
-            cols = ", ".join(f'"{c}"' for c in EVENT_NAMES)
-            out = work / "parts" / f"part-{part:06d}.parquet"
-            with storage_guard(out):
-                valid = con.execute(
-                    f"COPY (SELECT {cols}, {sql_literal(_batch_id(result))} AS batch_id, "
-                    f"CAST({sql_literal(self._ingested_at)} AS TIMESTAMPTZ) AS ingested_at "
-                    f"FROM validated WHERE _errors IS NULL) TO {sql_literal(str(out))} "
-                    f"({PARQUET_OPTIONS})"
-                ).fetchall()[0][0]
+        valid = validated.column("_errors").null_count  # a valid row has no broken rule
+        keys_path = work / "staged" / f"part-{part:06d}.parquet"
+        keys = validated.select(KEY_COLUMNS)
+        rows = validated.select([*EVENT_NAMES, "batch_id", "ingested_at"])
+        if valid < validated.num_rows:
+            rows = rows.filter(pc.is_null(validated.column("_errors")))
+        del validated
+        out = work / "parts" / f"part-{part:06d}.parquet"
+        if valid:
+            self._parts.append((part, out, valid))
+
+        def write() -> None:
             if valid:
-                self._parts.append((part, out, int(valid)))
-            else:
-                out.unlink(missing_ok=True)
-            keys = work / "staged" / f"part-{part:06d}.parquet"
-            con.execute(
-                f"COPY (SELECT {part} AS _part, _file, _line, hash(event_id) AS _h, event_id, "
-                "person_id, source, counterparty_id, _errors FROM validated) "
-                f"TO {sql_literal(str(keys))} (FORMAT parquet, COMPRESSION lz4_raw)"
-            )
-        finally:
-            con.execute("DROP TABLE validated")
+                with storage_guard(out):
+                    write_segment_file(rows, out)
+            with storage_guard(keys_path):
+                pq.write_table(keys, keys_path, compression="lz4")
+
+        writer.submit(write)
 
     def _check_batch(self, con) -> None:
         """Rows that are valid but may not be stored: without consent, or a repeat of an
@@ -691,6 +726,12 @@ class Ingester:
         if not excluded and (
             len(self._parts) == 1 or all(rows >= MIN_PART_ROWS for _, _, rows in self._parts)
         ):
+            written = sum(rows for _, _, rows in self._parts)
+            if written != result.accepted:
+                raise StorageError(
+                    f"ingest work files out of step: {result.accepted} rows accepted, "
+                    f"{written} in the parts; nothing was stored"
+                )
             return [path for _, path, _ in self._parts]
         self._rewrites += 1
         out = work / f"segment-{self._rewrites}.parquet"
@@ -752,9 +793,11 @@ def _batch_id(result: IngestResult) -> str:
     return f"b-{result.run_id}"
 
 
-def _plain(table: pa.Table) -> pa.Table:
+def _plain(table: pa.Table, *, utf8_checked: bool) -> pa.Table:
     """Dictionary columns decoded (their values are checked like any other), and the rows
-    in chunks DuckDB's threads can share."""
+    in chunks DuckDB's threads can share. Text not ``utf8_checked`` by its reader (Parquet's
+    is not; pyarrow's CSV reader checks it, and JSONL's values are Python strings) is
+    checked here."""
     if any(pa.types.is_dictionary(f.type) for f in table.schema):
         table = pa.table(
             {
@@ -769,7 +812,8 @@ def _plain(table: pa.Table) -> pa.Table:
     for i, f in enumerate(table.schema):
         if pa.types.is_time(f.type) or pa.types.is_duration(f.type):
             table = table.set_column(i, f.name, table.column(i).cast(pa.string()))
-    table = utf8_or_binary(table)
+    if not utf8_checked:
+        table = utf8_or_binary(table)
     return pa.Table.from_batches(table.to_batches(max_chunksize=_CHUNK_ROWS), table.schema)
 
 

@@ -27,7 +27,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from openscore.config import Settings, get_settings
-from openscore.domain.events import LEDGER_SCHEMA
+from openscore.domain.events import (
+    ALL_COLUMNS,
+    COMMON_COLUMNS,
+    LEDGER_COLUMNS,
+    LEDGER_SCHEMA,
+    Kind,
+)
 from openscore.engines.duckdb import connect, parquet_list, sql_literal
 from openscore.errors import IntegrityError, StorageError
 from openscore.ledger.durable import fsync_dir, publish_file, sha256_file
@@ -35,6 +41,41 @@ from openscore.ledger.manifest import Manifest, Segment, commit_manifest, load_m
 
 #: rows per Parquet row group: small enough that one person's rows are found by statistics
 ROW_GROUP_ROWS = 122_880
+
+#: columns of few distinct values: dictionary-encoded when pyarrow writes a segment. Ids,
+#: amounts and times are written plain: their dictionaries would be as large as the
+#: column, and building them cost more than the rest of the write (measured in
+#: ``docs/data-format.md``)
+DICTIONARY_COLUMNS: tuple[str, ...] = tuple(
+    c.name
+    for c in ALL_COLUMNS
+    if c.kind in (Kind.ENUM, Kind.CURRENCY, Kind.BOOL) or c.name in ("furnisher_id", "batch_id")
+)
+
+
+#: the ledger's schema as its segment files hold it: the columns every row has (the common
+#: ones and the ledger's own) required, as DuckDB's ``COPY`` of validated rows marks them
+#: — a ledger's files read back into one Arrow table only if they agree
+_REQUIRED = {c.name for c in COMMON_COLUMNS + LEDGER_COLUMNS}
+SEGMENT_FILE_SCHEMA = pa.schema([f.with_nullable(f.name not in _REQUIRED) for f in LEDGER_SCHEMA])
+
+
+def write_segment_file(table: pa.Table, path: Path) -> int:
+    """Write ``table`` (the ledger's columns, in any compatible types) as a segment file in
+    the ledger's form (zstd, row groups of ``ROW_GROUP_ROWS``) with pyarrow, which encodes
+    it for about a third of the CPU of DuckDB's ``COPY`` and lets go of the GIL while it
+    does; the rows written."""
+    # (``cast`` keeps the table's own nullability: the schema is set afterwards)
+    typed = table.select(SEGMENT_FILE_SCHEMA.names).cast(LEDGER_SCHEMA)
+    pq.write_table(
+        pa.Table.from_arrays(typed.columns, schema=SEGMENT_FILE_SCHEMA),
+        path,
+        compression="zstd",
+        row_group_size=ROW_GROUP_ROWS,
+        use_dictionary=list(DICTIONARY_COLUMNS),
+    )
+    return table.num_rows
+
 
 #: how many ingest batches and removals the manifest keeps on record. Older batch records
 #: are kept only while a segment still names them (``repair`` reads them); the manifest is
