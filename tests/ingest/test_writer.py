@@ -1,4 +1,4 @@
-"""The ingest's background writer: jobs run in order, and an error is never lost."""
+"""The ingest's threads beside validation: in order, and an error is never lost."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from openscore.errors import StorageError
-from openscore.ingest.writer import BackgroundWriter
+from openscore.ingest.writer import BackgroundWriter, read_ahead
 
 
 def test_jobs_run_in_order_in_one_other_thread() -> None:
@@ -58,3 +58,52 @@ def test_the_callers_own_error_wins_and_the_thread_still_ends() -> None:
             writer.submit(lambda: None)
             raise KeyError("caller")
     assert not writer._thread.is_alive()
+
+
+# -- read_ahead ------------------------------------------------------------------------------
+
+
+def test_read_ahead_gives_the_items_in_order_from_another_thread() -> None:
+    made: list[str] = []
+
+    def items():
+        for i in range(50):
+            made.append(threading.current_thread().name)
+            yield i
+
+    assert list(read_ahead(items())) == list(range(50))
+    assert set(made) == {"ingest-reader"}
+
+
+def test_read_ahead_raises_an_error_where_it_happened() -> None:
+    def items():
+        yield 1
+        yield 2
+        raise ValueError("line 3: bad")
+
+    got: list[int] = []
+    with pytest.raises(ValueError, match="line 3"):
+        for item in read_ahead(items()):
+            got.append(item)
+    assert got == [1, 2]
+
+
+def test_a_caller_that_stops_early_stops_the_reader_and_closes_its_items() -> None:
+    closed = threading.Event()
+
+    def items():
+        try:
+            i = 0
+            while True:
+                i += 1
+                yield i
+        finally:
+            closed.set()
+
+    before = threading.active_count()
+    with pytest.raises(KeyError):
+        for item in read_ahead(items()):
+            if item == 3:
+                raise KeyError("caller")
+    assert closed.wait(5)
+    assert threading.active_count() == before

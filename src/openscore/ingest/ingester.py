@@ -2,8 +2,9 @@
 
 Steps, each in DuckDB over work files on disk (so memory stays bounded):
 
-1. read each file in batches (``readers``) and validate every row (``validation``) into
-   Arrow, one query per batch; a thread beside (``writer``) writes the valid rows in the
+1. read each file in batches (``readers``; the next batch in a thread:
+   ``writer.read_ahead``) and validate every row (``validation``) into Arrow, one query
+   per batch; a thread beside (``writer.BackgroundWriter``) writes the valid rows in the
    ledger's own form (zstd, the batch's id and time) as a ``part`` — the one write of the
    data — and a few columns of every row (ids, person, source, a hash of the id, the
    broken rules) as ``keys``, while the next batch is validated;
@@ -57,7 +58,7 @@ from openscore.ingest.consent import ConsentGate, SuppressionCheck, no_consent_c
 from openscore.ingest.readers import RawFile, iter_batches, open_raw, utf8_or_binary
 from openscore.ingest.rejections import Rejection
 from openscore.ingest.validation import column_facts, validation_sql
-from openscore.ingest.writer import BackgroundWriter
+from openscore.ingest.writer import BackgroundWriter, read_ahead
 from openscore.ledger.durable import REFUSALS, out_of_space, storage_guard
 from openscore.ledger.manifest import Batch, Segment, now_iso
 from openscore.ledger.rewrite import PARQUET_OPTIONS
@@ -287,7 +288,7 @@ class Ingester:
         first_part, rows = part, 0
         try:
             raw = open_raw(path, work)
-            for table in iter_batches(raw, EVENT_NAMES):
+            for table in read_ahead(iter_batches(raw, EVENT_NAMES)):
                 self._validate_batch(
                     con,
                     table,
