@@ -1,6 +1,6 @@
 """An ingest run: files → validated rows → consent → deduplicated → one atomic batch.
 
-Steps, each in DuckDB over work files on disk (so memory stays bounded):
+Steps, in DuckDB and pyarrow over work files on disk (so memory stays bounded):
 
 1. read each file in batches (``readers``; the next batch in a thread:
    ``writer.read_ahead``) and validate every row (``validation``) into Arrow, one query
