@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from openscore.engines.duckdb import connect
+from openscore.errors import StorageError
 from openscore.ingest import Ingester, no_consent_check, readers
 from openscore.ingest import ingester as ingester_module
 from openscore.ingest.validation import column_facts, validation_sql
@@ -87,6 +88,60 @@ def test_excluded_rows_are_left_out_of_the_parts(
     before = len(ledger.manifest().segments)
     small = Ingester(ledger, consent_gate=no_consent_check).run([tmp_path / "d"], "fx")
     assert small.accepted == 15 and len(ledger.manifest().segments) == before + 1
+
+
+class _LosesAKeysFile(Ingester):
+    """Loses the second part's keys after staging (what a stray clean-up would do)."""
+
+    def _check_batch(self, con) -> None:
+        staged = sorted((self._work / "staged").glob("*.parquet"))
+        staged[1].unlink()
+        super()._check_batch(con)
+
+
+class _ShufflesAPart(Ingester):
+    """Writes the first part again with its rows reversed, after staging."""
+
+    def _check_batch(self, con) -> None:
+        part = self._parts[0][1]
+        table = pq.read_table(part)
+        pq.write_table(table.take(list(range(table.num_rows - 1, -1, -1))), part)
+        super()._check_batch(con)
+
+
+@pytest.mark.parametrize("kind", [_LosesAKeysFile, _ShufflesAPart])
+def test_work_files_out_of_step_stop_the_run_and_store_nothing(
+    kind: type[Ingester],
+    small_parts: None,
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parts are counted against the accepted rows (fast path), and a part's rows
+    are checked to be where the keys say (when rows are located in them): a mismatch
+    stops the run with a StorageError, and the ledger stays as it was."""
+    ledger = Ledger(data_dir / "ledger")
+    old = make_events(30, seed=6, prefix="old-")
+    Ingester(ledger, consent_gate=no_consent_check).run(
+        [write_events(old, tmp_path / "old.parquet")], "fx"
+    )
+    before = ledger.manifest()
+    fresh = make_events(120, seed=7, prefix="new-")
+    # a duplicate of a stored row makes the run locate it in the parts
+    batch = fresh if kind is _LosesAKeysFile else pa.concat_tables([old.slice(0, 1), fresh])
+    path = write_events(batch, tmp_path / "batch.parquet")
+    original = Ingester._stage
+
+    def stage(self, con, files, furnisher_id, work, result, progress) -> None:
+        self._work = work
+        original(self, con, files, furnisher_id, work, result, progress)
+
+    monkeypatch.setattr(Ingester, "_stage", stage)
+    with pytest.raises(StorageError, match="out of step"):
+        kind(ledger, consent_gate=no_consent_check).run([path], "fx")
+    after = ledger.manifest()
+    assert after.segments == before.segments and after.batches == before.batches
+    assert _ids(ledger) == sorted(old["event_id"].to_pylist())
 
 
 CELLS = [
