@@ -278,6 +278,45 @@ def test_the_materialised_feature_table_gives_the_same_graph_and_features(world)
     assert trust.isna().sum() == 2 and (trust > 0).any()  # q001, q002 do not share social
 
 
+def _graph_both_ways(engine, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """``compute_graph`` with the rounds on arrays here, then as the engine's queries."""
+    from openscore.jobs import graph as graph_module
+
+    card = expert_scorecard()
+    events = engine.ledger(ledger.snapshot().paths)
+    out = []
+    for limit in (graph_module.DRIVER_ROUNDS_MAX, 0):
+        monkeypatch.setattr(graph_module, "DRIVER_ROUNDS_MAX", limit)
+        graph = graph_module.compute_graph(engine, ledger, card, AS_OF, store=False, events=events)
+        frame = engine.to_pandas(graph)
+        out.append(dict(zip(frame["person_id"], frame["network_trust"], strict=True)))
+    return out
+
+
+def test_the_rounds_here_and_as_queries_give_the_same_graph(
+    world, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``compute_graph`` runs the rounds on arrays for a graph of up to
+    ``DRIVER_ROUNDS_MAX`` people and edges, as the engine's queries beyond: the same
+    snapshot to the last bit (on Spark: the test below)."""
+    ledger, _ = world
+    engine = DuckDBEngine()
+    try:
+        here, queries = _graph_both_ways(engine, ledger, monkeypatch)
+    finally:
+        engine.close()
+    assert len(here) > 5 and here == queries
+
+
+@pytest.mark.spark
+def test_the_rounds_here_and_as_queries_give_the_same_graph_on_spark(
+    world, spark_engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger, _ = world
+    here, queries = _graph_both_ways(spark_engine, ledger, monkeypatch)
+    assert len(here) > 5 and here == queries
+
+
 @pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "queries"])
 def test_the_score_file_is_the_batch_scores_on_two_threads(
     world, tmp_path: Path, in_memory: bool
