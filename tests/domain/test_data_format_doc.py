@@ -24,3 +24,13 @@ def test_every_type_lists_its_source_and_required_fields() -> None:
         assert f"`{spec.source.value}`" in line
         for name in spec.required:
             assert f"`{name}`" in line
+
+
+def test_every_amount_field_states_the_accepted_range() -> None:
+    from openscore.domain.events import MAX_AMOUNT, Kind
+
+    for column in ALL_COLUMNS:
+        if column.kind != Kind.AMOUNT:
+            continue
+        line = next(x for x in DOC.splitlines() if x.startswith(f"| `{column.name}` |"))
+        assert f"| number, 0 to {MAX_AMOUNT:,.0f} |" in line, column.name

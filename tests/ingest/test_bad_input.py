@@ -46,6 +46,8 @@ def csv_file(tmp_path: Path, *lines: str, name: str = "in.csv") -> Path:
     [
         ("b1,payment,p1,wallet,2024-01-05,online,-4,CNY", "amount", "negative amount"),
         ("b1,payment,p1,wallet,2024-01-05,online,ten,CNY", "amount", "not a number"),
+        ("b1,payment,p1,wallet,2024-01-05,online,1e17,CNY", "amount", "implausibly large"),
+        ("b1,payment,p1,wallet,2024-01-05,online,1000000000000.01,CNY", "amount", "over 1,000"),
         ("b1,payment,p1,wallet,2999-01-05,online,4,CNY", "occurred_at", "in the future"),
         ("b1,payment,p1,wallet,1899-12-31,online,4,CNY", "occurred_at", "before 1900"),
         ("b1,payment,p1,wallet,2024-13-45,online,4,CNY", "occurred_at", "not an ISO 8601"),

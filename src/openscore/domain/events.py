@@ -17,13 +17,19 @@ from openscore.domain.sources import Source
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
+#: the largest amount accepted, in the currency's units (files and the API alike): beyond
+#: it is a mistake, and the features sum whole cents of amounts as 64-bit integers (one
+#: amount of 10^17 could not be held, and the batch's feature query failed for everyone)
+MAX_AMOUNT = 1e12
+
+
 class Kind(StrEnum):
     """How a column is parsed and checked."""
 
     ID = "id"  # non-empty printable string, at most 128 characters
     TEXT = "text"  # free string, at most 512 characters
     ENUM = "enum"  # one of ``choices``
-    AMOUNT = "amount"  # number >= 0
+    AMOUNT = "amount"  # number >= 0, at most MAX_AMOUNT
     TIMESTAMP = "timestamp"  # ISO 8601 date-time (UTC if no offset) or date, 1900..now
     DATE = "date"  # ISO 8601 date, 1900..now+horizon
     BOOL = "bool"  # true/false/1/0/yes/no

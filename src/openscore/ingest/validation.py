@@ -31,6 +31,7 @@ from openscore.domain.events import (
     COMMON_COLUMNS,
     EVENT_COLUMNS,
     EVENT_TYPES,
+    MAX_AMOUNT,
     TYPE_COLUMNS,
     Column,
     Kind,
@@ -490,6 +491,7 @@ def _column_rules(
         add(f"{typed} IS NULL", "not a number")
         add(f"(isnan({typed}) OR isinf({typed}))", "not a finite number")
         add(f"{typed} < 0", "negative amount")
+        add(f"{typed} > {MAX_AMOUNT!r}", f"implausibly large (over {MAX_AMOUNT:,.0f})")
     elif k in (Kind.TIMESTAMP, Kind.DATE):
         what = "an ISO 8601 date-time" if k == Kind.TIMESTAMP else "an ISO 8601 date (YYYY-MM-DD)"
         as_ts = typed if k == Kind.TIMESTAMP else f"CAST({typed} AS TIMESTAMPTZ)"

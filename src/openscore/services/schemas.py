@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from openscore.domain.bands import SCORE_MAX, SCORE_MIN
-from openscore.domain.events import RENTAL_PRODUCTS
+from openscore.domain.events import MAX_AMOUNT, RENTAL_PRODUCTS
 from openscore.features import FEATURE_NAMES
 
 # -- field types ---------------------------------------------------------------------------
@@ -105,7 +105,7 @@ RecordRef = Annotated[
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_require_iso)]
 Day = Annotated[date, BeforeValidator(_require_iso)]
 WholeNumber = Annotated[int, BeforeValidator(_require_number)]
-Amount = Annotated[float, Field(ge=0, le=1e12, strict=True, allow_inf_nan=False)]
+Amount = Annotated[float, Field(ge=0, le=MAX_AMOUNT, strict=True, allow_inf_nan=False)]
 Source = Literal["wallet", "credit", "rentals", "profile", "social"]
 FeatureName = Literal[FEATURE_NAMES]  # type: ignore[valid-type]
 FeatureValue = Annotated[float, Field(strict=True, allow_inf_nan=False)] | None
