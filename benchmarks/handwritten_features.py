@@ -14,7 +14,7 @@ def handwritten_sql(as_of: date) -> str:
     day = (as_of - date(1970, 1, 1)).days
     end = (as_of + timedelta(days=1)).isoformat()
     m = 30.4375
-    return f"""
+    return _rounded(f"""
 WITH ev AS (
   SELECT *, CAST(floor(epoch(occurred_at) / 86400) AS BIGINT) AS day
   FROM events WHERE occurred_at < TIMESTAMPTZ '{end} 00:00:00+00'
@@ -130,7 +130,41 @@ LEFT JOIN rep_p USING (person_id) LEFT JOIN standing USING (person_id)
 LEFT JOIN lines USING (person_id) LEFT JOIN records USING (person_id)
 LEFT JOIN facts USING (person_id) LEFT JOIN spend USING (person_id)
 LEFT JOIN bills USING (person_id) LEFT JOIN rentals USING (person_id)
-"""
+""")
+
+
+def _rounded(sql: str) -> str:
+    """Every ``round(x, d)`` of ``sql`` as ``features.frame.rounded`` computes it (half away
+    from zero, each step one IEEE operation), so the features are the same to the bit;
+    ``round(x)`` (to whole cents) is left as it is."""
+    out, i = [], 0
+    while (j := sql.find("round(", i)) >= 0:
+        if j and (sql[j - 1].isalnum() or sql[j - 1] == "_"):
+            out.append(sql[i : j + 6])
+            i = j + 6
+            continue
+        depth, comma, k = 0, -1, j + 6
+        while True:
+            c = sql[k]
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif c == "," and depth == 0:
+                comma = k
+            k += 1
+        out.append(sql[i:j])
+        if comma < 0:
+            out.append(sql[j : k + 1])
+        else:
+            x, scale = sql[j + 6 : comma], f"1e{int(sql[comma + 1 : k])}"
+            y = f"(abs({x}) * {scale} + 0.5)"
+            out.append(f"(sign({x}) * ({y} - {y} % 1) / {scale})")
+        i = k + 1
+    out.append(sql[i:])
+    return "".join(out)
 
 
 def _select(day: int, m: float) -> str:

@@ -3,7 +3,7 @@
 One synthetic population (``openscore.synth``) is ingested into a ledger; features,
 training and batch scores then run on both engines through ``openscore.jobs`` -- the
 same Ibis expressions, executed by DuckDB in process and by Spark in local mode on a
-real JVM. Features must agree within float tolerance, the trained model file must be
+real JVM. Features must be the same to the bit, the trained model file must be
 the same whichever engine computed its training frame, and every person's score, band,
 dimension sub-scores and reason codes (with their texts) must be identical.
 """
@@ -88,9 +88,7 @@ def test_features_are_the_same(world: World, duck: DuckDBEngine, spark_engine: A
         # graph features come from the graph run (scoring, training), not this table
         if name not in GRAPH_FEATURES:
             assert want[name].notna().any(), f"{name} is never computed: the test shows nothing"
-        pd.testing.assert_series_equal(
-            got[name], want[name], check_exact=False, rtol=1e-9, atol=1e-12, obj=name
-        )
+        pd.testing.assert_series_equal(got[name], want[name], check_exact=True, obj=name)
 
 
 def _content(card: Scorecard) -> dict:

@@ -332,6 +332,27 @@ def test_amount_features_equal_a_hand_computed_ledger() -> None:
     assert p6["paid_to_due_6m"] == pytest.approx(round(400 / 900, 4))
 
 
+def test_amounts_at_the_largest_accepted_still_compute_and_ties_round_away() -> None:
+    """An amount at ``MAX_AMOUNT`` (what ingestion and the API accept at most) is summed
+    in whole cents without overflow; a ratio that prints as a tie (145 / 100,000 prints
+    0.00145, the double just below it) rounds down, as ``features.frame.rounded`` does
+    on every engine (Spark's ``round`` made it 0.0015: ``tests/engines/test_rounding.py``)."""
+    from openscore.domain.events import MAX_AMOUNT
+
+    rows = [
+        card("big", MAX_AMOUNT),
+        instalment("big", 20, MAX_AMOUNT, MAX_AMOUNT, 20),
+        instalment("big", 50, MAX_AMOUNT, MAX_AMOUNT, 50),
+        card("tie", 100_000.0),
+        instalment("tie", 20, 145.0, 145.0, 20),
+    ]
+    f = features_of(rows)
+    assert f["big"]["credit_limit"] == MAX_AMOUNT
+    assert f["big"]["utilisation"] == 1.0
+    assert f["big"]["amount_paid_6m"] == round(2 * MAX_AMOUNT / 6, 2)
+    assert f["tie"]["utilisation"] == 0.0014
+
+
 def test_revolved_on_time_equals_a_hand_computed_ledger() -> None:
     rows = [
         card("p7", 1000.0),

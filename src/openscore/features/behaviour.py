@@ -8,7 +8,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from openscore.features.frame import AsOf
+from openscore.features.frame import AsOf, rounded
 
 YEAR = 365
 TWO_YEARS = 730
@@ -24,7 +24,7 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
     bills = bills.filter((bills.due_day <= as_of.day) & (bills.due_day > as_of.day - YEAR))
     on_time = bills.paid_day.notnull() & (bills.paid_day <= bills.due_day)
     bill_share = bills.group_by("person_id").aggregate(
-        bills_on_time_12m=(bills.count(where=on_time) / bills.count()).round(4)
+        bills_on_time_12m=rounded(bills.count(where=on_time) / bills.count(), 4)
     )
 
     rentals = ev.filter((ev.type == "rental") & (ev.day > as_of.day - TWO_YEARS))
@@ -65,11 +65,11 @@ def payment_rhythm(t: ir.Table) -> dict[str, ir.Value]:
     ) / (n * n)
     return {
         "payment_evenness_12m": ibis.cases(
-            (t.payments_12m >= EVENNESS_MIN_PAYMENTS, (months / expected).round(4)),
+            (t.payments_12m >= EVENNESS_MIN_PAYMENTS, rounded(months / expected, 4)),
             else_=ibis.null("float64"),
         ),
         "payment_bursts_12m": ibis.cases(
-            (t.payments_12m >= BURSTS_MIN_PAYMENTS, bursts.round(4)),
+            (t.payments_12m >= BURSTS_MIN_PAYMENTS, rounded(bursts, 4)),
             else_=ibis.null("float64"),
         ),
     }
@@ -78,7 +78,7 @@ def payment_rhythm(t: ir.Table) -> dict[str, ir.Value]:
 def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
     return {
         "bills_on_time_12m": t.bills_on_time_12m,
-        "rentals_on_time_24m": (t.on_time / t.finished.nullif(0)).round(4),
+        "rentals_on_time_24m": rounded(t.on_time / t.finished.nullif(0), 4),
         "rentals_lost_24m": t.rentals_lost_24m,
         "active_months_12m": t.active_months_12m,
         **payment_rhythm(t),

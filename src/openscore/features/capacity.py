@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from openscore.features.frame import DAYS_PER_MONTH, AsOf, cents
+from openscore.features.frame import DAYS_PER_MONTH, AsOf, cents, rounded
 
 YEAR = 365
 #: active months of 12 needed before payment stability means anything
@@ -61,11 +61,11 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
         "spend_stability_12m": ibis.cases(
             # over a few active months the variation measures how seldom someone uses
             # the wallet, not how steady their finances are: unknown (neutral) then
-            ((mean > 0) & (months >= STABILITY_MIN_MONTHS), (var.sqrt() / mean).round(4)),
+            ((mean > 0) & (months >= STABILITY_MIN_MONTHS), rounded(var.sqrt() / mean, 4)),
             else_=ibis.null("float64"),
         ),
         "verified_assets": t.verified_assets,
         # from credit history's aggregates: the lines granted and the amounts repaid
-        "credit_limit": (t.open_limit.cast("float64") / 100).round(2),
-        "amount_paid_6m": ((t.paid_6m // 6).cast("float64") / 100).round(2),
+        "credit_limit": rounded(t.open_limit.cast("float64") / 100, 2),
+        "amount_paid_6m": rounded((t.paid_6m // 6).cast("float64") / 100, 2),
     }

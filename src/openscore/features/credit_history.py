@@ -15,7 +15,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from openscore.features.frame import AsOf, cents, months_since
+from openscore.features.frame import AsOf, cents, months_since, rounded
 
 WINDOW_24M = 730
 WINDOW_3M = 91
@@ -118,7 +118,10 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
     """The credit-history features from the joined aggregates."""
     oldest = ibis.least(t.first_opened, t.first_due)
     utilisation = ibis.cases(
-        (t.open_limit > 0, (t.due_last_month.fill_null(0).cast("float64") / t.open_limit).round(4)),
+        (
+            t.open_limit > 0,
+            rounded(t.due_last_month.fill_null(0).cast("float64") / t.open_limit, 4),
+        ),
         else_=ibis.null("float64"),
     )
     due_6m = t.due_6m.fill_null(0).cast("float64")
@@ -141,8 +144,8 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
         "paid_to_due_6m": ibis.cases(
             (
                 due_6m > 0,
-                ibis.least(t.paid_6m.fill_null(0).cast("float64") / due_6m, MAX_PAID_RATIO).round(
-                    4
+                rounded(
+                    ibis.least(t.paid_6m.fill_null(0).cast("float64") / due_6m, MAX_PAID_RATIO), 4
                 ),
             ),
             else_=ibis.null("float64"),
@@ -150,23 +153,26 @@ def features(t: ir.Table, as_of: AsOf) -> dict[str, ir.Value]:
         "paid_in_full_6m": t.paid_in_full_6m,
         "balance_months_6m": t.balance_months_6m,
         "utilisation_trend": ibis.cases(
-            (t.open_limit > 0, trend.round(4)), else_=ibis.null("float64")
+            (t.open_limit > 0, rounded(trend, 4)), else_=ibis.null("float64")
         ),
         # a statement is paid the month after it is drawn: last month's payments against
         # the month before's amounts due
         "paid_to_prev_due": ibis.cases(
             (
                 due_prev > 0,
-                ibis.least(
-                    t.paid_last_month.fill_null(0).cast("float64") / due_prev, MAX_PAID_RATIO
-                ).round(4),
+                rounded(
+                    ibis.least(
+                        t.paid_last_month.fill_null(0).cast("float64") / due_prev, MAX_PAID_RATIO
+                    ),
+                    4,
+                ),
             ),
             else_=ibis.null("float64"),
         ),
         "overdue_to_limit": ibis.cases(
-            (t.open_limit > 0, (t.overdue.fill_null(0).cast("float64") / limit).round(4)),
+            (t.open_limit > 0, rounded(t.overdue.fill_null(0).cast("float64") / limit, 4)),
             else_=ibis.null("float64"),
         ),
-        "min_paid_6m": (t.min_paid_6m.cast("float64") / 100).round(2),
+        "min_paid_6m": rounded(t.min_paid_6m.cast("float64") / 100, 2),
         "revolved_on_time_6m": t.revolved_on_time_6m,
     }
