@@ -64,3 +64,17 @@ def test_rounded_takes_exact_halves_away_from_zero() -> None:
         duck.close()
     assert got["a"].tolist() == [1.0, -1.0, 3.0, -3.0, 0.0, 0.0, 0.0]
     assert got["b"].tolist() == [0.5, -0.5, 2.5, -2.5, 0.13, -0.13, 0.0]
+
+
+def test_rounded_gives_what_duckdb_round_gave() -> None:
+    """On every test value (the ties above among them), so models trained on DuckDB's
+    features before this rule see the same values."""
+    values = _values()
+    duck = DuckDBEngine()
+    try:
+        t = duck.table(pa.table({"x": values}), "before")
+        for digits in (2, 4):
+            got = duck.to_pandas(t.select(a=rounded(t.x, digits), b=t.x.round(digits)))
+            assert np.array_equal(got["a"].to_numpy(), got["b"].to_numpy()), digits
+    finally:
+        duck.close()
