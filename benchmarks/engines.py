@@ -436,8 +436,9 @@ def main() -> None:
     command = "python benchmarks/engines.py" + (
         f" --people {args.people}" if args.people != ap.get_default("people") else ""
     )
-    if args.engines != ap.get_default("engines"):
-        command += f" --engines {args.engines}"
+    for flag in ("engines", "cluster_cores", "cluster_memory", "spark_memory", "months", "seed"):
+        if getattr(args, flag) != ap.get_default(flag):
+            command += f" --{flag.replace('_', '-')} {getattr(args, flag)}"
     save(results_name(engines), figures, summary(figures, sizes, engines), command)
 
 
