@@ -38,7 +38,15 @@ class AsOf:
 def as_of_view(events: ir.Table, as_of: AsOf) -> ir.Table:
     """Events up to and including the as-of date, with ``day`` (its day number)."""
     seen = events.filter(events.occurred_at < as_of.end_literal)
-    return seen.mutate(day=(seen.occurred_at.epoch_seconds() // 86400).cast("int64"))
+    return seen.mutate(day=day_of(seen.occurred_at))
+
+
+def day_of(at: ir.TimestampValue) -> ir.IntegerValue:
+    """The day number (days since 1970-01-01, UTC) of a time. It never decreases as the
+    time grows, so the earliest (latest) day of many events is the day of their earliest
+    (latest) time: an aggregate over most of the ledger takes the time's minimum and turns
+    that into a day once, instead of a day for every row (``docs/scale.md``)."""
+    return (at.epoch_seconds() // 86400).cast("int64")
 
 
 def months_since(day: ir.IntegerValue, as_of: AsOf) -> ir.IntegerValue:

@@ -54,7 +54,7 @@ import ibis.expr.types as ir
 import numpy as np
 
 from openscore.errors import InputError
-from openscore.features.frame import AsOf, months_since
+from openscore.features.frame import AsOf, day_of, months_since
 
 #: the features this module produces (joined by ``build_features``)
 GRAPH_FEATURES = ("network_trust",)
@@ -227,7 +227,7 @@ def voucher_facts(ev: ir.Table, as_of: AsOf, params: GraphParams) -> ir.Table:
     ident = ev.filter(verified_identity(ev))
     verified = ident.group_by("person_id").aggregate(n_verified=ident.count())
     own = ev.filter(own_history(ev))
-    history = own.group_by("person_id").aggregate(first_day=own.day.min())
+    history = own.group_by("person_id").aggregate(first_day=day_of(own.occurred_at.min()))
     both = verified.join(history, "person_id").select(verified.person_id, history.first_day)
     return both.select(
         "person_id",
