@@ -433,10 +433,17 @@ def main() -> None:
     figures["slopes"] = slopes(figures, engines)
     if args.clean:
         shutil.rmtree(args.work, ignore_errors=True)
-    command = "python benchmarks/engines.py" + (
-        f" --people {args.people}" if args.people != ap.get_default("people") else ""
+    command = "python benchmarks/engines.py"
+    flags = (
+        "people",
+        "engines",
+        "cluster_cores",
+        "cluster_memory",
+        "spark_memory",
+        "months",
+        "seed",
     )
-    for flag in ("engines", "cluster_cores", "cluster_memory", "spark_memory", "months", "seed"):
+    for flag in flags:
         if getattr(args, flag) != ap.get_default(flag):
             command += f" --{flag.replace('_', '-')} {getattr(args, flag)}"
     save(results_name(engines), figures, summary(figures, sizes, engines), command)
