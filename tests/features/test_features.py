@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import ibis
+import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from openscore.engines.base import get_engine
 from openscore.engines.duckdb import ibis_connect
 from openscore.features import FEATURE_NAMES, FEATURES, build_features
+from openscore.features.frame import AsOf, day_of
+from openscore.ingest import Ingester, no_consent_check
+from openscore.ledger import Ledger, latest_event
 
-from fixtures.data import INPUT_SCHEMA, make_events
+from fixtures.data import INPUT_SCHEMA, make_events, write_events
 
 AS_OF = date(2025, 6, 30)
 T0 = datetime(2025, 6, 30, 12, tzinfo=UTC)
+DAY_US = 86_400_000_000
 
 
 def ev(**kw) -> dict:
@@ -445,3 +455,54 @@ def test_training_reads_the_model_inputs_and_can_be_given_every_feature() -> Non
     assert not set(NOT_INPUTS) & set(MODEL_INPUTS)
     assert tuple(feature_meta(Scaling(), inputs_only=False)) == FEATURE_NAMES
     assert {"payment_evenness_12m", "payment_bursts_12m"} <= set(MODEL_INPUTS)
+
+
+@given(
+    offsets=st.lists(st.integers(-3 * DAY_US, 3 * DAY_US), min_size=1, max_size=40),
+    days=st.sampled_from([1, 31, 183, 365, 730]),
+)
+def test_a_window_on_the_time_keeps_the_same_events_as_one_on_the_day(
+    offsets: list[int], days: int
+) -> None:
+    """``AsOf.since(days)`` (a filter the Parquet scan applies) keeps exactly the events
+    whose day number is within the window, ``day > as_of.day - days``."""
+    a = AsOf(AS_OF)
+    edge = datetime.combine(AS_OF - timedelta(days=days - 1), datetime.min.time(), UTC)
+    times = [edge + timedelta(microseconds=o) for o in [0, -1, *offsets]]
+    con = ibis_connect()
+    t = ibis.memtable(pa.table({"at": pa.array(times, pa.timestamp("us", tz="UTC"))}))
+    got = con.execute(t.select(by_time=t.at >= a.since(days), by_day=day_of(t.at) > a.day - days))
+    assert got["by_time"].tolist() == got["by_day"].tolist()
+    assert got["by_time"].tolist()[:2] == [True, False]  # the window's first instant is in
+
+
+def test_features_with_the_ledgers_latest_time_equal_those_without(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """The as-of filter is left out only where the ledger's statistics show it keeps
+    every event: before the latest event it is kept, so the future stays unseen."""
+    ledger = Ledger(data_dir / "ledger")
+    path = write_events(make_events(400, seed=3), tmp_path / "b.parquet")
+    assert Ingester(ledger, consent_gate=no_consent_check).run([path], "f").accepted == 400
+    snapshot = ledger.snapshot()
+    latest = latest_event(snapshot)
+    assert latest is not None and latest.tzinfo is not None
+    engine = get_engine("duckdb")
+    try:
+        events = engine.ledger(snapshot.paths)
+        day = latest.date()
+        for as_of in (
+            day - timedelta(days=40),
+            day - timedelta(days=1),
+            day,
+            day + timedelta(days=1),
+        ):
+            with_latest = engine.to_pandas(build_features(events, as_of, latest=latest))
+            plain = engine.to_pandas(build_features(events, as_of))
+            key = "person_id"
+            pd.testing.assert_frame_equal(
+                with_latest.sort_values(key, ignore_index=True),
+                plain.sort_values(key, ignore_index=True),
+            )
+    finally:
+        engine.close()

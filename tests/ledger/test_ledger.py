@@ -15,6 +15,7 @@ from openscore.ledger import (
     compact,
     erase_person,
     expire,
+    latest_event,
     ledger_stats,
     purge_source,
     verify,
@@ -254,3 +255,13 @@ def test_read_person_fills_what_an_older_segment_lacks(ledger: Ledger) -> None:
     ]
     assert ledger.read_person("p00001").equals(own)  # the others' rows are as they were
     assert ledger.read_person("p99998").num_rows == 0
+
+
+def test_latest_event_is_the_latest_time_the_segments_hold(ledger: Ledger, data_dir: Path) -> None:
+    """From the footers' statistics: the same time as the rows' maximum, before and after
+    compaction; unknown for an empty ledger."""
+    newest = max(all_rows(ledger).column("occurred_at").to_pylist())
+    assert latest_event(ledger.snapshot()) == newest
+    compact(ledger, force=True)
+    assert latest_event(ledger.snapshot()) == newest
+    assert latest_event(Ledger(data_dir / "empty").snapshot()) is None

@@ -25,7 +25,7 @@ same numbers by the scoring tests).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -274,6 +274,7 @@ def directory_features(
 
     from openscore.engines.base import get_engine
     from openscore.features import build_features
+    from openscore.features.capacity import YEAR
     from openscore.features.frame import AsOf, as_of_view
 
     files = sorted(str(p) for p in (root / "events").rglob("*.parquet"))
@@ -286,8 +287,7 @@ def directory_features(
         features = engine.to_pandas(build_features(events, as_of, who))
         a = AsOf(as_of)
         seen = as_of_view(events, a)
-        since = (a.date - timedelta(days=365) - date(1970, 1, 1)).days
-        wallet = seen.filter((seen.type == "payment") & (seen.day > since))
+        wallet = seen.filter((seen.type == "payment") & (seen.occurred_at >= a.since(YEAR)))
         payments = engine.to_pandas(
             wallet.group_by("person_id").aggregate(wallet_payments_12m=ibis._.count())
         )

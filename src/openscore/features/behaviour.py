@@ -27,7 +27,7 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
         bills_on_time_12m=rounded(bills.count(where=on_time) / bills.count(), 4)
     )
 
-    rentals = ev.filter((ev.type == "rental") & (ev.day > as_of.day - TWO_YEARS))
+    rentals = ev.filter((ev.type == "rental") & (ev.occurred_at >= as_of.since(TWO_YEARS)))
     due_back = rentals.due_back < as_of.end_literal
     back_in_time = rentals.returned_at.notnull() & (rentals.returned_at <= rentals.due_back)
     lost = rentals.rental_outcome.isin(("lost", "damaged"))

@@ -21,7 +21,7 @@ table is held in memory as Arrow and :func:`with_graph_arrays` does the same the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 import ibis
 import ibis.expr.types as ir
@@ -33,13 +33,7 @@ from openscore.domain.sources import CONSENTABLE_SOURCES, Source
 from openscore.features import behaviour, capacity, credit_history, identity, profile
 from openscore.features.catalog import FEATURES
 from openscore.features.frame import AsOf, as_of_view, day_of
-from openscore.features.graph import (
-    GRAPH_FEATURES,
-    GraphParams,
-    may_vouch,
-    own_history,
-    verified_identity,
-)
+from openscore.features.graph import GRAPH_FEATURES, HISTORY_SOURCES, GraphParams, may_vouch
 
 #: each module gives per-person aggregates and the features computed from them (``profile``:
 #: the profile facts' aggregates, read by identity's and capacity's features)
@@ -54,6 +48,7 @@ def build_features(
     *,
     shared_flags: bool = False,
     vouchers: GraphParams | None = None,
+    latest: datetime | None = None,
 ) -> ir.Table:
     """Features as of ``as_of`` for everyone in the ledger (and in ``people`` if given).
 
@@ -63,19 +58,30 @@ def build_features(
     :func:`with_graph` needs). ``vouchers`` adds a boolean ``vouches`` column last: the
     person may vouch for others in the trust propagation with these parameters
     (``features/graph.py::voucher_facts``, taken here in the pass that computes the
-    sharing flags rather than by two more scans of the events).
+    sharing flags rather than by two more scans of the events). ``latest``: the latest
+    event's time, where the ledger's statistics tell it (``as_of_view``).
     """
     a = AsOf(as_of)
-    ev = as_of_view(events, a)
+    ev = as_of_view(events, a, latest)
+    # per source the time of the person's earliest event: whether they share it, and (for
+    # the voucher rule) the start of their own history, in one aggregate (cheaper than a
+    # count per source and a minimum beside them: ``docs/scale.md``)
+    first = ev.group_by("person_id").aggregate(
+        **{
+            _first(s.value): ev.occurred_at.min(where=ev.source == s.value)
+            for s in CONSENTABLE_SOURCES
+        }
+    )
     per_person: dict[str, ir.Value] = {
-        f"has_{s.value}": ev.count(where=ev.source == s.value) > 0 for s in CONSENTABLE_SOURCES
+        f"has_{s.value}": first[_first(s.value)].notnull() for s in CONSENTABLE_SOURCES
     }
     if vouchers is not None:
-        per_person[_VERIFIED] = ev.count(where=verified_identity(ev)) > 0
-        # the day of the earliest own event (``day_of``): a day for each of the 105 M rows
-        # of a 1 M-person ledger cost 11 of the score job's 84 CPU s there
-        per_person[_FIRST_OWN_DAY] = day_of(ev.occurred_at.min(where=own_history(ev)))
-    flags = ev.group_by("person_id").aggregate(**per_person)
+        # the day (``day_of``) of the earliest own event: a day for each of the 105 M rows
+        # of a 1 M-person ledger cost 11 of the score job's 84 CPU s there; ``least``
+        # skips the sources a person has no event of (null where they have none)
+        own = ibis.least(*(first[_first(s)] for s in HISTORY_SOURCES))
+        per_person[_FIRST_OWN_DAY] = day_of(own)
+    flags = first.select("person_id", **per_person)
     if people is not None:
         base = people.select("person_id").distinct()
         base = base.left_join(flags.view(), "person_id").select(~ibis.selectors.endswith("_right"))
@@ -107,14 +113,19 @@ def build_features(
         for s in CONSENTABLE_SOURCES:
             columns[f"has_{s.value}"] = out[f"has_{s.value}"].fill_null(False)
     if vouchers is not None:
-        verified = out[_VERIFIED].fill_null(False)
+        # a verified identity (``verified_identity``): profile's aggregate of the identity
+        # facts is 1 exactly when one of them is verified (no third scan of the events)
+        verified = (out.identity_verified == 1).fill_null(False)
         columns["vouches"] = may_vouch(verified, out[_FIRST_OWN_DAY], a, vouchers)
     return out.select("person_id", **columns)
 
 
-#: the per-person aggregates behind ``vouches`` (not in the result)
-_VERIFIED = "__verified_identity"
+#: the per-person aggregate behind ``vouches`` (not in the result)
 _FIRST_OWN_DAY = "__first_own_day"
+
+
+def _first(source: str) -> str:
+    return f"__first_{source}"
 
 
 def with_graph(features: ir.Table, graph: ir.Table) -> ir.Table:

@@ -21,7 +21,7 @@ def monthly_payments(ev: ir.Table, as_of: AsOf) -> ir.Table:
     Totals are whole cents (int64): a sum of floats depends on the order the engine adds
     them in, so DuckDB and Spark could round 29.475 to different sides; integers cannot.
     """
-    pay = ev.filter((ev.type == "payment") & (ev.day > as_of.day - YEAR))
+    pay = ev.filter((ev.type == "payment") & (ev.occurred_at >= as_of.since(YEAR)))
     pay = pay.mutate(
         month=((as_of.day - pay.day) / DAYS_PER_MONTH).floor().cast("int64"),
         cents=cents(pay.amount),
@@ -39,7 +39,9 @@ def aggregates(ev: ir.Table, as_of: AsOf) -> list[ir.Table]:
         spend_s=monthly.total.sum(),
         spend_ss=(monthly.total * monthly.total).sum(),
         # also behaviour's regularity feature: one pass over the monthly totals for both
-        active_months_12m=monthly.month.nunique(),
+        # (a row per person and month, so the rows are the distinct months: a count, not
+        # the hash set per person ``nunique`` builds)
+        active_months_12m=monthly.count(),
         # behaviour's payment rhythm: the count and the sum of squares of monthly counts
         payments_12m=monthly.payments.sum(),
         payments_ss=(monthly.payments * monthly.payments).sum(),

@@ -32,12 +32,33 @@ class AsOf:
 
     @property
     def end_literal(self) -> ir.TimestampScalar:
-        return ibis.timestamp(self.end.replace(tzinfo=None)).cast("timestamp('UTC')")
+        return _utc_literal(self.end)
+
+    def since(self, days: int) -> ir.TimestampScalar:
+        """The first instant of the last ``days`` days up to the as-of date: an event's
+        ``day > as_of.day - days`` exactly when its ``occurred_at`` is at or after it.
+
+        A window filtered on the time is pushed into the Parquet scan; filtered on the day
+        number, the day is computed for every event of the type first (the wallet payments'
+        year: 5.9 → 4.3 s of a 1 M-person ledger's feature query, ``docs/scale.md``)."""
+        start = datetime.combine(self.date - timedelta(days=days - 1), datetime.min.time(), UTC)
+        return _utc_literal(start)
 
 
-def as_of_view(events: ir.Table, as_of: AsOf) -> ir.Table:
-    """Events up to and including the as-of date, with ``day`` (its day number)."""
-    seen = events.filter(events.occurred_at < as_of.end_literal)
+def _utc_literal(at: datetime) -> ir.TimestampScalar:
+    return ibis.timestamp(at.replace(tzinfo=None)).cast("timestamp('UTC')")
+
+
+def as_of_view(events: ir.Table, as_of: AsOf, latest: datetime | None = None) -> ir.Table:
+    """Events up to and including the as-of date, with ``day`` (its day number).
+
+    ``latest``: the latest ``occurred_at`` of ``events`` where it is known (the ledger's
+    statistics, ``ledger.latest_event``); before the as-of date's end the filter would
+    keep every event, so it is left out (on DuckDB it costs a scan of every event's time
+    in each of the query's scans: ``docs/scale.md``)."""
+    seen = events
+    if latest is None or latest >= as_of.end:
+        seen = events.filter(events.occurred_at < as_of.end_literal)
     return seen.mutate(day=day_of(seen.occurred_at))
 
 

@@ -195,6 +195,7 @@ def graph_of_table(
     *,
     store: bool = True,
     events: ir.Table | None = None,
+    latest: datetime | None = None,
     threads: int = 1,
 ) -> dict[str, npt.NDArray[np.float64]]:
     """:func:`compute_graph` over everyone's features held in memory (the DuckDB batch job).
@@ -207,7 +208,8 @@ def graph_of_table(
     same expression as :func:`propagate`'s), and the rounds run on arrays
     (``features.graph.propagate_arrays``: the same operations, each person's sum of
     fixed-point integers, so the values are :func:`propagate`'s to the last bit). The
-    snapshot is stored as by :func:`compute_graph`.
+    snapshot is stored as by :func:`compute_graph`. ``events`` and ``latest``: the
+    ledger's table and its latest event time, if the caller has them (``as_of_view``).
 
     Returns each graph feature for every row of ``features``, NaN where the snapshot
     holds no row (no value above 0): what :func:`openscore.features.build.with_graph_arrays`
@@ -231,7 +233,8 @@ def graph_of_table(
         standing[known] = np.maximum(0.0, np.minimum(1.0, s))
     vouches = features["vouches"].fill_null(False).to_numpy()
     a = AsOf(as_of)
-    edges = engine.con.to_pyarrow(weighted_edges(ledger_edges(as_of_view(events, a)), a, params))
+    ev = as_of_view(events, a, latest)
+    edges = engine.con.to_pyarrow(weighted_edges(ledger_edges(ev), a, params))
     ids = features["person_id"].combine_chunks() if n else pa.array([], pa.string())
     # both ends of a mutual edge have events, so rows: an edge to no row would carry nothing
     trust = _trust(ids, standing, vouches, edges, params)

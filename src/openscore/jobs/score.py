@@ -18,7 +18,7 @@ from openscore.features import build_features, with_graph
 from openscore.features.build import with_graph_arrays
 from openscore.features.graph import GraphParams
 from openscore.fsio import atomic_path
-from openscore.jobs.features import feature_table
+from openscore.jobs.features import feature_table, known_latest
 from openscore.jobs.graph import compute_graph, graph_of_table
 from openscore.ledger import Ledger
 from openscore.model import Scorecard
@@ -211,8 +211,10 @@ def features_in_memory(
     voucher facts and a query per propagation round (``docs/scale.md``).
     """
     params = graph_params or graph_params_of(card)
-    events = engine.ledger(ledger.snapshot().paths)
-    everyone = build_features(events, as_of, shared_flags=True, vouchers=params)
+    snapshot = ledger.snapshot()
+    events = engine.ledger(snapshot.paths)
+    latest = known_latest(engine, snapshot)
+    everyone = build_features(events, as_of, shared_flags=True, vouchers=params, latest=latest)
     table = engine.con.to_pyarrow(everyone)
     graph = graph_of_table(
         engine,
@@ -223,6 +225,7 @@ def features_in_memory(
         params,
         store=store_graph,
         events=events,
+        latest=latest,
         threads=_threads(engine),
     )
     return with_graph_arrays(table, graph)

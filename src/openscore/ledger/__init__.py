@@ -6,7 +6,7 @@ from openscore.ledger.expiry import expire, negative_record_sql
 from openscore.ledger.manifest import Batch, Manifest, Segment
 from openscore.ledger.pending import PendingOp, pending_operations
 from openscore.ledger.repair import RepairReport, repair
-from openscore.ledger.stats import ledger_stats
+from openscore.ledger.stats import latest_event, ledger_stats
 from openscore.ledger.store import Ledger, Snapshot, WriteTxn
 from openscore.ledger.verify import VerifyReport, verify
 
@@ -25,6 +25,7 @@ __all__ = [
     "tidy",
     "erase_person",
     "expire",
+    "latest_event",
     "ledger_stats",
     "negative_record_sql",
     "pending_operations",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from openscore.engines.duckdb import connect, parquet_list
-from openscore.ledger.store import Ledger
+from openscore.ledger.store import Ledger, Snapshot
 
 
 def ledger_stats(ledger: Ledger) -> dict[str, Any]:
@@ -40,3 +41,31 @@ def ledger_stats(ledger: Ledger) -> dict[str, Any]:
     finally:
         con.close()
     return out
+
+
+def latest_event(snapshot: Snapshot) -> datetime | None:
+    """The latest ``occurred_at`` of the snapshot's events, from the segments' Parquet
+    statistics (their footers, not their rows): None if there are none or a row group
+    has no statistics for it.
+
+    A feature query as of a date at or after it can leave out the as-of filter, which
+    keeps every row then; DuckDB does not drop it by the statistics itself and decodes
+    every event's time in each scan of the query (``docs/scale.md``).
+    """
+    if snapshot.empty:
+        return None
+    con = connect()
+    try:
+        row = con.execute(
+            "SELECT sum(row_group_num_rows), count(*) FILTER (WHERE stats_max_value IS NULL), "
+            "max(CAST(stats_max_value AS TIMESTAMPTZ)) "
+            f"FROM parquet_metadata({parquet_list(snapshot.paths)}) "
+            "WHERE path_in_schema = 'occurred_at'"
+        ).fetchone()
+    finally:
+        con.close()
+    rows, missing, latest = row if row is not None else (None, None, None)
+    # every row of every segment under a statistic (a file without the column has none)
+    if rows != snapshot.manifest.rows or missing or latest is None:
+        return None
+    return latest  # type: ignore[no-any-return]
