@@ -9,12 +9,18 @@ import os
 import random
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openscore.ingest import Ingester, no_consent_check
-from openscore.ingest.readers import MAX_JSON_DEPTH
+from openscore.ingest.readers import MAX_JSON_DEPTH, _all_ascii
 from openscore.ledger import Ledger
 
 HEADER = b"event_id,type,person_id,source,occurred_at,channel,amount,currency\n"
@@ -115,3 +121,57 @@ def test_a_csv_row_neither_utf8_nor_the_right_width_costs_only_itself(tmp_path: 
     assert sorted(by_line) == ["3", "5", "7"]
     assert (result.accepted, result.rejected, result.rows_read) == (4, 3, 7)
     assert stored_ids(tmp_path) == ["g1", "g3", "g5", "g7"]
+
+
+def _unchecked_strings(values: list[bytes]) -> pa.Array:
+    """A ``string`` array holding ``values`` as they are, valid UTF-8 or not (pyarrow
+    checks text it builds; a Parquet file written elsewhere need not hold valid text)."""
+    offsets = np.cumsum([0, *(len(v) for v in values)], dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.string(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(values))]
+    )
+
+
+def test_a_parquet_cell_that_is_not_utf8_costs_only_its_row(tmp_path: Path) -> None:
+    """Parquet text is not checked when read: an ASCII column is taken as it is, one with
+    other bytes is checked, and a cell that is not UTF-8 rejects its row by its field."""
+    n = 6
+    channel = [b"online"] * n
+    channel[2] = b"onl\xffine"
+    merchant = [b"caf\xc3\xa9 \xe5\x8c\x97\xe4\xba\xac"] * n  # valid UTF-8 beyond ASCII
+    table = pa.table(
+        {
+            "event_id": [f"g{i}" for i in range(n)],
+            "type": ["payment"] * n,
+            "person_id": ["p1"] * n,
+            "source": ["wallet"] * n,
+            "occurred_at": pa.array(
+                [datetime(2024, 1, i + 1, 10, tzinfo=UTC) for i in range(n)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "channel": _unchecked_strings(channel),
+            "amount": [10.0] * n,
+            "currency": ["CNY"] * n,
+            "merchant_category": _unchecked_strings(merchant),
+        }
+    )
+    path = tmp_path / "in.parquet"
+    pq.write_table(table, path)
+    result = run(tmp_path, path)
+    rows = report(result)
+    assert [(r["field"], r["line"]) for r in rows] == [("channel", "3")]
+    assert (result.accepted, result.rejected) == (n - 1, 1)
+    stored = Ledger(tmp_path / "ledger").read_person("p1")
+    assert sorted(stored.column("event_id").to_pylist()) == [f"g{i}" for i in range(n) if i != 2]
+    assert set(stored.column("merchant_category").to_pylist()) == {"café 北京"}
+
+
+@given(st.lists(st.text(max_size=12), max_size=40), st.integers(0, 5), st.integers(0, 5))
+def test_the_ascii_shortcut_says_what_the_bytes_say(
+    values: list[str], head: int, tail: int
+) -> None:
+    arr = pa.array(values, pa.string())
+    part = arr.slice(min(head, len(arr)), max(0, len(arr) - head - tail))
+    want = all(v.isascii() for v in part.to_pylist())
+    assert _all_ascii(part) == want
+    assert _all_ascii(part.cast(pa.large_string())) == want

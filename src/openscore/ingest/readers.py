@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -621,17 +622,40 @@ def _parquet_batches(
 def utf8_or_binary(table: pa.Table) -> pa.Table:
     """Parquet text columns are not checked for UTF-8 when read: a column holding invalid
     UTF-8 is passed on as bytes, and validation rejects the cells that hold it (as for
-    CSV)."""
+    CSV). A chunk whose bytes are all ASCII is valid UTF-8 as it is (eight bytes at a
+    time: about a tenth of pyarrow's full validation, which the others still get)."""
     for i, f in enumerate(table.schema):
         if not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)):
             continue
         try:
             for chunk in table.column(i).chunks:
-                chunk.validate(full=True)
+                if not _all_ascii(chunk):
+                    chunk.validate(full=True)
         except pa.ArrowInvalid:
             binary = pa.large_binary() if pa.types.is_large_string(f.type) else pa.binary()
             table = table.set_column(i, f.name, table.column(i).cast(binary))
     return table
+
+
+_HIGH_BITS = np.uint64(0x8080808080808080)
+
+
+def _all_ascii(chunk: pa.Array) -> bool:
+    """Whether the bytes of a ``string``/``large_string`` array's values are all below
+    0x80 (the bytes between its first and last offset: a slice's own)."""
+    if len(chunk) == 0:
+        return True
+    _, offsets_buf, data_buf = chunk.buffers()[:3]
+    if data_buf is None:
+        return True
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buf, dtype=width, count=chunk.offset + len(chunk) + 1)
+    start, end = int(offsets[chunk.offset]), int(offsets[-1])
+    data = np.frombuffer(data_buf, dtype=np.uint8)[start:end]
+    whole = len(data) - len(data) % 8
+    if (data[:whole].view(np.uint64) & _HIGH_BITS).any():
+        return False
+    return not bool((data[whole:] >= 0x80).any())
 
 
 def _parquet_chunks(pf: pq.ParquetFile, columns: list[str] | None) -> Iterator[pa.Table]:

@@ -300,6 +300,9 @@ def validation_sql(
     inner: list[str] = []
     typed: dict[str, str] = {}
     raw: dict[str, str] = {}  # the value as given: NULL when absent or empty
+    #: a text column read as bytes: its flag of a cell that is not UTF-8 (then its text
+    #: is NULL, but the cell is not empty: only that rule is broken)
+    bad_utf8: dict[str, str] = {}
 
     # inner query: each raw column parsed once; the outer query refers to it by name
     for column in EVENT_COLUMNS:
@@ -311,11 +314,10 @@ def validation_sql(
             inner.append(f"{text} AS {tname}")
             raw[name] = tname
             if pa.types.is_binary(t) or pa.types.is_large_binary(t):
-                inner.append(
-                    f"{_q(name)} IS NOT NULL AND {text} IS NULL AS {_q('__bad_utf8_' + name)}"
-                )
+                bad_utf8[name] = _q("__bad_utf8_" + name)
+                inner.append(f"{_q(name)} IS NOT NULL AND {text} IS NULL AS {bad_utf8[name]}")
                 rules.add(
-                    _q("__bad_utf8_" + name),
+                    bad_utf8[name],
                     name,
                     "not valid UTF-8 (is the file in another encoding?)",
                 )
@@ -351,6 +353,7 @@ def validation_sql(
                 types=None,
                 required=True,
                 facts=facts.get(column.name),
+                bad_utf8=bad_utf8.get(column.name),
             )
     rules.add(
         f"{typed['type']} IS NOT NULL AND {typed['type']} NOT IN {_in_list(TYPE_NAMES)}",
@@ -393,6 +396,7 @@ def validation_sql(
                 types=needs,
                 required=True,
                 facts=facts.get(column.name),
+                bad_utf8=bad_utf8.get(column.name),
             )
         if optional:
             _column_rules(
@@ -404,6 +408,7 @@ def validation_sql(
                 types=optional,
                 required=False,
                 facts=facts.get(column.name),
+                bad_utf8=bad_utf8.get(column.name),
             )
 
     # rules across fields
@@ -452,6 +457,7 @@ def _column_rules(
     types: list[str] | None,
     required: bool,
     facts: ColumnFacts | None = None,
+    bad_utf8: str | None = None,
 ) -> None:
     name = column.name
     k = column.kind
@@ -460,7 +466,8 @@ def _column_rules(
             rules.add("true", name, "required, but the file has no such column", types=types)
         return
     if required:
-        rules.add(f"{raw} IS NULL", name, "required, but empty or missing", types=types)
+        missing = f"{raw} IS NULL" if bad_utf8 is None else f"{raw} IS NULL AND NOT {bad_utf8}"
+        rules.add(missing, name, "required, but empty or missing", types=types)
     present = f"{raw} IS NOT NULL"
 
     def add(cond: str, reason: str) -> None:
