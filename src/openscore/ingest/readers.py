@@ -31,7 +31,6 @@ from openscore.errors import InputError, StorageError
 from openscore.ingest.rejections import Rejection, clip_value
 
 if TYPE_CHECKING:
-    import numpy as np
     import numpy.typing as npt
 
 #: a line longer than this is rejected as a whole (detected for sure from 2x the window)
@@ -640,18 +639,26 @@ def utf8_or_binary(table: pa.Table) -> pa.Table:
 _HIGH_BITS = np.uint64(0x8080808080808080)
 
 
+def text_buffers(chunk: pa.Array) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.uint8]]:
+    """A non-empty ``string``/``large_string`` array's value offsets (``len + 1`` of them,
+    a slice's own) and the data bytes they point into, as numpy views of its buffers."""
+    _, offsets_buf, data_buf = chunk.buffers()[:3]
+    width: type[np.integer] = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets: npt.NDArray[np.integer] = np.frombuffer(
+        offsets_buf, dtype=width, count=chunk.offset + len(chunk) + 1
+    )
+    if data_buf is None:
+        return offsets[chunk.offset :], np.empty(0, np.uint8)
+    return offsets[chunk.offset :], np.frombuffer(data_buf, dtype=np.uint8)
+
+
 def _all_ascii(chunk: pa.Array) -> bool:
     """Whether the bytes of a ``string``/``large_string`` array's values are all below
     0x80 (the bytes between its first and last offset: a slice's own)."""
     if len(chunk) == 0:
         return True
-    _, offsets_buf, data_buf = chunk.buffers()[:3]
-    if data_buf is None:
-        return True
-    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets = np.frombuffer(offsets_buf, dtype=width, count=chunk.offset + len(chunk) + 1)
-    start, end = int(offsets[chunk.offset]), int(offsets[-1])
-    data = np.frombuffer(data_buf, dtype=np.uint8)[start:end]
+    offsets, buffer = text_buffers(chunk)
+    data = buffer[int(offsets[0]) : int(offsets[-1])]
     whole = len(data) - len(data) % 8
     if (data[:whole].view(np.uint64) & _HIGH_BITS).any():
         return False

@@ -38,6 +38,7 @@ from openscore.domain.events import (
 )
 from openscore.domain.sources import Source
 from openscore.engines.duckdb import sql_literal
+from openscore.ingest.readers import text_buffers
 
 SEP = "\x1f"
 MAX_ID = 128
@@ -107,17 +108,12 @@ def _facts(col: pa.ChunkedArray, kind: Kind) -> ColumnFacts:
     for chunk in col.chunks:
         if len(chunk) == 0 or chunk.null_count == len(chunk):
             continue
-        _, offsets_buf, data_buf = chunk.buffers()[:3]
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(offsets_buf, dtype=width, count=chunk.offset + len(chunk) + 1)[
-            chunk.offset :
-        ]
+        offsets, data = text_buffers(chunk)
         lengths = np.diff(offsets)
         longest = int(lengths.max()) if len(lengths) else 0
-        if longest == 0 or data_buf is None:
+        if longest == 0 or len(data) == 0:
             continue
         max_bytes = max(max_bytes, longest)
-        data = np.frombuffer(data_buf, dtype=np.uint8)
         filled = lengths > 0
         first = data[offsets[:-1][filled]]
         last = data[offsets[1:][filled] - 1]
