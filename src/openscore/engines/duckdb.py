@@ -39,6 +39,11 @@ def sql_literal(value: str) -> str:
     return "'" + _sql_str(value) + "'"
 
 
+def sql_identifier(name: str) -> str:
+    """A quoted SQL identifier for ``name``."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def parquet_list(paths: list[Path] | list[str]) -> str:
     """``[...]`` list literal of Parquet paths for ``read_parquet``."""
     return "[" + ", ".join(sql_literal(str(p)) for p in paths) + "]"

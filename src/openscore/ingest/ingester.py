@@ -40,24 +40,37 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from openscore.config import Settings, get_settings
 from openscore.domain.events import EVENT_COLUMNS, LEDGER_SCHEMA
-from openscore.engines.duckdb import connect, parquet_list, sql_literal
+from openscore.engines.duckdb import connect, parquet_list, sql_identifier, sql_literal
 from openscore.errors import InputError, StorageError
+from openscore.ingest import readers
 from openscore.ingest.consent import ConsentGate, SuppressionCheck, no_consent_check
-from openscore.ingest.readers import RawFile, iter_batches, open_raw, utf8_or_binary
+from openscore.ingest.readers import (
+    RawFile,
+    direct_parquet_types,
+    iter_batches,
+    open_raw,
+    utf8_or_binary,
+)
 from openscore.ingest.rejections import Rejection
-from openscore.ingest.validation import column_facts, validation_sql
+from openscore.ingest.validation import (
+    assumed_facts,
+    broken_assumption,
+    column_facts,
+    validation_sql,
+)
 from openscore.ingest.writer import BackgroundWriter, read_ahead
 from openscore.ledger.durable import REFUSALS, out_of_space, storage_guard
 from openscore.ledger.manifest import Batch, Segment, now_iso
@@ -288,7 +301,14 @@ class Ingester:
         first_part, rows = part, 0
         try:
             raw = open_raw(path, work)
-            for table in read_ahead(iter_batches(raw, EVENT_NAMES)):
+            # a Parquet file DuckDB can read is read by it, whole; any other in batches
+            direct = self._stage_direct(
+                con, raw, index, part, furnisher_id, work, result, progress, writer
+            )
+            if direct is not None:
+                part, rows = direct
+            batches = read_ahead(iter_batches(raw, EVENT_NAMES)) if direct is None else ()
+            for table in batches:
                 self._validate_batch(
                     con,
                     table,
@@ -358,6 +378,53 @@ class Ingester:
             path.unlink(missing_ok=True)
         self._parts = [p for p in self._parts if not first <= p[0] < end]
 
+    def _stage_direct(
+        self, con, raw, index, part, furnisher_id, work, result, progress, writer
+    ) -> tuple[int, int] | None:
+        """A Parquet file read by DuckDB straight into validation, in one streaming query
+        (no pyarrow read, no Arrow table handed to DuckDB: about a third of the CPU of
+        reading it in batches), validated as if its text were clean
+        (``validation.assumed_facts``); each batch of validated rows is checked for that
+        before it is kept. (next part number, rows) — or None when the file is not such a
+        file, or a batch broke the assumption, or DuckDB could not read it: then its parts
+        so far are dropped and the file is read the careful way (``iter_batches``), which
+        also says what is wrong with it."""
+        types = direct_parquet_types(raw, EVENT_NAMES)
+        if types is None:
+            return None
+        assumed = assumed_facts(types)
+        columns = ", ".join(sql_identifier(name) for name in types)
+        source = f"read_parquet({sql_literal(str(raw.work_path))}, file_row_number = true)"
+        sql = validation_sql(
+            f"(SELECT {columns}, file_row_number + 1 AS _line FROM {source})",
+            types,
+            furnisher_id=furnisher_id,
+            file_index=index,
+            now=self.now,
+            facts=assumed,
+        )
+        first, rows = part, 0
+        try:
+            reader = con.sql(self._with_batch_columns(sql, result)).to_arrow_reader(
+                readers.BATCH_ROWS
+            )
+            for validated in _tables_of(reader, readers.BATCH_ROWS):
+                if broken_assumption(assumed, validated) is not None:
+                    reader.close()
+                    raise _NotAsAssumed
+                self._keep(validated, part, work, writer)
+                part += 1
+                rows += validated.num_rows
+                if progress:
+                    progress(f"reading {raw.path.name}", result.rows_read + rows, 0)
+        except (_NotAsAssumed, duckdb.Error) as exc:
+            if isinstance(exc, duckdb.Error) and out_of_space(exc):
+                raise
+            writer.wait()  # its parts written before they are forgotten
+            self._drop_parts(work, first, part + 1)
+            return None
+        return part, rows
+
     def _validate_batch(
         self,
         con,
@@ -392,13 +459,25 @@ class Ingester:
             )
             # one pass: the typed rows, the batch's id and time, and each row's keys, as
             # Arrow (in the order of the lines: the connection preserves insertion order)
-            validated = con.sql(
-                f"SELECT *, {sql_literal(_batch_id(result))} AS batch_id, "
-                f"CAST({sql_literal(self._ingested_at)} AS TIMESTAMPTZ) AS ingested_at, "
-                f"{int(part)} AS _part, hash(event_id) AS _h FROM ({sql})"
-            ).to_arrow_table()
+            validated = con.sql(self._with_batch_columns(sql, result)).to_arrow_table()
         finally:
             con.unregister("raw_batch")
+        self._keep(validated, part, work, writer)
+
+    def _with_batch_columns(self, sql: str, result: IngestResult) -> str:
+        """The validation query with the batch's id and time and each row's id hash."""
+        return (
+            f"SELECT *, {sql_literal(_batch_id(result))} AS batch_id, "
+            f"CAST({sql_literal(self._ingested_at)} AS TIMESTAMPTZ) AS ingested_at, "
+            f"hash(event_id) AS _h FROM ({sql})"
+        )
+
+    def _keep(self, validated: pa.Table, part: int, work: Path, writer: BackgroundWriter) -> None:
+        """Part ``part`` of the run: ``writer`` writes the valid rows of ``validated`` (in
+        the ledger's form) and every row's keys, while the next batch is validated."""
+        validated = validated.append_column(
+            "_part", pa.array(np.full(validated.num_rows, part, np.int32))
+        )
         valid = validated.column("_errors").null_count  # a valid row has no broken rule
         keys_path = work / "staged" / f"part-{part:06d}.parquet"
         keys = validated.select(KEY_COLUMNS)
@@ -415,7 +494,7 @@ class Ingester:
                 with storage_guard(out):
                     write_segment_file(rows, out)
             with storage_guard(keys_path):
-                pq.write_table(keys, keys_path, compression="lz4")
+                write_keys(keys, keys_path)
 
         writer.submit(write)
 
@@ -819,6 +898,45 @@ def _plain(table: pa.Table, *, utf8_checked: bool) -> pa.Table:
 
 
 _CHUNK_ROWS = 122_880
+
+
+def write_keys(keys: pa.Table, path: Path) -> None:
+    """A part's keys, written to be read back once or twice within the run: not
+    compressed, the source as a dictionary, statistics only of the numbers (``_locate``
+    skips row groups by the part); half the CPU of lz4 with every default."""
+    pq.write_table(
+        keys,
+        path,
+        compression="none",
+        use_dictionary=["source"],
+        write_statistics=["_part", "_file", "_line"],
+    )
+
+
+def _tables_of(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
+    """The reader's batches (DuckDB hands them over a row group at a time) as tables of
+    about ``rows`` rows: each at least ``rows``, and the rest of the file — when it is less
+    than half of that — joined to the last one, so no part is small (see
+    ``MIN_PART_ROWS``) unless the whole file is."""
+    held: list[pa.RecordBatch] = []  # a whole table, given out once the next one starts
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in reader:
+        if count >= rows:
+            if held:
+                yield pa.Table.from_batches(held)
+            held, pending, count = pending, [], 0
+        pending.append(batch)
+        count += batch.num_rows
+    if held and count < rows // 2:
+        held, pending = held + pending, []
+    for group in (held, pending):
+        if group:
+            yield pa.Table.from_batches(group)
+
+
+class _NotAsAssumed(Exception):
+    """A batch read straight from a Parquet file held what its validation took it not to."""
 
 
 def _write_json(path: Path, body: dict) -> None:

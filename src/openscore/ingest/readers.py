@@ -618,6 +618,48 @@ def _parquet_batches(
         ) from exc
 
 
+def direct_parquet_types(raw: RawFile, columns: list[str]) -> dict[str, pa.DataType] | None:
+    """The types of the wanted ``columns`` a Parquet file holds, when DuckDB can read the
+    file straight into validation as pyarrow would read it: rows, at least one wanted
+    column, no name twice, and every wanted column plain text, a number, a date, a time
+    stamp, a boolean or empty (a dictionary of text counts as text). None otherwise, or
+    when the footer cannot be read: then the file is read by :func:`iter_batches`, which
+    also says what is wrong with it. Sets ``raw.columns``."""
+    if raw.work_path is None or raw.format != "parquet":
+        return None
+    try:
+        pf = pq.ParquetFile(raw.work_path)
+        schema, rows = pf.schema_arrow, pf.metadata.num_rows
+    except Exception:  # the careful reading says what is wrong
+        return None
+    raw.columns = list(schema.names)
+    if rows == 0 or len(set(schema.names)) != len(schema.names):
+        return None
+    types = {}
+    for f in schema:
+        if f.name not in columns:
+            continue
+        t = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
+        if not _plain_type(t):
+            return None
+        types[f.name] = t
+    return types or None
+
+
+def _plain_type(t: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_integer(t)
+        or (pa.types.is_floating(t) and t != pa.float16())
+        or pa.types.is_decimal128(t)
+        or pa.types.is_timestamp(t)
+        or pa.types.is_date(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_null(t)
+    )
+
+
 def utf8_or_binary(table: pa.Table) -> pa.Table:
     """Parquet text columns are not checked for UTF-8 when read: a column holding invalid
     UTF-8 is passed on as bytes, and validation rejects the cells that hold it (as for
