@@ -16,7 +16,7 @@ def test_jobs_run_in_order_in_one_other_thread() -> None:
         for i in range(20):
             writer.submit(lambda i=i: done.append((i, threading.current_thread().name)))
     assert [i for i, _ in done] == list(range(20))
-    assert {name for _, name in done} == {"ingest-writer"}
+    assert {name for _, name in done} == {"ingest-writer-0"}
 
 
 def test_an_error_is_raised_to_the_caller_and_the_rest_is_not_written() -> None:
@@ -57,7 +57,44 @@ def test_the_callers_own_error_wins_and_the_thread_still_ends() -> None:
         with BackgroundWriter() as writer:
             writer.submit(lambda: None)
             raise KeyError("caller")
-    assert not writer._thread.is_alive()
+    assert not any(t.is_alive() for t in writer._threads)
+
+
+def test_lanes_run_beside_each_other_and_can_be_waited_for_alone() -> None:
+    """A job that waits in one lane does not hold up the other lane: waiting for that
+    lane returns while the first is still busy; each lane keeps its own order."""
+    gate = threading.Event()
+    done: list[tuple[int, str]] = []
+    with BackgroundWriter(lanes=2) as writer:
+        writer.submit(gate.wait, 0)
+        for i in range(5):
+            writer.submit(lambda i=i: done.append((i, threading.current_thread().name)), 1)
+        writer.wait(1)
+        assert [i for i, _ in done] == list(range(5))
+        assert {name for _, name in done} == {"ingest-writer-1"}
+        assert not gate.is_set()  # lane 0 still busy
+        gate.set()
+        writer.wait()
+
+
+def test_an_error_in_one_lane_stops_the_other_and_is_raised() -> None:
+    """A job queued in another lane when one fails does not run, nor does any submitted
+    after; the error is raised by ``wait``, ``submit`` and leaving the block."""
+    gate = threading.Event()
+    done: list[int] = []
+    writer = BackgroundWriter(lanes=2)
+    writer.submit(gate.wait, 1)
+    writer.submit(lambda: done.append(1), 1)  # queued behind the gate
+    writer.submit(lambda: (_ for _ in ()).throw(OSError("disk")), 0)
+    with pytest.raises(OSError, match="disk"):
+        writer.wait(0)
+    gate.set()
+    with pytest.raises(OSError, match="disk"):
+        writer.submit(lambda: done.append(2), 1)
+    with pytest.raises(OSError, match="disk"):
+        writer.__exit__(None, None, None)
+    assert done == []
+    assert not any(t.is_alive() for t in writer._threads)
 
 
 # -- read_ahead ------------------------------------------------------------------------------

@@ -9,12 +9,14 @@ import contextlib
 import signal
 import threading
 from collections.abc import Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import Connection
 
 from openscore.cli.app import app, console
+
+if TYPE_CHECKING:  # (SQLAlchemy is imported only when the worker runs: every command starts faster)
+    from sqlalchemy.engine import Connection
 
 
 @app.command()

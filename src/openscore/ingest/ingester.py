@@ -88,6 +88,9 @@ INPUT_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parque
 #: as one segment, so many small files do not make many small segments
 MIN_PART_ROWS = 122_880
 
+#: the lanes of the run's ``BackgroundWriter``
+_PARTS, _KEYS = 0, 1
+
 #: progress callback: (stage, done, total)
 Progress = Callable[[str, int, int], None]
 
@@ -210,9 +213,13 @@ class Ingester:
             # dozens of short lists, and as joins they cost more than the rest of it together
             con.execute("SET disabled_optimizers = 'in_clause'")
             try:
-                self._stage(con, files, furnisher_id, work, result, progress)
-                self._check_batch(con)
-                seen = self._check_ledger_unlocked(con, furnisher_id)
+                # the parts are written in a lane of their own: the checks, which read
+                # only the keys, start while the last of them are still being written
+                with BackgroundWriter(lanes=2) as self._writer:
+                    self._stage(con, files, furnisher_id, work, result, progress)
+                    self._check_batch(con)
+                    seen = self._check_ledger_unlocked(con, furnisher_id)
+                # (every part is written now: what follows reads them)
                 self._count(con, result)
                 segments: list[Path] = []
                 if result.accepted:
@@ -263,11 +270,11 @@ class Ingester:
         self._ingested_at = now_iso()
         self._rewrites = 0
         part = 0
-        with BackgroundWriter() as writer:
-            for index, path in enumerate(files):
-                part = self._stage_file(
-                    con, index, path, part, furnisher_id, work, result, progress, writer
-                )
+        for index, path in enumerate(files):
+            part = self._stage_file(
+                con, index, path, part, furnisher_id, work, result, progress, self._writer
+            )
+        self._writer.wait(_KEYS)
         if any((work / "staged").iterdir()):
             con.execute(
                 "CREATE VIEW staged AS SELECT * FROM "
@@ -489,14 +496,17 @@ class Ingester:
         if valid:
             self._parts.append((part, out, valid))
 
-        def write() -> None:
-            if valid:
-                with storage_guard(out):
-                    write_segment_file(rows, out)
+        def write_part() -> None:
+            with storage_guard(out):
+                write_segment_file(rows, out)
+
+        def write_keys_file() -> None:
             with storage_guard(keys_path):
                 write_keys(keys, keys_path)
 
-        writer.submit(write)
+        if valid:
+            writer.submit(write_part, _PARTS)
+        writer.submit(write_keys_file, _KEYS)
 
     def _check_batch(self, con) -> None:
         """Rows that are valid but may not be stored: without consent, or a repeat of an
@@ -504,11 +514,12 @@ class Ingester:
         con.execute("CREATE TABLE excluded (_file INTEGER, _line BIGINT, status VARCHAR)")
         self._exclude_erased(con)
         self._exclude_without_consent(con)
-        # the repeated ids first (usually none): by the ids' hashes (one aggregation of
-        # integers), then the ids themselves among the rows whose hash repeats
+        # the repeated ids first (usually none): by the ids' hashes, sorted (a hash that
+        # equals the one before it repeats; a third less CPU than grouping them), then the
+        # ids themselves among the rows whose hash repeats
         con.execute(
-            "CREATE TEMP TABLE repeated_h AS SELECT _h FROM staged WHERE _errors IS NULL "
-            "GROUP BY _h HAVING count(*) > 1"
+            "CREATE TEMP TABLE repeated_h AS SELECT DISTINCT _h FROM (SELECT _h, lag(_h) "
+            "OVER (ORDER BY _h) AS _before FROM staged WHERE _errors IS NULL) WHERE _h = _before"
         )
         if not con.execute("SELECT count(*) FROM repeated_h").fetchall()[0][0]:
             return
@@ -699,6 +710,7 @@ class Ingester:
         of them, with their ``_file`` and ``_line``. Checked first: a row missing, or with
         another id than expected, stops the run (the work files would be out of step;
         nothing is committed)."""
+        self._writer.wait()  # the parts are all written
         paths = [r[0] for r in con.execute(f"SELECT DISTINCT _path FROM {table}").fetchall()]
         source = (
             f"read_parquet({parquet_list(sorted(paths))}, filename = true, "

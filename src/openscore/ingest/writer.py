@@ -2,10 +2,10 @@
 
 Validation runs in DuckDB's threads. Reading the next batch (:func:`read_ahead`: pyarrow's
 CSV parser, its Parquet reader) and writing the last one's part and keys with pyarrow
-(:class:`BackgroundWriter`) run in a thread each, so the cores a batch's validation
-leaves idle do the rest (all of them let go of the GIL while they work). At most one
-batch waits on either side, so memory holds at most five. An error in either thread is
-raised to the caller, in order: nothing is lost silently.
+(:class:`BackgroundWriter`: the parts in one lane, the keys in another, a thread each) run
+beside it, so the cores a batch's validation leaves idle do the rest (all of them let go
+of the GIL while they work). At most one job waits in each lane, so memory holds at most
+five batches. An error in any thread is raised to the caller: nothing is lost silently.
 """
 
 from __future__ import annotations
@@ -67,36 +67,46 @@ def read_ahead(items: Iterator[T]) -> Iterator[T]:
 
 
 class BackgroundWriter:
-    """``with BackgroundWriter() as w: w.submit(job) ...``: jobs run in order, in one thread;
-    leaving the block waits for them and raises the first error of any."""
+    """``with BackgroundWriter() as w: w.submit(job) ...``: jobs run in order, in one thread
+    per lane (``lanes``; a job names its lane); leaving the block waits for them and
+    raises the first error of any. After an error no further job of any lane runs."""
 
-    def __init__(self) -> None:
-        self._jobs: queue.Queue[Job | None] = queue.Queue(maxsize=1)
+    def __init__(self, lanes: int = 1) -> None:
+        self._queues: list[queue.Queue[Job | None]] = [queue.Queue(maxsize=1) for _ in range(lanes)]
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="ingest-writer", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._work, args=(q,), name=f"ingest-writer-{n}", daemon=True)
+            for n, q in enumerate(self._queues)
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def _work(self) -> None:
+    def _work(self, jobs: queue.Queue[Job | None]) -> None:
         while True:
-            job = self._jobs.get()
+            job = jobs.get()
             try:
                 if job is None:
                     return
                 if self._error is None:  # after an error the rest is not written
                     job()
             except BaseException as exc:  # raised to the caller, in its thread
-                self._error = exc
+                if self._error is None:
+                    self._error = exc
             finally:
-                self._jobs.task_done()
+                jobs.task_done()
 
-    def submit(self, job: Job) -> None:
-        """Queue ``job`` (blocks while another one waits); an earlier job's error first."""
+    def submit(self, job: Job, lane: int = 0) -> None:
+        """Queue ``job`` in ``lane`` (blocks while another one waits there); an earlier
+        job's error first."""
         self._raise()
-        self._jobs.put(job)
+        self._queues[lane].put(job)
 
-    def wait(self) -> None:
-        """Until every job queued so far is done; then any job's error."""
-        self._jobs.join()
+    def wait(self, lane: int | None = None) -> None:
+        """Until every job queued so far (in ``lane``, or in all) is done; then any job's
+        error."""
+        for n, jobs in enumerate(self._queues):
+            if lane is None or n == lane:
+                jobs.join()
         self._raise()
 
     def _raise(self) -> None:
@@ -112,7 +122,9 @@ class BackgroundWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._jobs.put(None)
-        self._thread.join()
+        for jobs in self._queues:
+            jobs.put(None)
+        for thread in self._threads:
+            thread.join()
         if exc is None:
             self._raise()
