@@ -700,7 +700,11 @@ def _all_ascii(chunk: pa.Array) -> bool:
     if len(chunk) == 0:
         return True
     offsets, buffer = text_buffers(chunk)
-    data = buffer[int(offsets[0]) : int(offsets[-1])]
+    return ascii_bytes(buffer[int(offsets[0]) : int(offsets[-1])])
+
+
+def ascii_bytes(data: npt.NDArray[np.uint8]) -> bool:
+    """Whether every byte is below 0x80 (tested eight at a time)."""
     whole = len(data) - len(data) % 8
     if (data[:whole].view(np.uint64) & _HIGH_BITS).any():
         return False
