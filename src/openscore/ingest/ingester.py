@@ -2,12 +2,15 @@
 
 Steps, in DuckDB and pyarrow over work files on disk (so memory stays bounded):
 
-1. read each file in batches (``readers``; the next batch in a thread:
-   ``writer.read_ahead``) and validate every row (``validation``) into Arrow, one query
-   per batch; a thread beside (``writer.BackgroundWriter``) writes the valid rows in the
-   ledger's own form (zstd, the batch's id and time) as a ``part`` — the one write of the
-   data — and a few columns of every row (ids, person, source, a hash of the id, the
-   broken rules) as ``keys``, while the next batch is validated;
+1. validate every row (``validation``) into Arrow, a batch of about a million rows at a
+   time: a plain Parquet file read by DuckDB straight into one streaming query that
+   takes its text to be clean and checks each batch for that (``_stage_direct``), any
+   other file (or one whose text is not) read in batches (``readers``; the next batch in
+   a thread: ``writer.read_ahead``), one query per batch; two threads beside
+   (``writer.BackgroundWriter``) write the valid rows in the ledger's own form (zstd, the
+   batch's id and time) as a ``part`` — the one write of the data — and a few columns of
+   every row (ids, person, source, a hash of the id, the broken rules) as ``keys``, while
+   the next batch is validated;
 2. refuse the rows of erased people (the suppression check), then ask the consent gate
    about the distinct (person, source) pairs (there is no default gate: see ``consent``);
 3. keep the first of rows sharing an ``event_id`` within the batch (found by the ids'
