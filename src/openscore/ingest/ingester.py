@@ -274,9 +274,7 @@ class Ingester:
         self._rewrites = 0
         part = 0
         for index, path in enumerate(files):
-            part = self._stage_file(
-                con, index, path, part, furnisher_id, work, result, progress, self._writer
-            )
+            part = self._stage_file(con, index, path, part, furnisher_id, work, result, progress)
         self._writer.wait(_KEYS)
         if any((work / "staged").iterdir()):
             con.execute(
@@ -298,9 +296,7 @@ class Ingester:
                 [(n, str(path), rows) for n, path, rows in self._parts],
             )
 
-    def _stage_file(
-        self, con, index, path, part, furnisher_id, work, result, progress, writer
-    ) -> int:
+    def _stage_file(self, con, index, path, part, furnisher_id, work, result, progress) -> int:
         """Read and validate one file, batch by batch, from part number ``part``; the next
         part number. A file that cannot be read is an ``issue``, and a Parquet file is
         taken whole or not at all."""
@@ -312,9 +308,7 @@ class Ingester:
         try:
             raw = open_raw(path, work)
             # a Parquet file DuckDB can read is read by it, whole; any other in batches
-            direct = self._stage_direct(
-                con, raw, index, part, furnisher_id, work, result, progress, writer
-            )
+            direct = self._stage_direct(con, raw, index, part, furnisher_id, work, result, progress)
             if direct is not None:
                 part, rows = direct
             batches = read_ahead(iter_batches(raw, EVENT_NAMES)) if direct is None else ()
@@ -327,7 +321,6 @@ class Ingester:
                     furnisher_id,
                     work,
                     result,
-                    writer,
                     utf8_checked=raw.format != "parquet",
                 )
                 part += 1
@@ -341,14 +334,14 @@ class Ingester:
                 result.rows_read += rows
         except InputError as exc:
             if raw is not None and raw.format == "parquet":
-                writer.wait()  # its parts written before they are forgotten
+                self._writer.wait()  # its parts written before they are forgotten
                 self._drop_parts(work, first_part, part + 1)
             result.file_errors.append(exc.message)
             issues.append(Rejection(str(path), exc.line, exc.field, None, exc.reason))
         except duckdb.Error as exc:
             if raw is None or raw.format != "parquet" or out_of_space(exc):
                 raise
-            writer.wait()
+            self._writer.wait()
             self._drop_parts(work, first_part, part + 1)
             message = f"Parquet file could not be read to the end ({exc})"
             result.file_errors.append(f"{path}: {message}")
@@ -389,7 +382,7 @@ class Ingester:
         self._parts = [p for p in self._parts if not first <= p[0] < end]
 
     def _stage_direct(
-        self, con, raw, index, part, furnisher_id, work, result, progress, writer
+        self, con, raw, index, part, furnisher_id, work, result, progress
     ) -> tuple[int, int] | None:
         """A Parquet file read by DuckDB straight into validation, in one streaming query
         (no pyarrow read, no Arrow table handed to DuckDB: about a third of the CPU of
@@ -422,7 +415,7 @@ class Ingester:
                 if broken_assumption(assumed, validated) is not None:
                     reader.close()
                     raise _NotAsAssumed
-                self._keep(validated, part, work, writer)
+                self._keep(validated, part, work)
                 part += 1
                 rows += validated.num_rows
                 if progress:
@@ -430,7 +423,7 @@ class Ingester:
         except (_NotAsAssumed, duckdb.Error) as exc:
             if isinstance(exc, duckdb.Error) and out_of_space(exc):
                 raise
-            writer.wait()  # its parts written before they are forgotten
+            self._writer.wait()  # its parts written before they are forgotten
             self._drop_parts(work, first, part + 1)
             return None
         return part, rows
@@ -444,12 +437,12 @@ class Ingester:
         furnisher_id: str,
         work: Path,
         result: IngestResult,
-        writer: BackgroundWriter,
         *,
         utf8_checked: bool,
     ) -> None:
-        """Validate one batch into Arrow; ``writer`` then writes its valid rows as a part
-        (in the ledger's form) and every row's keys, while the next batch is validated."""
+        """Validate one batch into Arrow; the run's writer then writes its valid rows as a
+        part (in the ledger's form) and every row's keys, while the next batch is
+        validated."""
         # Only the vocabulary's columns and the reader's line numbers go on: a file's own
         # column named like an internal one (``_line``, ``__t_type`` ...) must not shadow it.
         names = table.column_names
@@ -472,7 +465,7 @@ class Ingester:
             validated = con.sql(self._with_batch_columns(sql, result)).to_arrow_table()
         finally:
             con.unregister("raw_batch")
-        self._keep(validated, part, work, writer)
+        self._keep(validated, part, work)
 
     def _with_batch_columns(self, sql: str, result: IngestResult) -> str:
         """The validation query with the batch's id and time and each row's id hash."""
@@ -482,9 +475,10 @@ class Ingester:
             f"hash(event_id) AS _h FROM ({sql})"
         )
 
-    def _keep(self, validated: pa.Table, part: int, work: Path, writer: BackgroundWriter) -> None:
-        """Part ``part`` of the run: ``writer`` writes the valid rows of ``validated`` (in
-        the ledger's form) and every row's keys, while the next batch is validated."""
+    def _keep(self, validated: pa.Table, part: int, work: Path) -> None:
+        """Part ``part`` of the run: the run's writer writes the valid rows of
+        ``validated`` (in the ledger's form) and every row's keys, while the next batch is
+        validated."""
         validated = validated.append_column(
             "_part", pa.array(np.full(validated.num_rows, part, np.int32))
         )
@@ -508,8 +502,8 @@ class Ingester:
                 write_keys(keys, keys_path)
 
         if valid:
-            writer.submit(write_part, _PARTS)
-        writer.submit(write_keys_file, _KEYS)
+            self._writer.submit(write_part, _PARTS)
+        self._writer.submit(write_keys_file, _KEYS)
 
     def _check_batch(self, con) -> None:
         """Rows that are valid but may not be stored: without consent, or a repeat of an

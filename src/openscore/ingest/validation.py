@@ -75,6 +75,8 @@ class ColumnFacts:
     currency_ok: bool = False
 
 
+#: each event column's kind
+_KINDS = {c.name: c.kind for c in EVENT_COLUMNS}
 #: columns whose bytes are counted (ids: control characters; enumerations: letter case)
 _BYTE_KINDS = (Kind.ID, Kind.ENUM, Kind.BOOL, Kind.CURRENCY)
 _CURRENCY = re.compile("[A-Z]{3}")
@@ -86,14 +88,13 @@ _EMPTY = ColumnFacts(
 def column_facts(table: pa.Table) -> dict[str, ColumnFacts]:
     """:class:`ColumnFacts` of the table's plain text columns (``string``/``large_string``)
     and of its columns without a value; other columns have none (every rule applies)."""
-    kinds = {c.name: c.kind for c in EVENT_COLUMNS}
     out: dict[str, ColumnFacts] = {}
     for f in table.schema:
-        if f.name not in kinds:
+        if f.name not in _KINDS:
             continue
         col = table.column(f.name)
         if pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
-            out[f.name] = _facts(col, kinds[f.name])
+            out[f.name] = _facts(col, _KINDS[f.name])
         elif col.null_count == len(col):
             out[f.name] = _EMPTY
     return out
@@ -116,13 +117,12 @@ def assumed_facts(raw_types: dict[str, pa.DataType]) -> dict[str, ColumnFacts]:
     enumerations or currencies taken to be clean (``_CLEAN``). Those are the columns whose
     validated value is the text as given (or NULL for an empty one), so
     :func:`broken_assumption` can check the assumption on the validated rows afterwards."""
-    kinds = {c.name: c.kind for c in EVENT_COLUMNS}
     return {
-        name: _CLEAN[kinds[name]]
+        name: _CLEAN[_KINDS[name]]
         for name, t in raw_types.items()
-        if name in kinds
+        if name in _KINDS
         and name != "furnisher_id"  # compared as given, never parsed
-        and kinds[name] in _CLEAN
+        and _KINDS[name] in _CLEAN
         and (pa.types.is_string(t) or pa.types.is_large_string(t))
     }
 
@@ -132,9 +132,8 @@ def broken_assumption(assumed: dict[str, ColumnFacts], validated: pa.Table) -> s
     output for those facts) hold something the facts said they could not, or None: then
     validating with the facts left out no rule that could be broken, and the rows are
     exactly what the full rules would give."""
-    kinds = {c.name: c.kind for c in EVENT_COLUMNS}
     for name, said in assumed.items():
-        actual = _facts(validated.column(name), kinds[name])
+        actual = _facts(validated.column(name), _KINDS[name])
         if not _within(actual, said):
             return name
     return None
