@@ -188,13 +188,6 @@ def main() -> None:
     save("taiwan_ceiling", results, summary(results), command)
 
 
-def resave() -> None:
-    """Write the docs/benchmarks.md line again from the results file (after a wording change)."""
-    r = json.loads((RESULTS / "taiwan_ceiling.json").read_text())
-    figures = {k: v for k, v in r.items() if k not in ("benchmark", "when", "command")}
-    save("taiwan_ceiling", figures, summary(r), r["command"], when=r["when"])
-
-
 def summary(r: dict) -> str:
     def part(mode: str, label: str) -> str:
         d = r[mode]
